@@ -1,0 +1,48 @@
+-- imgcache schema, MySQL 5.7+ / MariaDB 10.3+ form.
+--
+-- Both services create these tables themselves on start (this file is embedded
+-- in them and run statement by statement), so loading it by hand is optional:
+--
+--     mysql imgcache < database/memcache.sql
+--
+-- Every statement is idempotent. Keep sqlite.sql beside it in step: same
+-- tables, same columns in the same order (schema_test.go checks).
+--
+-- Choices, and why:
+--   images.key is VARBINARY, not VARCHAR: keys are compared byte for byte, so
+--   "a", "A" and "a " are three keys. utf8mb4_bin would fold nothing by case,
+--   but it is a PAD SPACE collation, so "a" and "a " would collide. 255 is in
+--   bytes, the key limit of the API.
+--   Times are DATETIME(6), not TIMESTAMP: the program always writes UTC with
+--   microseconds, and DATETIME has neither TIMESTAMP's 2038 limit nor its
+--   implicit ON UPDATE CURRENT_TIMESTAMP on older servers.
+--   cache_stats.cache_size is BIGINT: a 2000 MB cache holds more than 2^31 bytes.
+
+CREATE TABLE IF NOT EXISTS images (
+    `key`        VARBINARY(255) NOT NULL,
+    location     VARCHAR(255)   NOT NULL,
+    size         BIGINT         NOT NULL DEFAULT 0,
+    content_type VARCHAR(64)    NOT NULL DEFAULT '',
+    updated_at   DATETIME(6)    NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    PRIMARY KEY (`key`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+CREATE TABLE IF NOT EXISTS cache_properties (
+    id                 BIGINT       NOT NULL AUTO_INCREMENT,
+    max_capacity       INT          NOT NULL,
+    replacement_method VARCHAR(255) NOT NULL,
+    created_at         DATETIME(6)  NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    PRIMARY KEY (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+CREATE TABLE IF NOT EXISTS cache_stats (
+    id            BIGINT      NOT NULL AUTO_INCREMENT,
+    cache_size    BIGINT      NOT NULL DEFAULT 0,
+    key_count     INT         NOT NULL DEFAULT 0,
+    request_count INT         NOT NULL DEFAULT 0,
+    hit_count     INT         NOT NULL DEFAULT 0,
+    miss_count    INT         NOT NULL DEFAULT 0,
+    created_at    DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    PRIMARY KEY (id),
+    INDEX cache_stats_created_at (created_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
