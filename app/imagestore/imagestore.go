@@ -1,0 +1,286 @@
+// Package imagestore keeps image files under a data folder, written atomically under names the server chooses.
+package imagestore
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Errors, returned wrapped with the name or content type concerned.
+var (
+	// ErrNotFound means no image has that name, or the name is not one the
+	// store could have chosen.
+	ErrNotFound = errors.New("image not found")
+	// ErrEmpty means the data has no bytes.
+	ErrEmpty = errors.New("empty image")
+	// ErrNotImage means the bytes are not of a supported image type, or do
+	// not match the content type given.
+	ErrNotImage = errors.New("not a supported image")
+)
+
+// Content types Sniff recognises.
+const (
+	TypePNG  = "image/png"
+	TypeJPEG = "image/jpeg"
+	TypeGIF  = "image/gif"
+	TypeWebP = "image/webp"
+)
+
+const (
+	// nameHexLen is the length of a name's random part: 16 random bytes in hex.
+	nameHexLen = 32
+	// tempPrefix starts every temporary file. A dot keeps it apart from image
+	// names, which start with a hex digit.
+	tempPrefix = ".upload-"
+)
+
+// Sniff returns the content type of b judged by its magic bytes alone.
+func Sniff(b []byte) (contentType string, err error) {
+	switch {
+	case len(b) == 0:
+		return "", ErrEmpty
+	case bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")):
+		return TypePNG, nil
+	case bytes.HasPrefix(b, []byte("\xff\xd8\xff")):
+		return TypeJPEG, nil
+	case bytes.HasPrefix(b, []byte("GIF87a")), bytes.HasPrefix(b, []byte("GIF89a")):
+		return TypeGIF, nil
+	case len(b) >= 12 && bytes.HasPrefix(b, []byte("RIFF")) && string(b[8:12]) == "WEBP":
+		return TypeWebP, nil
+	}
+	return "", ErrNotImage
+}
+
+// extension returns the file extension for a content type Sniff returns.
+func extension(contentType string) (string, bool) {
+	switch contentType {
+	case TypePNG:
+		return ".png", true
+	case TypeJPEG:
+		return ".jpg", true
+	case TypeGIF:
+		return ".gif", true
+	case TypeWebP:
+		return ".webp", true
+	}
+	return "", false
+}
+
+// ContentType returns the content type of an image name the store chose,
+// or ErrNotFound for any other name.
+func ContentType(name string) (string, error) {
+	if !validName(name) {
+		return "", fmt.Errorf("content type of %q: %w", name, ErrNotFound)
+	}
+	for _, t := range []string{TypePNG, TypeJPEG, TypeGIF, TypeWebP} {
+		if ext, _ := extension(t); strings.HasSuffix(name, ext) {
+			return t, nil
+		}
+	}
+	return "", fmt.Errorf("content type of %q: %w", name, ErrNotFound) // unreachable: validName checked the extension
+}
+
+// validName reports whether name is exactly what Write produces: 32
+// lower-case hex digits and a known extension. Nothing else can name a file,
+// so no separator, "..", or absolute path gets through.
+func validName(name string) bool {
+	if len(name) <= nameHexLen {
+		return false
+	}
+	for _, c := range []byte(name[:nameHexLen]) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	switch name[nameHexLen:] {
+	case ".png", ".jpg", ".gif", ".webp":
+		return true
+	}
+	return false
+}
+
+// randomHex returns n random bytes from crypto/rand in hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b) // never fails: crypto/rand aborts the program instead
+	return hex.EncodeToString(b)
+}
+
+// Store keeps image files in one folder. It is safe for concurrent use,
+// including by several Stores on one folder within a process, but only one
+// process should Open a folder at a time: Open deletes temporary files it
+// takes for leftovers of a crash.
+type Store struct {
+	dir     string
+	syncDir func() error // fsyncs dir; shared by concurrent writers
+}
+
+// Open returns the Store for dir, creating the folder (0o755) if missing and
+// removing temporary files a crash left behind.
+func Open(dir string) (*Store, error) {
+	dir = filepath.Clean(dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("open image store: %w", err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open image store: %w", err)
+	}
+	var errs []error
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), tempPrefix) && e.Type().IsRegular() {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("open image store: remove leftover temporary files: %w", err)
+	}
+	s := &Store{dir: dir}
+	var g syncGroup
+	s.syncDir = func() error { return g.Do(s.fsyncDir) }
+	return s, nil
+}
+
+// Dir returns the folder the store keeps its files in.
+func (s *Store) Dir() string { return s.dir }
+
+// fsyncDir makes the folder's entries (renames, creations) durable.
+func (s *Store) fsyncDir() error {
+	d, err := os.Open(s.dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Write stores data, whose type must be contentType as Sniff judges it, under
+// a new random name, and returns the name. The file appears whole or not at
+// all, and is durable when Write returns: it is written to a temporary file,
+// fsynced, renamed into place, and the folder is fsynced.
+func (s *Store) Write(data []byte, contentType string) (name string, err error) {
+	sniffed, err := Sniff(data)
+	if err != nil {
+		return "", fmt.Errorf("write image: %w", err)
+	}
+	if sniffed != contentType {
+		return "", fmt.Errorf("write image: bytes are %s, not %q: %w", sniffed, contentType, ErrNotImage)
+	}
+	ext, _ := extension(contentType)
+	name = randomHex(nameHexLen/2) + ext
+
+	tmp := filepath.Join(s.dir, tempPrefix+randomHex(8))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return "", fmt.Errorf("write image: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			os.Remove(tmp) // best effort; Open cleans up what is left
+		}
+	}()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", fmt.Errorf("write image: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(s.dir, name)); err != nil {
+		return "", fmt.Errorf("write image: %w", err)
+	}
+	if err := s.syncDir(); err != nil {
+		// The rename happened but may not survive a crash: undo it rather
+		// than hand out a name that is not durable.
+		os.Remove(filepath.Join(s.dir, name))
+		return "", fmt.Errorf("write image: sync folder: %w", err)
+	}
+	return name, nil
+}
+
+// path returns the file path for a name, or ErrNotFound for a name Write
+// could not have returned.
+func (s *Store) path(op, name string) (string, error) {
+	if !validName(name) {
+		return "", fmt.Errorf("%s image %q: %w", op, name, ErrNotFound)
+	}
+	return filepath.Join(s.dir, name), nil
+}
+
+// Open opens the image called name for reading.
+func (s *Store) Open(name string) (*os.File, error) {
+	p, err := s.path("open", name)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("open image %q: %w", name, ErrNotFound)
+	}
+	return f, err
+}
+
+// Read returns the bytes of the image called name.
+func (s *Store) Read(name string) ([]byte, error) {
+	p, err := s.path("read", name)
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read image %q: %w", name, ErrNotFound)
+	}
+	return b, err
+}
+
+// Remove deletes the image called name; a missing image is not an error.
+// The removal is not fsynced: after a crash the file may come back, an
+// orphan that wastes space but that no database row names.
+func (s *Store) Remove(name string) error {
+	p, err := s.path("remove", name)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove image %q: %w", name, err)
+	}
+	return nil
+}
+
+// RemoveAll deletes every image file in the folder, that is every regular
+// file named as Write names files; anything else, including the temporary
+// files of writes in progress, stays.
+func (s *Store) RemoveAll() error {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return fmt.Errorf("remove all images: %w", err)
+	}
+	var errs []error
+	for _, e := range entries {
+		if !validName(e.Name()) || !e.Type().IsRegular() {
+			continue
+		}
+		if err := os.Remove(filepath.Join(s.dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("remove all images: %w", err)
+	}
+	return nil
+}
