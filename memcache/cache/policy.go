@@ -1,0 +1,83 @@
+package cache
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// MB is the unit in which the memcache configuration states capacity (SPEC 5.2).
+const MB = 1 << 20
+
+// Defaults used by New when the matching Config field is zero.
+const (
+	// DefaultCapacity is the capacity of a new Cache, in bytes.
+	DefaultCapacity = 10 * MB
+	// DefaultMaxLeases bounds the outstanding lease table.
+	DefaultMaxLeases = 65536
+)
+
+var (
+	// ErrTooLarge is returned when an entry (key plus value) is larger than the
+	// whole capacity. It is a refusal, not a failure: the value simply is not cached.
+	ErrTooLarge = errors.New("entry larger than cache capacity")
+	// ErrLeaseRevoked is returned by Fill when its lease is no longer the
+	// outstanding one for the key, so the value may be stale.
+	ErrLeaseRevoked = errors.New("lease revoked")
+	// ErrUnknownPolicy is returned by ParsePolicy for a name it does not know.
+	ErrUnknownPolicy = errors.New("unknown replacement policy")
+)
+
+// Policy is a replacement policy: which entry leaves when room is needed.
+type Policy uint8
+
+// The replacement policies. The zero value is LRU, the default.
+const (
+	// LRU evicts the least recently used entry; a Get or Put is a use.
+	LRU Policy = iota
+	// Random evicts a uniformly random resident entry.
+	Random
+)
+
+// String returns the policy's name as stored in the database.
+func (p Policy) String() string {
+	switch p {
+	case LRU:
+		return "Least Recently Used"
+	case Random:
+		return "Random Replacement"
+	}
+	return "Policy(" + strconv.Itoa(int(p)) + ")"
+}
+
+// MarshalText encodes the policy as its database name, so Stats encode readably.
+func (p Policy) MarshalText() ([]byte, error) {
+	if p > Random {
+		return nil, fmt.Errorf("marshal %v: %w", p, ErrUnknownPolicy)
+	}
+	return []byte(p.String()), nil
+}
+
+// UnmarshalText accepts every name ParsePolicy accepts.
+func (p *Policy) UnmarshalText(b []byte) error {
+	q, err := ParsePolicy(string(b))
+	if err != nil {
+		return err
+	}
+	*p = q
+	return nil
+}
+
+// ParsePolicy reads a policy name, ignoring case and surrounding space. It
+// accepts the database names ("Least Recently Used", "Random Replacement") and
+// the short forms "LRU", "RR" and "Random".
+func ParsePolicy(s string) (Policy, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "least recently used", "lru":
+		return LRU, nil
+	case "random replacement", "rr", "random":
+		return Random, nil
+	}
+	return LRU, fmt.Errorf("parse policy %q: %w", s, ErrUnknownPolicy)
+}

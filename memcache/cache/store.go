@@ -1,0 +1,298 @@
+package cache
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// nilIndex marks the end of a list: links are int32 indexes into Store.entries,
+// not pointers, so the entry table is one allocation the GC scans as a block and
+// a Get or an eviction allocates nothing.
+const nilIndex = -1
+
+// maxEntries keeps entry indexes inside int32. Only zero- or one-byte entries
+// under a capacity above 2 GiB could reach it.
+const maxEntries = math.MaxInt32
+
+// entry is one cached key/value pair. Its index in Store.entries never changes
+// while it is resident, so the index map, the recency list and the dense slot
+// table can all refer to it by index.
+type entry struct {
+	key   string
+	value []byte
+	// slot is the entry's position in Store.dense.
+	slot int32
+}
+
+// link is an entry's place in the recency list; prev is towards the most
+// recently used end. While an entry's slot is free, next links the free list.
+// Links live apart from the entries: a Get rewrites up to four of them, and
+// 8-byte links keep those writes within a few cache lines that stay hot.
+type link struct{ prev, next int32 }
+
+func (e *entry) size() int64 { return int64(len(e.key)) + int64(len(e.value)) }
+
+// Store is a byte-bounded key/value store that evicts by LRU or Random
+// Replacement. Both policies are kept up to date over the same entries at all
+// times, so SetPolicy is O(1) and keeps every entry. Get, Put, Remove and each
+// eviction are O(1).
+//
+// The size of an entry is len(key)+len(value). A Store is not safe for
+// concurrent use; Cache wraps it with a lock. Stored value slices are kept, not
+// copied: callers must not modify a slice after Put or after it is returned.
+type Store struct {
+	index   map[string]int32
+	entries []entry // entry table: resident entries and free slots
+	links   []link  // recency list, parallel to entries
+	free    int32   // head of the free slot list, linked by links[i].next
+	// dense holds the index of every resident entry, in no order, so Random can
+	// pick a uniformly random resident entry in O(1); removal swaps the last
+	// element into the hole.
+	dense      []int32
+	head, tail int32 // most and least recently used entry
+
+	size, capacity int64
+	policy         Policy
+	rng            *rand.Rand
+	onEvict        func(key string, value []byte)
+}
+
+// NewStore returns an empty Store holding at most capacity bytes. A capacity of
+// zero (or less) turns caching off: Get misses and Put stores nothing. The seed
+// makes Random eviction reproducible.
+func NewStore(capacity int64, p Policy, seed uint64) *Store {
+	s := new(Store)
+	s.init(capacity, p, seed)
+	return s
+}
+
+func (s *Store) init(capacity int64, p Policy, seed uint64) {
+	*s = Store{
+		index:    make(map[string]int32),
+		free:     nilIndex,
+		head:     nilIndex,
+		tail:     nilIndex,
+		capacity: max(capacity, 0),
+		policy:   p,
+		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+	}
+}
+
+// SetOnEvict sets a function called with each entry the policy evicts to make
+// room (in Put or Resize), after it has left the store. Remove, Clear and the
+// replacement of a key's value do not call it. The function must not call back
+// into the Store. nil removes it.
+func (s *Store) SetOnEvict(f func(key string, value []byte)) { s.onEvict = f }
+
+// Get returns the value stored under key and marks it most recently used.
+func (s *Store) Get(key string) ([]byte, bool) {
+	i, ok := s.index[key]
+	if !ok {
+		return nil, false
+	}
+	s.moveToFront(i)
+	return s.entries[i].value, true
+}
+
+// Peek returns the value stored under key without counting it as a use.
+func (s *Store) Peek(key string) ([]byte, bool) {
+	i, ok := s.index[key]
+	if !ok {
+		return nil, false
+	}
+	return s.entries[i].value, true
+}
+
+// Put stores value under key as the most recently used entry, replacing any
+// value stored there before, and evicts other entries by the current policy
+// until everything fits. It returns how many entries it evicted.
+//
+// When caching is off (capacity 0) Put stores nothing and returns nil. An entry
+// larger than the capacity is refused with ErrTooLarge without evicting
+// anything else, but the key's old value is dropped: it was replaced, so it must
+// not be served any more.
+func (s *Store) Put(key string, value []byte) (evicted int, err error) {
+	evicted, _, err = s.put(key, value)
+	return evicted, err
+}
+
+// put is Put that also reports whether key was resident before.
+func (s *Store) put(key string, value []byte) (evicted int, existed bool, err error) {
+	if s.capacity == 0 {
+		return 0, false, nil
+	}
+	need := int64(len(key)) + int64(len(value))
+	i, ok := s.index[key]
+	if need > s.capacity {
+		if ok {
+			s.removeAt(i)
+		}
+		return 0, ok, fmt.Errorf("put %q (%d bytes, capacity %d): %w", key, need, s.capacity, ErrTooLarge)
+	}
+	if ok {
+		e := &s.entries[i]
+		s.size += need - e.size()
+		e.value = value
+		s.moveToFront(i)
+		for s.size > s.capacity {
+			s.evict(i)
+			evicted++
+		}
+		return evicted, true, nil
+	}
+	for s.size+need > s.capacity || len(s.dense) >= maxEntries {
+		s.evict(nilIndex)
+		evicted++
+	}
+	i = s.alloc()
+	s.entries[i] = entry{key: key, value: value, slot: int32(len(s.dense))}
+	s.links[i] = link{prev: nilIndex, next: s.head}
+	if s.head != nilIndex {
+		s.links[s.head].prev = i
+	} else {
+		s.tail = i
+	}
+	s.head = i
+	s.dense = append(s.dense, i)
+	s.index[key] = i
+	s.size += need
+	return evicted, false, nil
+}
+
+// Remove deletes key and reports whether it was present.
+func (s *Store) Remove(key string) bool {
+	i, ok := s.index[key]
+	if ok {
+		s.removeAt(i)
+	}
+	return ok
+}
+
+// Clear removes every entry. It keeps the tables' memory for reuse.
+func (s *Store) Clear() {
+	clear(s.index)
+	clear(s.entries) // drop references to keys and values
+	s.entries = s.entries[:0]
+	s.links = s.links[:0]
+	s.dense = s.dense[:0]
+	s.free, s.head, s.tail = nilIndex, nilIndex, nilIndex
+	s.size = 0
+}
+
+// Resize sets the capacity in bytes and at once evicts by the current policy
+// down to it. A capacity of zero (or less) turns caching off and empties the
+// store. It returns how many entries it evicted.
+func (s *Store) Resize(capacity int64) (evicted int) {
+	s.capacity = max(capacity, 0)
+	for len(s.dense) > 0 && (s.size > s.capacity || s.capacity == 0) {
+		s.evict(nilIndex)
+		evicted++
+	}
+	return evicted
+}
+
+// SetPolicy switches the replacement policy. Every entry stays, and LRU order
+// stays exact, because both policies are always maintained.
+func (s *Store) SetPolicy(p Policy) { s.policy = p }
+
+// Len returns the number of entries.
+func (s *Store) Len() int { return len(s.dense) }
+
+// Size returns the bytes held: the sum of len(key)+len(value) over all entries.
+func (s *Store) Size() int64 { return s.size }
+
+// Capacity returns the most bytes the store will hold; 0 means caching is off.
+func (s *Store) Capacity() int64 { return s.capacity }
+
+// Policy returns the current replacement policy.
+func (s *Store) Policy() Policy { return s.policy }
+
+// alloc returns a free entry index, reusing a freed slot when there is one.
+func (s *Store) alloc() int32 {
+	if i := s.free; i != nilIndex {
+		s.free = s.links[i].next
+		return i
+	}
+	s.entries = append(s.entries, entry{})
+	s.links = append(s.links, link{})
+	return int32(len(s.entries) - 1)
+}
+
+// evict removes one entry chosen by the policy, never the entry at index keep
+// (nilIndex keeps none). The caller makes sure another entry exists.
+func (s *Store) evict(keep int32) {
+	var v int32
+	switch s.policy {
+	case Random:
+		n := len(s.dense)
+		if keep == nilIndex {
+			v = s.dense[s.rng.IntN(n)]
+		} else {
+			// Uniform over the other n-1 entries: skip keep's slot.
+			j := s.rng.IntN(n - 1)
+			if j >= int(s.entries[keep].slot) {
+				j++
+			}
+			v = s.dense[j]
+		}
+	default:
+		v = s.tail
+		if v == keep {
+			v = s.links[v].prev
+		}
+	}
+	if s.onEvict == nil {
+		s.removeAt(v)
+		return
+	}
+	key, value := s.entries[v].key, s.entries[v].value
+	s.removeAt(v)
+	s.onEvict(key, value)
+}
+
+// removeAt unlinks the resident entry at index i and frees its slot.
+func (s *Store) removeAt(i int32) {
+	l := s.links[i]
+	if l.prev != nilIndex {
+		s.links[l.prev].next = l.next
+	} else {
+		s.head = l.next
+	}
+	if l.next != nilIndex {
+		s.links[l.next].prev = l.prev
+	} else {
+		s.tail = l.prev
+	}
+	e := &s.entries[i]
+	last := len(s.dense) - 1
+	moved := s.dense[last]
+	s.dense[e.slot] = moved
+	s.entries[moved].slot = e.slot
+	s.dense = s.dense[:last]
+
+	delete(s.index, e.key)
+	s.size -= e.size()
+	*e = entry{slot: nilIndex}
+	s.links[i] = link{prev: nilIndex, next: s.free}
+	s.free = i
+}
+
+// moveToFront makes the entry at index i the most recently used.
+func (s *Store) moveToFront(i int32) {
+	if s.head == i {
+		return
+	}
+	links := s.links
+	l := links[i]
+	// i is not the head, so it has a predecessor.
+	links[l.prev].next = l.next
+	if l.next != nilIndex {
+		links[l.next].prev = l.prev
+	} else {
+		s.tail = l.prev
+	}
+	links[i] = link{prev: nilIndex, next: s.head}
+	links[s.head].prev = i
+	s.head = i
+}

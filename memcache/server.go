@@ -1,0 +1,194 @@
+// Package memcache is the cache service: fasthttp endpoints over the cache engine, with its
+// configuration read from the database and its statistics written there.
+package memcache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"imgcache/database"
+	"imgcache/memcache/cache"
+	"imgcache/memcache/envelope"
+)
+
+// Defaults for a zero Config.
+const (
+	DefaultAddr           = "127.0.0.1:5001"
+	DefaultStatsInterval  = 5 * time.Second
+	DefaultStatsRetention = 24 * time.Hour
+	// DefaultMaxBodySize fits the backend's largest image (16 MiB) as base64 inside JSON.
+	DefaultMaxBodySize = 32 << 20
+	// DefaultCapacityMB and DefaultPolicy apply when the database holds no cache_properties row.
+	DefaultCapacityMB = 10
+	DefaultPolicy     = cache.LRU
+)
+
+// Config configures a Server; the zero value of each field means its default.
+type Config struct {
+	Addr           string        // listen address
+	DB             string        // database DSN (database.DefaultDSN)
+	StatsInterval  time.Duration // how often a cache_stats row is written
+	StatsRetention time.Duration // cache_stats rows older than this are pruned
+	MaxBodySize    int           // request body limit in bytes
+	Seed           uint64        // seed of Random Replacement; 0 picks one from the clock
+	Logger         *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.Addr == "" {
+		c.Addr = DefaultAddr
+	}
+	if c.DB == "" {
+		c.DB = database.DefaultDSN
+	}
+	if c.StatsInterval <= 0 {
+		c.StatsInterval = DefaultStatsInterval
+	}
+	if c.StatsRetention <= 0 {
+		c.StatsRetention = DefaultStatsRetention
+	}
+	if c.MaxBodySize <= 0 {
+		c.MaxBodySize = DefaultMaxBodySize
+	}
+	if c.Seed == 0 {
+		c.Seed = uint64(time.Now().UnixNano())
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Server is a running cache service. Start it with Start and stop it with Close.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	cache    *cache.Cache
+	db       *database.DB
+	ln       net.Listener
+	http     *fasthttp.Server
+	requests atomic.Uint64
+	stats    *statsWriter
+
+	serveErr  chan error
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Run starts a server and serves until ctx is cancelled, then shuts it down gracefully.
+func Run(ctx context.Context, cfg Config) error {
+	s, err := Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = s.log
+	s.log.Info("memcache listening", "addr", s.Addr(), "db", s.db.Dialect())
+	select {
+	case <-ctx.Done():
+	case err := <-s.serveErr:
+		s.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
+	return s.Close()
+}
+
+// Start opens the database, applies the configuration in force, binds the listener (so a busy port is
+// an error here, not later) and serves in the background.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	cfg = cfg.withDefaults()
+	db, err := database.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	s := &Server{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		db:       db,
+		cache:    cache.New(cache.Config{Capacity: DefaultCapacityMB * cache.MB, Policy: DefaultPolicy, Seed: cfg.Seed}),
+		serveErr: make(chan error, 1),
+	}
+	if _, err := s.refresh(ctx); err != nil {
+		// The cache works without its stored configuration; the defaults stay until a refresh succeeds.
+		s.log.Warn("cannot read cache configuration, using defaults", "err", err)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	s.ln = ln
+	s.http = &fasthttp.Server{
+		Handler:                       s.handle,
+		Name:                          "imgcache-memcache",
+		MaxRequestBodySize:            cfg.MaxBodySize,
+		ErrorHandler:                  envelope.BodyTooLarge(cfg.MaxBodySize),
+		Logger:                        envelope.Logger(cfg.Logger),
+		ReadTimeout:                   30 * time.Second,
+		WriteTimeout:                  30 * time.Second,
+		IdleTimeout:                   2 * time.Minute,
+		DisableHeaderNamesNormalizing: true,
+		NoDefaultDate:                 true,
+		NoDefaultContentType:          true,
+		CloseOnShutdown:               true,
+	}
+	s.stats = startStatsWriter(s.cache, db, cfg.StatsInterval, cfg.StatsRetention, s.log)
+	go func() {
+		if err := s.http.Serve(ln); err != nil {
+			s.serveErr <- err
+		}
+	}()
+	return s, nil
+}
+
+// Addr is the address the server listens on (useful when Config.Addr had port 0).
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// URL is the base URL of the server.
+func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// Close finishes in-flight requests, writes the last statistics row and closes the database.
+// Calling it again returns the first result.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var errs []error
+		if err := s.http.ShutdownWithContext(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("shutdown http: %w", err))
+		}
+		s.stats.Close()
+		if err := s.db.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close database: %w", err))
+		}
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+// refresh applies the newest cache_properties row, or the defaults when there is none.
+func (s *Server) refresh(ctx context.Context) (database.CacheProperties, error) {
+	p, err := s.db.LatestCacheProperties(ctx)
+	if errors.Is(err, database.ErrNotFound) {
+		p = database.CacheProperties{MaxCapacityMB: DefaultCapacityMB, Policy: DefaultPolicy.String()}
+	} else if err != nil {
+		return p, fmt.Errorf("read cache properties: %w", err)
+	}
+	policy, err := cache.ParsePolicy(p.Policy)
+	if err != nil {
+		return p, fmt.Errorf("cache properties row %d: %w", p.ID, err)
+	}
+	if p.MaxCapacityMB < 0 {
+		return p, fmt.Errorf("cache properties row %d: negative capacity %d MB", p.ID, p.MaxCapacityMB)
+	}
+	evicted := s.cache.Configure(int64(p.MaxCapacityMB)*cache.MB, policy)
+	s.log.Info("cache configured", "capacity_mb", p.MaxCapacityMB, "policy", policy.String(), "evicted", evicted)
+	return p, nil
+}

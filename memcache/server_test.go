@@ -1,0 +1,329 @@
+package memcache_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"imgcache/database"
+	"imgcache/database/dbtest"
+	"imgcache/memcache"
+	"imgcache/memcache/cache"
+	"imgcache/memcache/client"
+)
+
+func startServer(t *testing.T, dsn string, mutate func(*memcache.Config)) *memcache.Server {
+	t.Helper()
+	cfg := memcache.Config{
+		Addr:          "127.0.0.1:0",
+		DB:            dsn,
+		StatsInterval: time.Hour, // rows come from Close in these tests
+		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Seed:          1,
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	s, err := memcache.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+type answer struct {
+	status int
+	body   map[string]any
+	header http.Header
+}
+
+// post sends body to path with net/http, a client independent of the code under test.
+func post(t *testing.T, s *memcache.Server, method, path, contentType, body string) answer {
+	t.Helper()
+	req, err := http.NewRequest(method, s.URL()+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	a := answer{status: resp.StatusCode, header: resp.Header}
+	if err := json.Unmarshal(raw, &a.body); err != nil {
+		t.Fatalf("%s %s: body %q is not JSON: %v", method, path, raw, err)
+	}
+	return a
+}
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// checkFailure asserts the failure shape with the HTTP status repeated as code.
+func checkFailure(t *testing.T, a answer, want int) {
+	t.Helper()
+	if a.status != want {
+		t.Errorf("status = %d, want %d (body %v)", a.status, want, a.body)
+	}
+	if a.body["success"] != "false" {
+		t.Errorf("success = %v, want \"false\"", a.body["success"])
+	}
+	e, _ := a.body["error"].(map[string]any)
+	if code, _ := e["code"].(float64); int(code) != want {
+		t.Errorf("error.code = %v, want %d", e["code"], want)
+	}
+	if msg, _ := e["message"].(string); msg == "" {
+		t.Errorf("error.message is empty")
+	}
+}
+
+func TestJSONEndpoints(t *testing.T) {
+	s := startServer(t, dbtest.DSN(t, database.SQLite), nil)
+	value := b64("png bytes")
+
+	a := post(t, s, "POST", "/get_from_memcache", "application/json", `{"key":"cat"}`)
+	checkFailure(t, a, 404)
+	lease, _ := a.body["lease"].(float64)
+	if lease == 0 {
+		t.Fatalf("miss gave no lease: %v", a.body)
+	}
+	if got := a.header.Get("X-Lease"); got == "" {
+		t.Errorf("miss has no X-Lease header")
+	}
+
+	a = post(t, s, "POST", "/put_into_memcache", "application/json", `{"key":"cat","value":"`+value+`"}`)
+	if a.status != 200 || a.body["success"] != "true" {
+		t.Fatalf("put = %d %v, want 200 success", a.status, a.body)
+	}
+	a = post(t, s, "POST", "/get_from_memcache", "application/json", `{"key":"cat"}`)
+	if a.status != 200 || a.body["value"] != value || a.body["key"] != "cat" {
+		t.Errorf("get = %d %v, want 200 with value %q", a.status, a.body, value)
+	}
+
+	// The plain put above revoked the miss's lease, so a fill with it is refused (409).
+	a = post(t, s, "POST", "/put_into_memcache", "application/json", `{"key":"cat","value":"`+b64("old")+`","lease":`+jsonNum(lease)+`}`)
+	checkFailure(t, a, 409)
+
+	a = post(t, s, "POST", "/invalidate_specific_key", "application/json", `{"key":"cat"}`)
+	if a.status != 200 || a.body["removed"] != true {
+		t.Errorf("invalidate = %d %v, want 200 removed", a.status, a.body)
+	}
+	checkFailure(t, post(t, s, "POST", "/get_from_memcache", "application/json", `{"key":"cat"}`), 404)
+
+	post(t, s, "POST", "/put_into_memcache", "application/json", `{"key":"dog","value":"`+value+`"}`)
+	if a := post(t, s, "POST", "/clear_cache", "", ""); a.status != 200 {
+		t.Errorf("clear = %d %v", a.status, a.body)
+	}
+	a = post(t, s, "GET", "/stats", "", "")
+	if a.status != 200 || a.body["items"] != float64(0) || a.body["policy"] != "Least Recently Used" {
+		t.Errorf("stats after clear = %d %v, want 0 items, LRU", a.status, a.body)
+	}
+	if got := a.body["capacity_mb"]; got != float64(memcache.DefaultCapacityMB) {
+		t.Errorf("capacity_mb = %v, want %d", got, memcache.DefaultCapacityMB)
+	}
+	if a := post(t, s, "GET", "/healthz", "", ""); a.status != 200 || a.body["success"] != "true" {
+		t.Errorf("healthz = %d %v", a.status, a.body)
+	}
+}
+
+func jsonNum(f float64) string { b, _ := json.Marshal(uint64(f)); return string(b) }
+
+func TestBadRequests(t *testing.T) {
+	s := startServer(t, dbtest.DSN(t, database.SQLite), func(c *memcache.Config) { c.MaxBodySize = 1 << 10 })
+	tests := []struct {
+		name, method, path, body string
+		want                     int
+	}{
+		{"unknown path", "POST", "/nope", "", 404},
+		{"wrong method on get", "GET", "/get_from_memcache", "", 405},
+		{"wrong method on stats", "POST", "/stats", "", 405},
+		{"empty body", "POST", "/get_from_memcache", "", 400},
+		{"malformed JSON", "POST", "/get_from_memcache", `{"key":`, 400},
+		{"missing key", "POST", "/get_from_memcache", `{}`, 400},
+		{"empty key", "POST", "/put_into_memcache", `{"key":"","value":"QQ=="}`, 400},
+		{"key not a string", "POST", "/get_from_memcache", `{"key":5}`, 400},
+		{"missing value", "POST", "/put_into_memcache", `{"key":"a"}`, 400},
+		{"value not base64", "POST", "/put_into_memcache", `{"key":"a","value":"not base64!"}`, 400},
+		{"value not a string", "POST", "/put_into_memcache", `{"key":"a","value":[1]}`, 400},
+		{"lease not a number", "POST", "/put_into_memcache", `{"key":"a","value":"QQ==","lease":"x"}`, 400},
+		{"raw lease not a number", "POST", "/put_into_memcache?key=a&lease=x", "QQ==", 400},
+		{"body over the limit", "POST", "/put_into_memcache", `{"key":"a","value":"` + strings.Repeat("QUFB", 1<<10) + `"}`, 413},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkFailure(t, post(t, s, tt.method, tt.path, "application/json", tt.body), tt.want)
+		})
+	}
+	// Nothing above stored anything.
+	if a := post(t, s, "GET", "/stats", "", ""); a.body["items"] != float64(0) || a.body["puts"] != float64(0) {
+		t.Errorf("after bad requests: %v, want nothing stored", a.body)
+	}
+}
+
+func TestClientRoundTrip(t *testing.T) {
+	s := startServer(t, dbtest.DSN(t, database.SQLite), nil)
+	c, err := client.New(s.URL(), client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	key := "a key/with spaces?&=é"
+	value := []byte(b64(strings.Repeat("x", 15<<10)))
+
+	_, lease, err := c.Get(ctx, key)
+	if !errors.Is(err, client.ErrMiss) || lease == 0 {
+		t.Fatalf("Get on empty cache = lease %d, %v; want a lease and ErrMiss", lease, err)
+	}
+	if err := c.Fill(ctx, key, value, lease); err != nil {
+		t.Fatalf("Fill with a fresh lease: %v", err)
+	}
+	got, _, err := c.Get(ctx, key)
+	if err != nil || !bytes.Equal(got, value) {
+		t.Fatalf("Get after Fill = %d bytes, %v; want %d bytes", len(got), err, len(value))
+	}
+
+	// The stale-fill race: a miss, then an invalidation, then the fill of the old bytes.
+	if err := c.Invalidate(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	_, lease, _ = c.Get(ctx, key)
+	if err := c.Invalidate(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Fill(ctx, key, value, lease); !errors.Is(err, client.ErrLeaseRevoked) {
+		t.Errorf("Fill after Invalidate = %v, want ErrLeaseRevoked", err)
+	}
+	if _, _, err := c.Get(ctx, key); !errors.Is(err, client.ErrMiss) {
+		t.Errorf("Get after refused fill = %v, want ErrMiss", err)
+	}
+
+	if err := c.Put(ctx, key, value); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Clear(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Items != 0 || st.Hits != 1 || st.Misses != 3 || st.Gets != 4 {
+		t.Errorf("Stats = %+v, want 0 items, 4 gets, 1 hit, 3 misses", st)
+	}
+	if err := c.Health(ctx); err != nil {
+		t.Errorf("Health: %v", err)
+	}
+	if err := c.Put(ctx, key, []byte("not base64!")); err == nil {
+		t.Errorf("Put of invalid base64 succeeded, want an error")
+	}
+}
+
+func TestRefreshConfiguration(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		s := startServer(t, dsn, nil)
+		c, err := client.New(s.URL(), client.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		big := []byte(b64(strings.Repeat("v", 600<<10))) // 800 KiB of base64
+		for _, k := range []string{"a", "b", "c"} {
+			if err := c.Put(ctx, k, big); err != nil {
+				t.Fatal(err)
+			}
+		}
+		db, err := database.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.InsertCacheProperties(ctx, database.CacheProperties{MaxCapacityMB: 1, Policy: "Random Replacement"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Refresh(ctx); err != nil {
+			t.Fatalf("Refresh: %v", err)
+		}
+		st, err := c.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Policy != "Random Replacement" || st.Capacity != cache.MB || st.Items != 1 || st.Bytes > cache.MB {
+			t.Errorf("after refresh: %+v; want Random Replacement, 1 MB, 1 item left", st)
+		}
+		// A row the cache cannot apply is refused with 503 and leaves the configuration in force.
+		if _, err := db.InsertCacheProperties(ctx, database.CacheProperties{MaxCapacityMB: 5, Policy: "Most Recently Used"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Refresh(ctx); err == nil {
+			t.Errorf("Refresh with an unknown policy succeeded, want an error")
+		}
+		if st, _ := c.Stats(ctx); st.Capacity != cache.MB {
+			t.Errorf("capacity after a refused refresh = %d, want %d", st.Capacity, cache.MB)
+		}
+	})
+}
+
+func TestStatsRowsAndShutdown(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		s := startServer(t, dsn, nil)
+		c, err := client.New(s.URL(), client.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		c.Put(ctx, "k", []byte(b64("v")))
+		c.Get(ctx, "k")
+		c.Get(ctx, "missing")
+		if err := s.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatalf("second Close: %v", err)
+		}
+		db, err := database.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		rows, err := db.StatsSince(ctx, time.Now().Add(-time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 1 {
+			t.Fatalf("got %d stats rows after shutdown, want 1: %+v", len(rows), rows)
+		}
+		want := database.StatsRow{CacheSize: int64(len("k") + len(b64("v"))), KeyCount: 1, RequestCount: 2, HitCount: 1, MissCount: 1}
+		got := rows[0]
+		got.ID, got.CreatedAt = 0, time.Time{}
+		if got != want {
+			t.Errorf("row = %+v, want %+v", got, want)
+		}
+	})
+}
+
+func TestBusyPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, err = memcache.Start(context.Background(), memcache.Config{Addr: ln.Addr().String(), DB: dbtest.DSN(t, database.SQLite),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err == nil {
+		t.Fatalf("Start on a busy port succeeded, want an error")
+	}
+}
