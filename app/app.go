@@ -1,0 +1,270 @@
+// Package app is the imgcache backend: the JSON API and the pages, the image files on disk, and the read
+// path through the memcache service that never serves a stale image.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+	"golang.org/x/sync/singleflight"
+
+	"imgcache/app/imagestore"
+	"imgcache/database"
+	"imgcache/memcache"
+	"imgcache/memcache/cache"
+	"imgcache/memcache/client"
+	"imgcache/memcache/envelope"
+)
+
+// Defaults for a zero Config.
+const (
+	DefaultAddr          = "127.0.0.1:5000"
+	DefaultMemcacheURL   = "http://127.0.0.1:5001"
+	DefaultDataDir       = "data"
+	DefaultMaxUpload     = 16 << 20 // bytes of image; the request limit adds room for the form around it
+	DefaultMaxCapacityMB = 2048
+	// formOverhead is what a multipart body may carry besides the image (boundaries, headers, the key).
+	formOverhead = 64 << 10
+)
+
+// Config configures a Server; the zero value of each field means its default.
+type Config struct {
+	Addr          string // listen address
+	MemcacheURL   string // base URL of the memcache service
+	DB            string // database DSN; default sqlite:<DataDir>/imgcache.db
+	DataDir       string // folder of the image files (under DataDir/images) and the default database
+	MaxUpload     int    // largest accepted image in bytes
+	MaxCapacityMB int    // largest cache capacity the properties form accepts
+	Logger        *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.Addr == "" {
+		c.Addr = DefaultAddr
+	}
+	if c.MemcacheURL == "" {
+		c.MemcacheURL = DefaultMemcacheURL
+	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.DB == "" {
+		c.DB = "sqlite:" + c.DataDir + "/imgcache.db"
+	}
+	if c.MaxUpload <= 0 {
+		c.MaxUpload = DefaultMaxUpload
+	}
+	if c.MaxCapacityMB <= 0 {
+		c.MaxCapacityMB = DefaultMaxCapacityMB
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Cache is what the backend needs of the memcache service.
+type Cache interface {
+	AppendGet(ctx context.Context, dst []byte, key string) ([]byte, cache.Lease, error)
+	Fill(ctx context.Context, key string, value []byte, lease cache.Lease) error
+	Invalidate(ctx context.Context, key string) error
+	Clear(ctx context.Context) error
+	Refresh(ctx context.Context) error
+	Stats(ctx context.Context) (memcache.Stats, error)
+}
+
+var _ Cache = (*client.Client)(nil)
+
+// Store is what the backend needs of the database.
+type Store interface {
+	GetImage(ctx context.Context, key string) (database.Image, error)
+	PutImage(ctx context.Context, img database.Image) (previous string, err error)
+	ListImages(ctx context.Context) ([]database.Image, error)
+	CountImages(ctx context.Context) (int, error)
+	DeleteAllImages(ctx context.Context) ([]string, error)
+	LatestCacheProperties(ctx context.Context) (database.CacheProperties, error)
+	InsertCacheProperties(ctx context.Context, p database.CacheProperties) (database.CacheProperties, error)
+	StatsSince(ctx context.Context, since time.Time) ([]database.StatsRow, error)
+}
+
+var _ Store = (*database.DB)(nil)
+
+// Files is what the backend needs of the image folder.
+type Files interface {
+	Write(data []byte, contentType string) (name string, err error)
+	Read(name string) ([]byte, error)
+	Remove(name string) error
+	RemoveAll() error
+}
+
+var _ Files = (*imagestore.Store)(nil)
+
+// Server is a running backend. Start it with Start (or New + Serve) and stop it with Close.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	cache Cache
+	store Store
+	files Files
+
+	flights    singleflight.Group // one file read per key among concurrent misses
+	generation atomic.Uint64      // bumped by DeleteAll; scopes flights
+
+	// unsure holds keys whose invalidation failed: the cache may still hold their old image, so their
+	// reads bypass it until an invalidation goes through.
+	unsureMu sync.Mutex
+	unsure   map[string]struct{}
+
+	cacheDown atomic.Bool // last seen state: logged on change, not per request, and shown on the pages
+
+	pages *pageSet // parsed templates and static files of the HTML pages
+
+	ln        net.Listener
+	http      *fasthttp.Server
+	closers   []func() error
+	serveErr  chan error
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New builds a server over the given parts without opening anything; Start wires the real ones.
+func New(cfg Config, c Cache, s Store, f Files) *Server {
+	cfg = cfg.withDefaults()
+	srv := &Server{cfg: cfg, log: cfg.Logger, cache: c, store: s, files: f,
+		unsure: map[string]struct{}{}, serveErr: make(chan error, 1), pages: mustParsePages()}
+	srv.http = &fasthttp.Server{
+		Handler:            srv.handle,
+		Name:               "imgcache",
+		MaxRequestBodySize: cfg.MaxUpload + formOverhead,
+		ErrorHandler:       srv.readError,
+		Logger:             envelope.Logger(cfg.Logger),
+		ReadTimeout:        60 * time.Second,
+		WriteTimeout:       60 * time.Second,
+		IdleTimeout:        2 * time.Minute,
+		NoDefaultDate:      true,
+		CloseOnShutdown:    true,
+		// Multipart bodies are parsed by the upload handler from memory: fasthttp's own parser would
+		// spill large files to the system temp folder, outside the data folder.
+		DisablePreParseMultipartForm: true,
+		StreamRequestBody:            true, // see limitBody
+	}
+	return srv
+}
+
+// Start opens the database, the image folder and the memcache client, binds the listener (a busy port is
+// an error here) and serves in the background.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	cfg = cfg.withDefaults()
+	files, err := imagestore.Open(cfg.DataDir + "/images")
+	if err != nil {
+		return nil, fmt.Errorf("image folder: %w", err)
+	}
+	db, err := database.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	mc, err := client.New(cfg.MemcacheURL, client.Options{})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s := New(cfg, mc, db, files)
+	s.closers = append(s.closers, func() error { mc.Close(); return nil }, db.Close)
+	if err := s.Listen(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := mc.Health(ctx); err != nil {
+		s.noteCacheErr(err)
+	}
+	go s.Serve()
+	return s, nil
+}
+
+// Run starts a server and serves until ctx is cancelled, then shuts down gracefully.
+func Run(ctx context.Context, cfg Config) error {
+	s, err := Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	s.log.Info("backend listening", "url", s.URL(), "memcache", s.cfg.MemcacheURL, "data", s.cfg.DataDir)
+	select {
+	case <-ctx.Done():
+	case err := <-s.serveErr:
+		s.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
+	return s.Close()
+}
+
+// Listen binds the configured address.
+func (s *Server) Listen() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	return nil
+}
+
+// Serve serves on the bound listener until Close.
+func (s *Server) Serve() {
+	if err := s.http.Serve(s.ln); err != nil {
+		s.serveErr <- err
+	}
+}
+
+// Addr is the bound address.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// URL is the server's base URL.
+func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// Close finishes in-flight requests and closes what Start opened. Safe to call twice.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		if s.ln != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := s.http.ShutdownWithContext(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("shutdown http: %w", err))
+			}
+			cancel()
+		}
+		for _, c := range s.closers {
+			if err := c(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+// noteCacheErr logs the cache becoming unreachable once, not once per request.
+func (s *Server) noteCacheErr(err error) {
+	if errors.Is(err, client.ErrUnavailable) || isServerError(err) {
+		if s.cacheDown.CompareAndSwap(false, true) {
+			s.log.Warn("memcache unreachable: serving from database and disk", "url", s.cfg.MemcacheURL, "err", err)
+		}
+	}
+}
+
+// noteCacheOK logs the recovery once.
+func (s *Server) noteCacheOK() {
+	if s.cacheDown.CompareAndSwap(true, false) {
+		s.log.Info("memcache reachable again", "url", s.cfg.MemcacheURL)
+	}
+}
+
+func isServerError(err error) bool {
+	var e *envelope.Error
+	return errors.As(err, &e) && e.Code >= 500
+}

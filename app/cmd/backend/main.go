@@ -1,0 +1,60 @@
+// Command backend runs the imgcache backend: the pages and the JSON API on :5000.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"imgcache/app"
+	"imgcache/memcache/cli"
+)
+
+var env = map[string]string{
+	"addr":         "IMGCACHE_ADDR",
+	"memcache":     "IMGCACHE_MEMCACHE_URL",
+	"db":           "IMGCACHE_DB",
+	"data":         "IMGCACHE_DATA",
+	"max-upload":   "IMGCACHE_MAX_UPLOAD",
+	"max-capacity": "IMGCACHE_MAX_CAPACITY",
+	"log-level":    "IMGCACHE_LOG_LEVEL",
+}
+
+func main() { os.Exit(run(os.Args[1:], os.Stderr)) }
+
+func run(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("backend", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg app.Config
+	fs.StringVar(&cfg.Addr, "addr", app.DefaultAddr, "listen address (use :5000 to listen on every interface)")
+	fs.StringVar(&cfg.MemcacheURL, "memcache", app.DefaultMemcacheURL, "base URL of the memcache service")
+	fs.StringVar(&cfg.DB, "db", "", "database: sqlite:PATH or mysql:USER@tcp(HOST:PORT)/DB (default sqlite:DATA/imgcache.db)")
+	fs.StringVar(&cfg.DataDir, "data", app.DefaultDataDir, "data folder: images under DATA/images, and the default database")
+	fs.IntVar(&cfg.MaxUpload, "max-upload", app.DefaultMaxUpload, "largest accepted image in bytes")
+	fs.IntVar(&cfg.MaxCapacityMB, "max-capacity", app.DefaultMaxCapacityMB, "largest cache capacity in MB the properties page accepts")
+	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	fs.Usage = cli.Usage(fs, "backend: the imgcache pages and JSON API", env)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if err := cli.Env(fs, env, os.LookupEnv); err != nil {
+		fmt.Fprintln(stderr, "backend:", err)
+		return 2
+	}
+	log, err := cli.Logger(stderr, *level)
+	if err != nil {
+		fmt.Fprintln(stderr, "backend:", err)
+		return 2
+	}
+	cfg.Logger = log
+	ctx, stop := cli.SignalContext(context.Background(), log)
+	defer stop()
+	if err := app.Run(ctx, cfg); err != nil {
+		log.Error("backend stopped", "err", err)
+		return 1
+	}
+	log.Info("backend stopped")
+	return 0
+}

@@ -1,0 +1,639 @@
+package app_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"html"
+	"image"
+	_ "image/png"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"imgcache/app"
+	"imgcache/database"
+	"imgcache/database/dbtest"
+	"imgcache/memcache"
+)
+
+var updateGolden = flag.Bool("update", false, "rewrite the golden files under testdata")
+
+// navLinks are the links every page's navigation bar must carry.
+var navLinks = []string{
+	`<nav aria-label="Main">`,
+	`<li><a href="/"`, `>Home</a></li>`,
+	`<li><a href="/image"`, `>View image</a></li>`,
+	`<li><a href="/upload_image"`, `>Upload</a></li>`,
+	`<li><a href="/keys_list"`, `>Keys</a></li>`,
+	`<li><a href="/cache_properties"`, `>Cache properties</a></li>`,
+	`<li><a href="/cache_stats"`, `>Cache statistics</a></li>`,
+}
+
+// response is what a page test looks at.
+type response struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+// request sends a request without following redirects.
+func request(t *testing.T, method, url, contentType string, body io.Reader) response {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{resp.StatusCode, resp.Header, string(b)}
+}
+
+func get(t *testing.T, url string) response {
+	t.Helper()
+	return request(t, http.MethodGet, url, "", nil)
+}
+
+func postForm(t *testing.T, url string, v url.Values) response {
+	t.Helper()
+	return request(t, http.MethodPost, url, "application/x-www-form-urlencoded", strings.NewReader(v.Encode()))
+}
+
+// uploadForm posts the upload page's form.
+func uploadForm(t *testing.T, st *stack, key, fileName string, file []byte) response {
+	t.Helper()
+	body, ct := multipartBody(t, map[string]string{"key": key}, fileName, file)
+	return request(t, http.MethodPost, st.Backend.URL()+"/upload_image", ct, body)
+}
+
+// wantPage checks a page's status, its layout and that it contains every string of want.
+func wantPage(t *testing.T, name string, r response, status int, want ...string) {
+	t.Helper()
+	if r.Status != status {
+		t.Errorf("%s: status = %d, want %d; body:\n%s", name, r.Status, status, r.Body)
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+		t.Errorf("%s: Content-Type = %q, want text/html", name, ct)
+	}
+	if csp := r.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
+		t.Errorf("%s: Content-Security-Policy = %q, want default-src 'self'", name, csp)
+	}
+	for _, w := range append(navLinks[:len(navLinks):len(navLinks)], want...) {
+		if !strings.Contains(r.Body, w) {
+			t.Errorf("%s: page lacks %q; body:\n%s", name, w, r.Body)
+		}
+	}
+}
+
+// esc escapes s as html/template escapes text.
+var esc = strings.NewReplacer("&", "&amp;", "'", "&#39;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "+", "&#43;").Replace
+
+func openDB(t *testing.T, dsn string) *database.DB {
+	t.Helper()
+	db, err := database.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func cacheStats(t *testing.T, st *stack) memcache.Stats {
+	t.Helper()
+	status, body := do(t, http.MethodGet, st.Memcache.URL()+"/stats", "", nil)
+	if status != http.StatusOK {
+		t.Fatalf("memcache /stats = %d: %s", status, body)
+	}
+	var s memcache.Stats
+	if err := json.Unmarshal(body, &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func newStack(t *testing.T) *stack {
+	t.Helper()
+	return startStack(t, dbtest.DSN(t, database.SQLite), nil)
+}
+
+func TestPagesGET(t *testing.T) {
+	st := newStack(t)
+	if r := uploadForm(t, st, "cat", "cat.png", pngImage(t, 1)); r.Status != http.StatusSeeOther {
+		t.Fatalf("upload = %d: %s", r.Status, r.Body)
+	}
+	tests := []struct {
+		path string
+		want []string
+	}{
+		{"/", []string{`<title>imgcache</title>`, `aria-current="page">Home`, "Keys stored</dt><dd>1</dd>", "Items in the cache", "Hit rate", "Least Recently Used"}},
+		{"/image", []string{`aria-current="page">View image`, `<form class="inline" method="get" action="/image">`, `name="key"`}},
+		{"/upload_image", []string{`aria-current="page">Upload`, `enctype="multipart/form-data"`, `type="file"`}},
+		{"/keys_list", []string{`aria-current="page">Keys`, `<a href="/image?key=cat">cat</a>`, "Total: 1"}},
+		{"/cache_properties", []string{`aria-current="page">Cache properties`, "10 MB", "Least Recently Used", "never: these are the cache's built-in defaults", `action="/cache_properties/clear"`, "Clear cache"}},
+		{"/cache_stats", []string{`aria-current="page">Cache statistics`, "No statistics yet", `src="/cache_stats/chart/hit-rate.png"`, "The cache now"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			r := get(t, st.Backend.URL()+tt.path)
+			wantPage(t, tt.path, r, http.StatusOK, tt.want...)
+			if strings.Contains(r.Body, "unreachable") {
+				t.Errorf("%s says the cache is unreachable while it runs", tt.path)
+			}
+		})
+	}
+}
+
+func TestPageUploadThenView(t *testing.T) {
+	st := newStack(t)
+	key := `cat & "dog"/1?#+`
+	img := pngImage(t, 7)
+	r := uploadForm(t, st, key, "cat.png", img)
+	want := "/image?key=" + url.QueryEscape(key) + "&uploaded=1"
+	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != want {
+		t.Fatalf("upload = %d, Location %q; want 303 to %q; body:\n%s", r.Status, r.Header.Get("Location"), want, r.Body)
+	}
+	src := `src="data:image/png;base64,` + base64.StdEncoding.EncodeToString(img) + `"`
+	size := len(img)
+	r = get(t, st.Backend.URL()+want)
+	wantPage(t, "first view", r, http.StatusOK, "from disk", "Uploaded.", src, "image/png", "4 × 4 pixels", esc(key))
+	if !strings.Contains(r.Body, "<dt>Size</dt><dd>"+strconv.Itoa(size)+" bytes</dd>") {
+		t.Errorf("first view lacks the size %d bytes; body:\n%s", size, r.Body)
+	}
+	if strings.Contains(r.Body, "from cache") {
+		t.Errorf("first view after an upload says from cache")
+	}
+
+	// The keys list links to the image; following the link serves it from the cache now.
+	r = get(t, st.Backend.URL()+"/keys_list")
+	m := regexp.MustCompile(`<a href="(/image\?key=[^"]*)">`).FindStringSubmatch(r.Body)
+	if m == nil {
+		t.Fatalf("keys list has no link to an image:\n%s", r.Body)
+	}
+	r = get(t, st.Backend.URL()+html.UnescapeString(m[1]))
+	wantPage(t, "second view", r, http.StatusOK, "from cache", src)
+	if strings.Contains(r.Body, "Uploaded.") {
+		t.Errorf("second view shows the upload message without ?uploaded=1")
+	}
+
+	// POST /image, as the original's form did, redirects to the GET form of the page.
+	r = postForm(t, st.Backend.URL()+"/image", url.Values{"key": {key}})
+	if want := "/image?key=" + url.QueryEscape(key); r.Status != http.StatusSeeOther || r.Header.Get("Location") != want {
+		t.Errorf("POST /image = %d, Location %q; want 303 to %q", r.Status, r.Header.Get("Location"), want)
+	}
+}
+
+func TestPageKeysList(t *testing.T) {
+	st := newStack(t)
+	r := get(t, st.Backend.URL()+"/keys_list")
+	wantPage(t, "empty", r, http.StatusOK, "No images are stored yet.")
+	big := bytes.Repeat([]byte{0}, 3000)
+	copy(big, pngImage(t, 1)) // a PNG header is all that upload judges
+	uploadForm(t, st, "small", "s.png", pngImage(t, 2))
+	uploadForm(t, st, "big", "b.png", big)
+	small := len(pngImage(t, 2))
+	r = get(t, st.Backend.URL()+"/keys_list")
+	wantPage(t, "two keys", r, http.StatusOK,
+		`<a href="/image?key=big">big</a></td><td class="num" title="3,000 bytes">2.9 KB</td><td>image/png</td>`,
+		`<a href="/image?key=small">small</a></td><td class="num" title="`+strconv.Itoa(small)+` bytes">`+strconv.Itoa(small)+` bytes</td>`,
+		"2 keys, ", "Total: 2", `title="`+thousands(3000+small)+` bytes"`)
+}
+
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	if len(s) > 3 {
+		return s[:len(s)-3] + "," + s[len(s)-3:]
+	}
+	return s
+}
+
+func TestPagePropertiesChange(t *testing.T) {
+	st := newStack(t)
+	db := openDB(t, st.DSN)
+	tests := []struct {
+		capacity, policy string
+		wantMB           int
+		wantPolicy       string
+	}{
+		{"100", "Random", 100, "Random Replacement"},
+		{"5", "LRU", 5, "Least Recently Used"},
+		{" 7 ", "Random Replacement", 7, "Random Replacement"},
+		{"2048", "Least Recently Used", 2048, "Least Recently Used"},
+		{"0", "lru", 0, "Least Recently Used"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.capacity+"/"+tt.policy, func(t *testing.T) {
+			r := postForm(t, st.Backend.URL()+"/cache_properties", url.Values{"capacity": {tt.capacity}, "policy": {tt.policy}})
+			if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/cache_properties?saved=1" {
+				t.Fatalf("POST = %d, Location %q; want 303 to /cache_properties?saved=1; body:\n%s", r.Status, r.Header.Get("Location"), r.Body)
+			}
+			row, err := db.LatestCacheProperties(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if row.MaxCapacityMB != tt.wantMB || row.Policy != tt.wantPolicy {
+				t.Errorf("row = %d MB %q, want %d MB %q", row.MaxCapacityMB, row.Policy, tt.wantMB, tt.wantPolicy)
+			}
+			if s := cacheStats(t, st); s.CapacityMB != int64(tt.wantMB) || s.Policy != tt.wantPolicy {
+				t.Errorf("memcache stats = %d MB %q, want %d MB %q", s.CapacityMB, s.Policy, tt.wantMB, tt.wantPolicy)
+			}
+			r = get(t, st.Backend.URL()+"/cache_properties?saved=1")
+			wantPage(t, "after save", r, http.StatusOK, "Saved. The cache applied the new settings.",
+				"<dt>Capacity</dt><dd>"+strconv.Itoa(tt.wantMB)+" MB", "<dt>Replacement policy</dt><dd>"+tt.wantPolicy, formatUTC(row.CreatedAt))
+		})
+	}
+
+	t.Run("clear", func(t *testing.T) {
+		postForm(t, st.Backend.URL()+"/cache_properties", url.Values{"capacity": {"10"}, "policy": {"LRU"}})
+		uploadForm(t, st, "k", "k.png", pngImage(t, 3))
+		get(t, st.Backend.URL()+"/image?key=k") // miss: fills the cache
+		if n := cacheStats(t, st).Items; n != 1 {
+			t.Fatalf("cache holds %d items before clearing, want 1", n)
+		}
+		r := postForm(t, st.Backend.URL()+"/cache_properties/clear", nil)
+		if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/cache_properties?cleared=1" {
+			t.Fatalf("clear = %d, Location %q", r.Status, r.Header.Get("Location"))
+		}
+		if n := cacheStats(t, st).Items; n != 0 {
+			t.Errorf("cache holds %d items after clearing, want 0", n)
+		}
+		wantPage(t, "after clear", get(t, st.Backend.URL()+"/cache_properties?cleared=1"), http.StatusOK, "The cache was cleared.")
+	})
+
+	t.Run("flash is fixed text", func(t *testing.T) {
+		r := get(t, st.Backend.URL()+"/cache_properties?saved=%3Cscript%3E")
+		wantPage(t, "odd flash", r, http.StatusOK)
+		if strings.Contains(r.Body, "script") || strings.Contains(r.Body, `class="notice ok"`) {
+			t.Errorf("an unknown flash parameter reached the page:\n%s", r.Body)
+		}
+	})
+}
+
+func formatUTC(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+
+// TestPageBadInput: every bad input gets its message on the page with a 4xx and changes nothing.
+func TestPageBadInput(t *testing.T) {
+	const maxUpload = 4096
+	st := startStack(t, dbtest.DSN(t, database.SQLite), func(c *app.Config) { c.MaxUpload = maxUpload })
+	db := openDB(t, st.DSN)
+	ctx := context.Background()
+	if r := uploadForm(t, st, "existing", "e.png", pngImage(t, 1)); r.Status != http.StatusSeeOther {
+		t.Fatalf("upload = %d", r.Status)
+	}
+	if r := postForm(t, st.Backend.URL()+"/cache_properties", url.Values{"capacity": {"20"}, "policy": {"LRU"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("properties = %d", r.Status)
+	}
+	props, err := db.LatestCacheProperties(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// emptyFile is what a browser sends when no file was chosen: a file part without a file name.
+	emptyFile := func() (io.Reader, string) {
+		return strings.NewReader("--B\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nk\r\n" +
+			"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\"\r\nContent-Type: application/octet-stream\r\n\r\n\r\n--B--\r\n"), "multipart/form-data; boundary=B"
+	}
+	upload := func(key, name string, file []byte) func(t *testing.T) (io.Reader, string) {
+		return func(t *testing.T) (io.Reader, string) {
+			return multipartBody(t, map[string]string{"key": key}, name, file)
+		}
+	}
+	props2 := func(capacity, policy string) func(t *testing.T) (io.Reader, string) {
+		return func(t *testing.T) (io.Reader, string) {
+			return strings.NewReader(url.Values{"capacity": {capacity}, "policy": {policy}}.Encode()), "application/x-www-form-urlencoded"
+		}
+	}
+	png := pngImage(t, 9)
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		body   func(t *testing.T) (io.Reader, string)
+		status int
+		want   []string // on the page, HTML-escaped by the test
+	}{
+		{"upload empty key", "POST", "/upload_image", upload("", "a.png", png), 400, []string{"The key is empty"}},
+		{"upload 300-byte key", "POST", "/upload_image", upload(strings.Repeat("k", 300), "a.png", png), 400, []string{"The key is 300 bytes long; the limit is 255"}},
+		{"upload control character", "POST", "/upload_image", upload("a\x01b", "a.png", png), 400, []string{"The key contains the control character U+0001"}},
+		{"upload missing file", "POST", "/upload_image", upload("k", "", nil), 400, []string{"Choose an image file to upload."}},
+		{"upload no file chosen", "POST", "/upload_image", func(*testing.T) (io.Reader, string) { return emptyFile() }, 400, []string{"Choose an image file to upload."}},
+		{"upload not an image", "POST", "/upload_image", upload("k", "fake.png", []byte("this is text, not a PNG")), 415, []string{"The file is not a PNG, JPEG, GIF or WebP image"}},
+		{"upload empty file", "POST", "/upload_image", upload("k", "a.png", []byte{}), 400, []string{"The file is empty"}},
+		{"upload not multipart", "POST", "/upload_image", props2("1", "LRU"), 400, []string{"Send a multipart/form-data body"}},
+		{"upload over max-upload", "POST", "/upload_image", upload("k", "big.png", append(png, make([]byte, maxUpload)...)), 413, []string{"the limit is 4096"}},
+		{"capacity -1", "POST", "/cache_properties", props2("-1", "LRU"), 400, []string{`The capacity must be from 0 to 2048 MB; "-1" is out of range.`}},
+		{"capacity abc", "POST", "/cache_properties", props2("abc", "LRU"), 400, []string{`The capacity must be a whole number of MB from 0 to 2048; "abc" is not.`}},
+		{"capacity 99999", "POST", "/cache_properties", props2("99999", "LRU"), 400, []string{`"99999" is out of range`}},
+		{"capacity 1.5", "POST", "/cache_properties", props2("1.5", "LRU"), 400, []string{`"1.5" is not`}},
+		{"capacity huge", "POST", "/cache_properties", props2("99999999999999999999999", "LRU"), 400, []string{"is out of range"}},
+		{"capacity empty", "POST", "/cache_properties", props2("", "LRU"), 400, []string{"Enter a capacity"}},
+		{"policy unknown", "POST", "/cache_properties", props2("10", "FIFO"), 400, []string{`Unknown replacement policy "FIFO"`}},
+		{"policy empty", "POST", "/cache_properties", props2("10", ""), 400, []string{"Choose a replacement policy"}},
+		{"both bad", "POST", "/cache_properties", props2("abc", "<b>x</b>"), 400, []string{`"abc" is not`, `Unknown replacement policy "<b>x</b>"`}},
+		{"view empty key", "GET", "/image?key=", nil, 400, []string{"The key is empty"}},
+		{"view 300-byte key", "GET", "/image?key=" + strings.Repeat("k", 300), nil, 400, []string{"The key is 300 bytes long"}},
+		{"view control character", "GET", "/image?key=a%00b", nil, 400, []string{"control character U+0000"}},
+		{"view unknown key", "GET", "/image?key=" + url.QueryEscape("no<such>key"), nil, 404, []string{`No image is stored under key "no<such>key"`}},
+		{"unknown chart", "GET", "/cache_stats/chart/pie.png", nil, 404, []string{`There is no chart "pie.png".`}},
+		{"unknown static", "GET", "/static/../app.go", nil, 404, []string{"There is no"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var body io.Reader
+			var ct string
+			if tt.body != nil {
+				body, ct = tt.body(t)
+			}
+			r := request(t, tt.method, st.Backend.URL()+tt.path, ct, body)
+			want := make([]string, len(tt.want))
+			for i, w := range tt.want {
+				want[i] = esc(w)
+			}
+			wantPage(t, tt.name, r, tt.status, append(want, `class="notice err" role="alert"`)...)
+			if tt.path == "/upload_image" && !strings.Contains(r.Body, `action="/upload_image"`) {
+				t.Errorf("the upload form is not shown again with its error")
+			}
+			if tt.path == "/cache_properties" && !strings.Contains(r.Body, `action="/cache_properties"`) {
+				t.Errorf("the properties form is not shown again with its error")
+			}
+			if n, err := db.CountImages(ctx); err != nil || n != 1 {
+				t.Errorf("key count = %d, %v after a bad input; want 1", n, err)
+			}
+			if p, err := db.LatestCacheProperties(ctx); err != nil || p.ID != props.ID {
+				t.Errorf("newest properties row = %+v, %v after a bad input; want %+v", p, err, props)
+			}
+			if s := cacheStats(t, st); s.CapacityMB != 20 {
+				t.Errorf("cache capacity = %d MB after a bad input, want 20", s.CapacityMB)
+			}
+		})
+	}
+}
+
+// TestPageBodyTooLarge: a body over the server's limit gets the upload form back with a 413. The server
+// answers before reading the body and closes the connection, so the request is written in one piece on
+// a raw connection first: a client that writes the body after the headers can see a broken pipe instead.
+func TestPageBodyTooLarge(t *testing.T) {
+	const maxUpload = 4096
+	st := startStack(t, dbtest.DSN(t, database.SQLite), func(c *app.Config) { c.MaxUpload = maxUpload })
+	body, ct := multipartBody(t, map[string]string{"key": "k"}, "big.png", append(pngImage(t, 1), make([]byte, 80<<10)...))
+	conn, err := net.Dial("tcp", st.Backend.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	req := fmt.Sprintf("POST /upload_image HTTP/1.1\r\nHost: test\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", ct, body.Len())
+	if _, err := conn.Write(append([]byte(req), body.Bytes()...)); err != nil {
+		t.Fatalf("write request: %v", err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("read response: %v", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read body: %v", err)
+	}
+	wantPage(t, "too large", response{resp.StatusCode, resp.Header, string(b)}, http.StatusRequestEntityTooLarge,
+		"The request body is over the limit", `action="/upload_image"`)
+	if n, err := openDB(t, st.DSN).CountImages(context.Background()); err != nil || n != 0 {
+		t.Errorf("key count = %d, %v after a refused upload; want 0", n, err)
+	}
+}
+
+func TestPageErrors(t *testing.T) {
+	st := newStack(t)
+	tests := []struct {
+		name, method, path string
+		status             int
+		want               []string
+		allow              string
+	}{
+		{"unknown path", "GET", "/no/such/page", 404, []string{"<title>404 Not Found · imgcache</title>", "There is no page at &#34;/no/such/page&#34;."}, ""},
+		{"unknown path escapes", "GET", "/%3Cb%3Ex", 404, []string{"&lt;b&gt;x"}, ""},
+		{"unknown path POST", "POST", "/nope", 404, []string{"404 Not Found"}, ""},
+		{"POST home", "POST", "/", 405, []string{"405 Method Not Allowed", "POST is not allowed on /; use GET or HEAD."}, "GET, HEAD"},
+		{"DELETE keys", "DELETE", "/keys_list", 405, []string{"405 Method Not Allowed"}, "GET, HEAD"},
+		{"GET clear", "GET", "/cache_properties/clear", 405, []string{"use POST"}, "POST"},
+		{"PUT upload", "PUT", "/upload_image", 405, []string{"405 Method Not Allowed"}, "GET, HEAD, POST"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := request(t, tt.method, st.Backend.URL()+tt.path, "", nil)
+			wantPage(t, tt.name, r, tt.status, tt.want...)
+			if got := r.Header.Get("Allow"); got != tt.allow {
+				t.Errorf("Allow = %q, want %q", got, tt.allow)
+			}
+		})
+	}
+
+	t.Run("500 leaks nothing", func(t *testing.T) {
+		if r := uploadForm(t, st, "gone", "g.png", pngImage(t, 1)); r.Status != http.StatusSeeOther {
+			t.Fatalf("upload = %d", r.Status)
+		}
+		files, err := filepath.Glob(filepath.Join(st.DataDir, "images", "*"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("no image files under %s: %v", st.DataDir, err)
+		}
+		for _, f := range files {
+			os.Remove(f)
+		}
+		r := get(t, st.Backend.URL()+"/image?key=gone")
+		wantPage(t, "missing file", r, http.StatusInternalServerError, "Something went wrong on our side.")
+		for _, secret := range []string{st.DataDir, filepath.Base(files[0]), "no such file"} {
+			if strings.Contains(r.Body, secret) {
+				t.Errorf("the 500 page shows %q:\n%s", secret, r.Body)
+			}
+		}
+	})
+}
+
+func TestPageStatic(t *testing.T) {
+	st := newStack(t)
+	r := get(t, st.Backend.URL()+"/")
+	m := regexp.MustCompile(`<link rel="stylesheet" href="(/static/style\.css\?v=[0-9a-f]+)">`).FindStringSubmatch(r.Body)
+	if m == nil {
+		t.Fatalf("no stylesheet link on the home page:\n%s", r.Body)
+	}
+	for _, method := range []string{http.MethodGet, http.MethodHead} {
+		r = request(t, method, st.Backend.URL()+m[1], "", nil)
+		if r.Status != http.StatusOK {
+			t.Fatalf("%s %s = %d", method, m[1], r.Status)
+		}
+		if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/css") {
+			t.Errorf("%s stylesheet Content-Type = %q, want text/css", method, ct)
+		}
+		if cc := r.Header.Get("Cache-Control"); !strings.Contains(cc, "max-age=31536000") {
+			t.Errorf("%s stylesheet Cache-Control = %q, want a year", method, cc)
+		}
+	}
+	if r := get(t, st.Backend.URL()+m[1]); !strings.Contains(r.Body, "nav") {
+		t.Errorf("stylesheet body looks wrong: %.80q", r.Body)
+	}
+	if r := request(t, http.MethodHead, st.Backend.URL()+"/keys_list", "", nil); r.Status != http.StatusOK || r.Body != "" {
+		t.Errorf("HEAD /keys_list = %d with %d bytes, want 200 and no body", r.Status, len(r.Body))
+	}
+}
+
+func TestPageStatsCharts(t *testing.T) {
+	st := newStack(t)
+	slugs := []string{"items", "size", "requests", "hit-rate", "miss-rate"}
+	checkCharts := func(t *testing.T) {
+		t.Helper()
+		for _, slug := range slugs {
+			r := get(t, st.Backend.URL()+"/cache_stats/chart/"+slug+".png")
+			if r.Status != http.StatusOK {
+				t.Errorf("chart %s = %d: %s", slug, r.Status, r.Body)
+				continue
+			}
+			if ct := r.Header.Get("Content-Type"); ct != "image/png" {
+				t.Errorf("chart %s Content-Type = %q", slug, ct)
+			}
+			if cc := r.Header.Get("Cache-Control"); cc != "no-store" {
+				t.Errorf("chart %s Cache-Control = %q, want no-store", slug, cc)
+			}
+			cfg, format, err := image.DecodeConfig(strings.NewReader(r.Body))
+			if err != nil || format != "png" || cfg.Width != 800 || cfg.Height != 400 {
+				t.Errorf("chart %s: %s %dx%d, %v; want an 800x400 png", slug, format, cfg.Width, cfg.Height, err)
+			}
+		}
+	}
+	t.Run("no data", func(t *testing.T) {
+		checkCharts(t)
+		r := get(t, st.Backend.URL()+"/cache_stats")
+		wantPage(t, "stats", r, http.StatusOK, "No statistics yet", "Lookups since the cache started")
+		for _, slug := range slugs {
+			if !strings.Contains(r.Body, `<img src="/cache_stats/chart/`+slug+`.png" width="800" height="400"`) {
+				t.Errorf("stats page lacks the %s chart", slug)
+			}
+		}
+	})
+	t.Run("with data", func(t *testing.T) {
+		db := openDB(t, st.DSN)
+		now := time.Now().UTC()
+		for i := 11; i >= 0; i-- {
+			// 30 requests a row: 3 of each 4 hit.
+			row := database.StatsRow{CacheSize: 3 << 20, KeyCount: 7, RequestCount: 40, HitCount: 30, MissCount: 10, CreatedAt: now.Add(-time.Duration(i) * 5 * time.Second)}
+			if err := db.InsertStats(context.Background(), row); err != nil {
+				t.Fatal(err)
+			}
+		}
+		checkCharts(t)
+		r := get(t, st.Backend.URL()+"/cache_stats")
+		wantPage(t, "stats", r, http.StatusOK, "12 rows in the window",
+			"<dt>Items in the cache</dt><dd>7</dd>", "<dt>Total size of the items</dt><dd>3 MB</dd>",
+			"<dt>Hit rate in the last minute</dt><dd>75.0%</dd>", "<dt>Miss rate in the last minute</dt><dd>25.0%</dd>")
+		if strings.Contains(r.Body, "No statistics yet") {
+			t.Errorf("the stats page says there is no data")
+		}
+	})
+}
+
+// TestPageCacheDown: with the memcache stopped, every page renders and says the cache is unreachable.
+func TestPageCacheDown(t *testing.T) {
+	st := newStack(t)
+	db := openDB(t, st.DSN)
+	if r := uploadForm(t, st, "before", "b.png", pngImage(t, 1)); r.Status != http.StatusSeeOther {
+		t.Fatalf("upload = %d", r.Status)
+	}
+	st.Memcache.Close()
+
+	for _, path := range []string{"/", "/keys_list", "/image", "/upload_image", "/cache_properties", "/cache_stats", "/image?key=before"} {
+		r := get(t, st.Backend.URL()+path)
+		wantPage(t, path, r, http.StatusOK, "The cache is unreachable.")
+	}
+	wantPage(t, "view", get(t, st.Backend.URL()+"/image?key=before"), http.StatusOK, "from disk")
+	wantPage(t, "home", get(t, st.Backend.URL()+"/"), http.StatusOK, "unknown: the cache is unreachable")
+
+	if r := uploadForm(t, st, "during", "d.png", pngImage(t, 2)); r.Status != http.StatusSeeOther {
+		t.Errorf("upload while the cache is down = %d:\n%s", r.Status, r.Body)
+	}
+	r := postForm(t, st.Backend.URL()+"/cache_properties", url.Values{"capacity": {"64"}, "policy": {"Random"}})
+	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/cache_properties?saved=pending" {
+		t.Fatalf("properties while the cache is down = %d, Location %q", r.Status, r.Header.Get("Location"))
+	}
+	p, err := db.LatestCacheProperties(context.Background())
+	if err != nil || p.MaxCapacityMB != 64 || p.Policy != "Random Replacement" {
+		t.Errorf("newest row = %+v, %v; want 64 MB Random Replacement", p, err)
+	}
+	wantPage(t, "saved pending", get(t, st.Backend.URL()+r.Header.Get("Location")), http.StatusOK,
+		"the cache could not be told", "when it restarts", "<dt>Capacity</dt><dd>64 MB")
+
+	r = postForm(t, st.Backend.URL()+"/cache_properties/clear", nil)
+	wantPage(t, "clear", r, http.StatusServiceUnavailable, "The cache is unreachable, so it was not cleared.")
+}
+
+// TestPageGolden compares pages of deterministic content with testdata/*.golden; -update rewrites them.
+func TestPageGolden(t *testing.T) {
+	st := newStack(t)
+	uploadForm(t, st, "a <b> & c", "a.png", pngImage(t, 1))
+	uploadForm(t, st, "zebra", "z.png", pngImage(t, 2))
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		form   url.Values
+		status int
+	}{
+		{"upload_form", "GET", "/upload_image", nil, 200},
+		{"keys_list", "GET", "/keys_list", nil, 200},
+		{"not_found", "GET", "/missing", nil, 404},
+		{"properties_bad_input", "POST", "/cache_properties", url.Values{"capacity": {"abc"}, "policy": {"FIFO"}}, 400},
+	}
+	stamp := regexp.MustCompile(`\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC`)
+	version := regexp.MustCompile(`\?v=[0-9a-f]+`)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var r response
+			if tt.form != nil {
+				r = postForm(t, st.Backend.URL()+tt.path, tt.form)
+			} else {
+				r = request(t, tt.method, st.Backend.URL()+tt.path, "", nil)
+			}
+			if r.Status != tt.status {
+				t.Fatalf("status = %d, want %d", r.Status, tt.status)
+			}
+			got := version.ReplaceAllString(stamp.ReplaceAllString(r.Body, "TIME"), "?v=VERSION")
+			file := filepath.Join("testdata", "page_"+tt.name+".golden")
+			if *updateGolden {
+				if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(file)
+			if errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("%s is missing: run go test -run TestPageGolden -update", file)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != string(want) {
+				t.Errorf("%s differs from %s (run with -update if the change is intended):\n%s", tt.path, file, got)
+			}
+		})
+	}
+}
