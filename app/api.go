@@ -14,6 +14,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"imgcache/memcache/envelope"
+	"imgcache/memcache/metrics"
 )
 
 const apiKeyPrefix = "/api/key/"
@@ -35,6 +36,8 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		s.api(ctx, []string{http.MethodPost, http.MethodGet}, s.apiListKeys)
 	case path == "/api/delete_all":
 		s.api(ctx, []string{http.MethodPost}, s.apiDeleteAll)
+	case path == metrics.Path:
+		s.api(ctx, []string{http.MethodGet}, func(ctx *fasthttp.RequestCtx) error { s.metrics.handler(ctx); return nil })
 	case path == "/healthz":
 		s.api(ctx, []string{http.MethodGet, http.MethodHead}, func(ctx *fasthttp.RequestCtx) error {
 			ctx.SetContentType("application/json")

@@ -216,3 +216,29 @@ func boundary(body []byte) string {
 	line, _, _ := bytes.Cut(body, []byte("\r\n"))
 	return strings.TrimPrefix(string(line), "--")
 }
+
+func TestMetrics(t *testing.T) {
+	st := startStack(t, dbtest.DSN(t, database.SQLite), nil)
+	base := st.Backend.URL()
+	upload(t, base, "a/b", pngImage(t, 1))
+	readKey(t, base, "a/b") // disk
+	readKey(t, base, "a/b") // cache
+	readKey(t, base, "nope")
+	status, body := do(t, "GET", base+"/metrics", "", nil)
+	if status != 200 {
+		t.Fatalf("GET /metrics = %d", status)
+	}
+	for _, want := range []string{
+		`imgcache_http_requests_total{route="/api/upload",service="backend",status="200"} 1`,
+		`imgcache_http_requests_total{route="/api/key/",service="backend",status="200"} 2`,
+		`imgcache_http_requests_total{route="/api/key/",service="backend",status="404"} 1`,
+		`imgcache_image_reads_total{service="backend",source="cache"} 1`,
+		`imgcache_image_reads_total{service="backend",source="disk"} 1`,
+		`imgcache_database_errors_total{service="backend"} 0`,
+		`imgcache_http_request_duration_seconds_bucket{route="/api/upload",service="backend",status="200",le="+Inf"} 1`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}

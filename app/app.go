@@ -21,6 +21,7 @@ import (
 	"imgcache/memcache/cache"
 	"imgcache/memcache/client"
 	"imgcache/memcache/envelope"
+	"imgcache/memcache/metrics"
 )
 
 // Defaults for a zero Config.
@@ -122,6 +123,8 @@ type Server struct {
 	unsureMu sync.Mutex
 	unsure   map[string]struct{}
 
+	metrics *appMetrics
+
 	cacheDown atomic.Bool // last seen state: logged on change, not per request, and shown on the pages
 
 	pages *pageSet // parsed templates and static files of the HTML pages
@@ -139,8 +142,10 @@ func New(cfg Config, c Cache, s Store, f Files) *Server {
 	cfg = cfg.withDefaults()
 	srv := &Server{cfg: cfg, log: cfg.Logger, cache: c, store: s, files: f,
 		unsure: map[string]struct{}{}, serveErr: make(chan error, 1), pages: mustParsePages()}
+	reg := metrics.NewRegistry()
+	srv.metrics = newAppMetrics(reg)
 	srv.http = &fasthttp.Server{
-		Handler:            srv.handle,
+		Handler:            metrics.NewHTTP(reg, "backend").Wrap(routeName, srv.handle),
 		Name:               "imgcache",
 		MaxRequestBodySize: cfg.MaxUpload + formOverhead,
 		ErrorHandler:       srv.readError,
@@ -251,6 +256,7 @@ func (s *Server) Close() error {
 // noteCacheErr logs the cache becoming unreachable once, not once per request.
 func (s *Server) noteCacheErr(err error) {
 	if errors.Is(err, client.ErrUnavailable) || isServerError(err) {
+		s.metrics.cacheErrors.Inc()
 		if s.cacheDown.CompareAndSwap(false, true) {
 			s.log.Warn("memcache unreachable: serving from database and disk", "url", s.cfg.MemcacheURL, "err", err)
 		}

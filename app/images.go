@@ -57,8 +57,9 @@ type Image struct {
 	FromCache   bool
 }
 
-// dbError marks a database failure as ErrDatabase, keeping the cause for the log.
-func dbError(op string, err error) error {
+// dbError counts a database failure and marks it as ErrDatabase, keeping the cause for the log.
+func (s *Server) dbError(op string, err error) error {
+	s.metrics.dbErrors.Inc()
 	return fmt.Errorf("%s: %w: %w", op, ErrDatabase, err)
 }
 
@@ -89,7 +90,7 @@ func (s *Server) Upload(ctx context.Context, key string, data []byte) error {
 		if rmErr := s.files.Remove(name); rmErr != nil {
 			s.log.Error("cannot remove the file of a failed upload", "file", name, "err", rmErr)
 		}
-		return dbError(fmt.Sprintf("upload %q", key), err)
+		return s.dbError(fmt.Sprintf("upload %q", key), err)
 	}
 	// A read that starts from now on must not join a load that may have read the old file.
 	s.flights.Forget(s.flightKey(key))
@@ -165,6 +166,7 @@ func (s *Server) Read(ctx context.Context, key string, dst []byte) (Image, error
 		switch {
 		case err == nil:
 			s.noteCacheOK()
+			s.metrics.reads.WithLabelValues("cache").Inc()
 			img := Image{Key: key, Base64: v, FromCache: true}
 			img.ContentType, img.Size = describe(v[len(dst):])
 			return img, nil
@@ -184,6 +186,7 @@ func (s *Server) Read(ctx context.Context, key string, dst []byte) (Image, error
 	if err != nil {
 		return Image{}, err
 	}
+	s.metrics.reads.WithLabelValues("disk").Inc()
 	img := v.(Image)
 	img.Base64 = append(dst, img.Base64...)
 	return img, nil
@@ -199,7 +202,7 @@ func (s *Server) load(ctx context.Context, key string, lease cache.Lease) (Image
 			return Image{}, fmt.Errorf("no image is stored under key %q: %w", key, ErrNotFound)
 		}
 		if err != nil {
-			return Image{}, dbError(fmt.Sprintf("read %q", key), err)
+			return Image{}, s.dbError(fmt.Sprintf("read %q", key), err)
 		}
 		data, err := s.files.Read(row.Location)
 		if errors.Is(err, imagestore.ErrNotFound) && attempt < 3 {
@@ -245,7 +248,7 @@ func describe(b64 []byte) (contentType string, size int64) {
 func (s *Server) Keys(ctx context.Context) ([]database.Image, error) {
 	imgs, err := s.store.ListImages(ctx)
 	if err != nil {
-		return nil, dbError("list keys", err)
+		return nil, s.dbError("list keys", err)
 	}
 	return imgs, nil
 }
@@ -254,7 +257,7 @@ func (s *Server) Keys(ctx context.Context) ([]database.Image, error) {
 func (s *Server) DeleteAll(ctx context.Context) error {
 	locations, err := s.store.DeleteAllImages(ctx)
 	if err != nil {
-		return dbError("delete all", err)
+		return s.dbError("delete all", err)
 	}
 	s.generation.Add(1)
 	if err := s.cache.Clear(ctx); err != nil {

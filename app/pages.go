@@ -338,7 +338,7 @@ type homePage struct {
 func (s *Server) pageHome(ctx *fasthttp.RequestCtx) error {
 	n, err := s.store.CountImages(ctx)
 	if err != nil {
-		return dbError("count keys", err)
+		return s.dbError("count keys", err)
 	}
 	live, ok := s.liveStats(ctx)
 	p := &homePage{chrome: chrome{Title: "imgcache", Active: "/"}, Keys: n, LiveOK: ok, Live: live}
@@ -540,7 +540,7 @@ func (s *Server) loadProperties(ctx *fasthttp.RequestCtx, p *propertiesPage) err
 	case errors.Is(err, database.ErrNotFound):
 		cur = database.CacheProperties{MaxCapacityMB: memcache.DefaultCapacityMB, Policy: memcache.DefaultPolicy.String()}
 	case err != nil:
-		return dbError("read cache properties", err)
+		return s.dbError("read cache properties", err)
 	default:
 		p.Stored = true
 	}
@@ -600,7 +600,7 @@ func (s *Server) setProperties(ctx *fasthttp.RequestCtx) error {
 		return nil
 	}
 	if _, err := s.store.InsertCacheProperties(ctx, database.CacheProperties{MaxCapacityMB: mb, Policy: pol.String()}); err != nil {
-		return dbError("write cache properties", err)
+		return s.dbError("write cache properties", err)
 	}
 	if err := s.cache.Refresh(ctx); err != nil {
 		s.noteCacheErr(err)
@@ -657,7 +657,7 @@ type statsPage struct {
 func (s *Server) statsPoints(ctx context.Context, now time.Time) ([]reports.StatsPoint, error) {
 	rows, err := s.store.StatsSince(ctx, now.Add(-reports.DefaultStatsSpan))
 	if err != nil {
-		return nil, dbError("read cache statistics", err)
+		return nil, s.dbError("read cache statistics", err)
 	}
 	points := make([]reports.StatsPoint, len(rows))
 	for i, r := range rows {

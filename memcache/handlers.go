@@ -13,7 +13,32 @@ import (
 
 	"imgcache/memcache/cache"
 	"imgcache/memcache/envelope"
+	"imgcache/memcache/metrics"
 )
+
+// routeName labels a request for the metrics: its endpoint, or "other", never a caller's path.
+func routeName(ctx *fasthttp.RequestCtx) string {
+	// Each case returns its literal: a switch on the converted path does not allocate, the result must not either.
+	switch string(ctx.Path()) {
+	case "/get_from_memcache":
+		return "/get_from_memcache"
+	case "/put_into_memcache":
+		return "/put_into_memcache"
+	case "/invalidate_specific_key":
+		return "/invalidate_specific_key"
+	case "/clear_cache":
+		return "/clear_cache"
+	case "/refresh_configuration":
+		return "/refresh_configuration"
+	case "/stats":
+		return "/stats"
+	case "/healthz":
+		return "/healthz"
+	case "/metrics":
+		return "/metrics"
+	}
+	return "other"
+}
 
 // MaxKeyLen bounds keys in bytes. The backend's own rule (255) is stricter; the service only guards
 // itself against absurd keys.
@@ -37,6 +62,7 @@ var (
 	pathRefresh    = []byte("/refresh_configuration")
 	pathStats      = []byte("/stats")
 	pathHealth     = []byte("/healthz")
+	pathMetrics    = []byte(metrics.Path)
 	argKey         = []byte("key")
 	argLease       = []byte("lease")
 )
@@ -64,6 +90,8 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		r = route{http.MethodGet, (*Server).statsHandler}
 	case bytes.Equal(p, pathHealth):
 		r = route{http.MethodGet, (*Server).health}
+	case bytes.Equal(p, pathMetrics):
+		r = route{http.MethodGet, func(s *Server, ctx *fasthttp.RequestCtx) error { s.metrics(ctx); return nil }}
 	default:
 		envelope.WriteError(ctx, s.log, envelope.Errorf(http.StatusNotFound, "no such endpoint %q", ctx.Path()))
 		return

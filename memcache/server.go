@@ -12,11 +12,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
 
 	"imgcache/database"
 	"imgcache/memcache/cache"
 	"imgcache/memcache/envelope"
+	"imgcache/memcache/metrics"
 )
 
 // Defaults for a zero Config.
@@ -77,6 +79,8 @@ type Server struct {
 	http     *fasthttp.Server
 	requests atomic.Uint64
 	stats    *statsWriter
+	metrics  fasthttp.RequestHandler
+	dbErrors prometheus.Counter
 
 	serveErr  chan error
 	closeOnce sync.Once
@@ -114,11 +118,17 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		db:       db,
 		cache:    cache.New(cache.Config{Capacity: DefaultCapacityMB * cache.MB, Policy: DefaultPolicy, Seed: cfg.Seed}),
 		serveErr: make(chan error, 1),
+		dbErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "imgcache_database_errors_total",
+			Help: "Failed database operations.", ConstLabels: prometheus.Labels{"service": "memcache"}}),
 	}
 	if _, err := s.refresh(ctx); err != nil {
 		// The cache works without its stored configuration; the defaults stay until a refresh succeeds.
 		s.log.Warn("cannot read cache configuration, using defaults", "err", err)
 	}
+	reg := metrics.NewRegistry()
+	reg.MustRegister(newCacheCollector(s.cache), s.dbErrors)
+	s.metrics = metrics.Handler(reg)
+	httpMetrics := metrics.NewHTTP(reg, "memcache")
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		db.Close()
@@ -126,7 +136,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.ln = ln
 	s.http = &fasthttp.Server{
-		Handler:                       s.handle,
+		Handler:                       httpMetrics.Wrap(routeName, s.handle),
 		Name:                          "imgcache-memcache",
 		MaxRequestBodySize:            cfg.MaxBodySize,
 		ErrorHandler:                  envelope.BodyTooLarge(cfg.MaxBodySize),
@@ -139,7 +149,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		NoDefaultContentType:          true,
 		CloseOnShutdown:               true,
 	}
-	s.stats = startStatsWriter(s.cache, db, cfg.StatsInterval, cfg.StatsRetention, s.log)
+	s.stats = startStatsWriter(s.cache, db, cfg.StatsInterval, cfg.StatsRetention, s.log, s.dbErrors.Inc)
 	go func() {
 		if err := s.http.Serve(ln); err != nil {
 			s.serveErr <- err
@@ -179,6 +189,7 @@ func (s *Server) refresh(ctx context.Context) (database.CacheProperties, error) 
 	if errors.Is(err, database.ErrNotFound) {
 		p = database.CacheProperties{MaxCapacityMB: DefaultCapacityMB, Policy: DefaultPolicy.String()}
 	} else if err != nil {
+		s.dbErrors.Inc()
 		return p, fmt.Errorf("read cache properties: %w", err)
 	}
 	policy, err := cache.ParsePolicy(p.Policy)

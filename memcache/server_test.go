@@ -327,3 +327,31 @@ func TestBusyPort(t *testing.T) {
 		t.Fatalf("Start on a busy port succeeded, want an error")
 	}
 }
+
+func TestMetrics(t *testing.T) {
+	s := startServer(t, dbtest.DSN(t, database.SQLite), nil)
+	post(t, s, "POST", "/put_into_memcache", "application/json", `{"key":"a","value":"QUFB"}`)
+	post(t, s, "POST", "/get_from_memcache", "application/json", `{"key":"a"}`)
+	post(t, s, "POST", "/get_from_memcache", "application/json", `{"key":"b"}`)
+	post(t, s, "POST", "/no/such/path", "", "")
+	resp, err := http.Get(s.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		`imgcache_cache_items 1`,
+		`imgcache_cache_hits_total 1`,
+		`imgcache_cache_misses_total 1`,
+		`imgcache_cache_capacity_bytes{policy="Least Recently Used"} 1.048576e+07`,
+		`imgcache_http_requests_total{route="/get_from_memcache",service="memcache",status="200"} 1`,
+		`imgcache_http_requests_total{route="/get_from_memcache",service="memcache",status="404"} 1`,
+		`imgcache_http_requests_total{route="other",service="memcache",status="404"} 1`,
+		`imgcache_database_errors_total{service="memcache"} 0`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}

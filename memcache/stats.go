@@ -23,6 +23,7 @@ type statsWriter struct {
 	retention time.Duration
 	log       *slog.Logger
 
+	onError   func() // counts failed writes
 	cancel    context.CancelFunc
 	done      chan struct{}
 	closeOnce sync.Once
@@ -41,9 +42,9 @@ type statsStore interface {
 
 var _ statsStore = (*database.DB)(nil)
 
-func startStatsWriter(c *cache.Cache, db statsStore, interval, retention time.Duration, log *slog.Logger) *statsWriter {
+func startStatsWriter(c *cache.Cache, db statsStore, interval, retention time.Duration, log *slog.Logger, onError func()) *statsWriter {
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &statsWriter{cache: c, db: db, interval: interval, retention: retention, log: log,
+	w := &statsWriter{cache: c, db: db, interval: interval, retention: retention, log: log, onError: onError,
 		cancel: cancel, done: make(chan struct{}), last: c.Stats()}
 	go w.loop(ctx)
 	return w
@@ -77,6 +78,7 @@ func (w *statsWriter) flush(ctx context.Context, now time.Time) {
 		CreatedAt:    now,
 	}
 	if err := w.db.InsertStats(ctx, row); err != nil {
+		w.onError()
 		if !w.failing {
 			w.log.Error("cannot write cache statistics; counts are kept until the database is back", "err", err)
 			w.failing = true
@@ -91,6 +93,7 @@ func (w *statsWriter) flush(ctx context.Context, now time.Time) {
 	if now.Sub(w.lastPrune) >= pruneEvery {
 		n, err := w.db.PruneStats(ctx, now.Add(-w.retention))
 		if err != nil {
+			w.onError()
 			w.log.Warn("cannot prune cache statistics", "err", err)
 			return
 		}

@@ -39,7 +39,7 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 
 // newTestWriter builds a writer whose loop is not running, so the test drives flush itself.
 func newTestWriter(c *cache.Cache, st statsStore) *statsWriter {
-	return &statsWriter{cache: c, db: st, interval: time.Second, retention: time.Hour, log: quietLogger(), last: c.Stats()}
+	return &statsWriter{cache: c, db: st, interval: time.Second, retention: time.Hour, log: quietLogger(), onError: func() {}, last: c.Stats()}
 }
 
 func TestStatsWriterIntervalCounts(t *testing.T) {
@@ -87,7 +87,7 @@ func TestStatsWriterIntervalCounts(t *testing.T) {
 func TestStatsWriterCloseWritesLastRow(t *testing.T) {
 	c := cache.New(cache.Config{Capacity: cache.MB})
 	store := &fakeStats{}
-	w := startStatsWriter(c, store, time.Hour, time.Hour, quietLogger())
+	w := startStatsWriter(c, store, time.Hour, time.Hour, quietLogger(), func() {})
 	c.Get("k")
 	w.Close()
 	w.Close() // twice is safe
@@ -112,7 +112,7 @@ func (n notifyStats) PruneStats(context.Context, time.Time) (int64, error) { ret
 func TestStatsWriterTicks(t *testing.T) {
 	c := cache.New(cache.Config{Capacity: cache.MB})
 	store := notifyStats{rows: make(chan database.StatsRow)}
-	w := startStatsWriter(c, store, 10*time.Millisecond, time.Hour, quietLogger())
+	w := startStatsWriter(c, store, 10*time.Millisecond, time.Hour, quietLogger(), func() {})
 	c.Get("a")
 	var got []database.StatsRow
 	timeout := time.After(10 * time.Second)
