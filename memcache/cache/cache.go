@@ -105,15 +105,16 @@ func New(cfg Config) *Cache {
 // is consumed or revoked; the caller that loads the value hands it back to Fill.
 // When caching is off the lease is 0.
 func (c *Cache) Get(key string) (value []byte, lease Lease, ok bool) {
+	h := c.store.hash(key)
 	c.mu.Lock()
-	if v, ok := c.store.Get(key); ok {
+	if v, ok := c.store.get(key, h); ok {
 		c.hits++
 		c.mu.Unlock()
 		return v, 0, true
 	}
 	c.misses++
 	if c.store.capacity > 0 {
-		lease = c.leases.get(c.leases.hash(key))
+		lease = c.leases.get(h)
 	}
 	c.mu.Unlock()
 	return nil, lease, false
@@ -124,11 +125,12 @@ func (c *Cache) Get(key string) (value []byte, lease Lease, ok bool) {
 // an older value. An entry larger than the capacity is refused with
 // ErrTooLarge, and the key's old value is dropped.
 func (c *Cache) Put(key string, value []byte) error {
+	h := c.store.hash(key)
 	c.mu.Lock()
 	c.puts++
-	n, existed, err := c.store.put(key, value)
+	n, existed, err := c.store.put(key, h, value)
 	if !existed {
-		c.leases.revoke(c.leases.hash(key))
+		c.leases.revoke(h)
 	}
 	c.evictions += uint64(n)
 	c.unlockAndNotify()
@@ -139,7 +141,7 @@ func (c *Cache) Put(key string, value []byte) error {
 // which it consumes. Otherwise an invalidation, clear or Put came after the
 // miss, value may be stale, and Fill stores nothing and returns ErrLeaseRevoked.
 func (c *Cache) Fill(key string, value []byte, lease Lease) error {
-	h := c.leases.hash(key)
+	h := c.store.hash(key)
 	c.mu.Lock()
 	c.fills++
 	if !c.leases.consume(h, lease) {
@@ -147,7 +149,7 @@ func (c *Cache) Fill(key string, value []byte, lease Lease) error {
 		c.mu.Unlock()
 		return fmt.Errorf("fill %q: %w", key, ErrLeaseRevoked)
 	}
-	n, err := c.store.Put(key, value)
+	n, _, err := c.store.put(key, h, value)
 	c.evictions += uint64(n)
 	c.unlockAndNotify()
 	return err
@@ -156,11 +158,11 @@ func (c *Cache) Fill(key string, value []byte, lease Lease) error {
 // Invalidate removes key and revokes its outstanding lease. It reports whether
 // the key was held.
 func (c *Cache) Invalidate(key string) bool {
-	h := c.leases.hash(key)
+	h := c.store.hash(key)
 	c.mu.Lock()
 	c.invalidations++
 	c.leases.revoke(h)
-	ok := c.store.Remove(key)
+	ok := c.store.remove(key, h)
 	c.mu.Unlock()
 	return ok
 }

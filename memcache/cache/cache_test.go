@@ -408,8 +408,9 @@ func TestCacheConcurrent(t *testing.T) {
 	if got := c.leases.len(); got > 16 {
 		t.Errorf("lease table holds %d, want <= 16", got)
 	}
-	for k := range c.store.index {
-		h := c.leases.hash(k)
+	for _, i := range c.store.dense {
+		k := c.store.entries[i].key
+		h := c.store.hash(k)
 		for _, s := range c.leases.set(h) {
 			if s.lease != 0 && s.hash == h {
 				t.Errorf("key %q is resident and has lease %d", k, s.lease)

@@ -1,9 +1,6 @@
 package cache
 
-import (
-	"hash/maphash"
-	"math/bits"
-)
+import "math/bits"
 
 // leaseWays is the number of leases a set holds: 4 slots of 16 bytes fill one
 // 64-byte cache line, so every lease operation touches one line.
@@ -11,12 +8,13 @@ const leaseWays = 4
 
 // leaseSlot holds one outstanding lease; lease 0 marks a free slot.
 type leaseSlot struct {
-	hash  uint64 // maphash of the key
+	hash  uint64 // Store.hash of the key
 	lease Lease
 }
 
 // leaseTable is a fixed-size, set-associative table of outstanding leases,
-// indexed by key hash. It never allocates after creation and needs no keys.
+// indexed by key hash (the Store's). It never allocates after creation and
+// needs no keys.
 //
 // It is safe by construction rather than exact: every lease token is unique, so
 // a Fill is accepted only for a lease that was issued for a key with that hash
@@ -25,7 +23,6 @@ type leaseSlot struct {
 // another key with the same 64-bit hash) only refuses a Fill; it can never let a
 // stale value in.
 type leaseTable struct {
-	seed maphash.Seed
 	sets [][leaseWays]leaseSlot
 	mask uint64
 	last Lease // the last token issued
@@ -35,13 +32,10 @@ type leaseTable struct {
 func (t *leaseTable) init(n int, first Lease) {
 	sets := max(1, (n+leaseWays-1)/leaseWays)
 	sets = 1 << bits.Len(uint(sets-1)) // round up to a power of two
-	t.seed = maphash.MakeSeed()
 	t.sets = make([][leaseWays]leaseSlot, sets)
 	t.mask = uint64(sets - 1)
 	t.last = first
 }
-
-func (t *leaseTable) hash(key string) uint64 { return maphash.String(t.seed, key) }
 
 func (t *leaseTable) set(h uint64) *[leaseWays]leaseSlot { return &t.sets[h&t.mask] }
 

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"fmt"
+	"hash/maphash"
 	"math"
 	"math/rand/v2"
 )
@@ -16,11 +17,12 @@ const nilIndex = -1
 const maxEntries = math.MaxInt32
 
 // entry is one cached key/value pair. Its index in Store.entries never changes
-// while it is resident, so the index map, the recency list and the dense slot
+// while it is resident, so the key index, the recency list and the dense slot
 // table can all refer to it by index.
 type entry struct {
 	key   string
 	value []byte
+	hash  uint32 // low half of the key's hash, to find its index slot
 	// slot is the entry's position in Store.dense.
 	slot int32
 }
@@ -42,10 +44,11 @@ func (e *entry) size() int64 { return int64(len(e.key)) + int64(len(e.value)) }
 // concurrent use; Cache wraps it with a lock. Stored value slices are kept, not
 // copied: callers must not modify a slice after Put or after it is returned.
 type Store struct {
-	index   map[string]int32
-	entries []entry // entry table: resident entries and free slots
-	links   []link  // recency list, parallel to entries
-	free    int32   // head of the free slot list, linked by links[i].next
+	seed    maphash.Seed
+	index   keyIndex // key to entry
+	entries []entry  // entry table: resident entries and free slots
+	links   []link   // recency list, parallel to entries
+	free    int32    // head of the free slot list, linked by links[i].next
 	// dense holds the index of every resident entry, in no order, so Random can
 	// pick a uniformly random resident entry in O(1); removal swaps the last
 	// element into the hole.
@@ -69,7 +72,7 @@ func NewStore(capacity int64, p Policy, seed uint64) *Store {
 
 func (s *Store) init(capacity int64, p Policy, seed uint64) {
 	*s = Store{
-		index:    make(map[string]int32),
+		seed:     maphash.MakeSeed(),
 		free:     nilIndex,
 		head:     nilIndex,
 		tail:     nilIndex,
@@ -77,7 +80,12 @@ func (s *Store) init(capacity int64, p Policy, seed uint64) {
 		policy:   p,
 		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 	}
+	s.index.init()
 }
+
+// hash hashes a key for the index. It only reads the seed, which never
+// changes, so Cache calls it before taking its lock.
+func (s *Store) hash(key string) uint64 { return maphash.String(s.seed, key) }
 
 // SetOnEvict sets a function called with each entry the policy evicts to make
 // room (in Put or Resize), after it has left the store. Remove, Clear and the
@@ -86,9 +94,12 @@ func (s *Store) init(capacity int64, p Policy, seed uint64) {
 func (s *Store) SetOnEvict(f func(key string, value []byte)) { s.onEvict = f }
 
 // Get returns the value stored under key and marks it most recently used.
-func (s *Store) Get(key string) ([]byte, bool) {
-	i, ok := s.index[key]
-	if !ok {
+func (s *Store) Get(key string) ([]byte, bool) { return s.get(key, s.hash(key)) }
+
+// get is Get with the key's hash h already computed.
+func (s *Store) get(key string, h uint64) ([]byte, bool) {
+	i := s.index.find(uint32(h), key, s.entries)
+	if i == nilIndex {
 		return nil, false
 	}
 	s.moveToFront(i)
@@ -97,8 +108,8 @@ func (s *Store) Get(key string) ([]byte, bool) {
 
 // Peek returns the value stored under key without counting it as a use.
 func (s *Store) Peek(key string) ([]byte, bool) {
-	i, ok := s.index[key]
-	if !ok {
+	i := s.index.find(uint32(s.hash(key)), key, s.entries)
+	if i == nilIndex {
 		return nil, false
 	}
 	return s.entries[i].value, true
@@ -113,17 +124,19 @@ func (s *Store) Peek(key string) ([]byte, bool) {
 // anything else, but the key's old value is dropped: it was replaced, so it must
 // not be served any more.
 func (s *Store) Put(key string, value []byte) (evicted int, err error) {
-	evicted, _, err = s.put(key, value)
+	evicted, _, err = s.put(key, s.hash(key), value)
 	return evicted, err
 }
 
-// put is Put that also reports whether key was resident before.
-func (s *Store) put(key string, value []byte) (evicted int, existed bool, err error) {
+// put is Put with the key's hash h already computed. It also reports whether
+// key was resident before.
+func (s *Store) put(key string, h uint64, value []byte) (evicted int, existed bool, err error) {
 	if s.capacity == 0 {
 		return 0, false, nil
 	}
 	need := int64(len(key)) + int64(len(value))
-	i, ok := s.index[key]
+	i := s.index.find(uint32(h), key, s.entries)
+	ok := i != nilIndex
 	if need > s.capacity {
 		if ok {
 			s.removeAt(i)
@@ -146,7 +159,7 @@ func (s *Store) put(key string, value []byte) (evicted int, existed bool, err er
 		evicted++
 	}
 	i = s.alloc()
-	s.entries[i] = entry{key: key, value: value, slot: int32(len(s.dense))}
+	s.entries[i] = entry{key: key, value: value, hash: uint32(h), slot: int32(len(s.dense))}
 	s.links[i] = link{prev: nilIndex, next: s.head}
 	if s.head != nilIndex {
 		s.links[s.head].prev = i
@@ -155,23 +168,27 @@ func (s *Store) put(key string, value []byte) (evicted int, existed bool, err er
 	}
 	s.head = i
 	s.dense = append(s.dense, i)
-	s.index[key] = i
+	s.index.insert(uint32(h), i)
 	s.size += need
 	return evicted, false, nil
 }
 
 // Remove deletes key and reports whether it was present.
-func (s *Store) Remove(key string) bool {
-	i, ok := s.index[key]
-	if ok {
-		s.removeAt(i)
+func (s *Store) Remove(key string) bool { return s.remove(key, s.hash(key)) }
+
+// remove is Remove with the key's hash h already computed.
+func (s *Store) remove(key string, h uint64) bool {
+	i := s.index.find(uint32(h), key, s.entries)
+	if i == nilIndex {
+		return false
 	}
-	return ok
+	s.removeAt(i)
+	return true
 }
 
 // Clear removes every entry. It keeps the tables' memory for reuse.
 func (s *Store) Clear() {
-	clear(s.index)
+	s.index.reset()
 	clear(s.entries) // drop references to keys and values
 	s.entries = s.entries[:0]
 	s.links = s.links[:0]
@@ -271,7 +288,7 @@ func (s *Store) removeAt(i int32) {
 	s.entries[moved].slot = e.slot
 	s.dense = s.dense[:last]
 
-	delete(s.index, e.key)
+	s.index.remove(e.hash, i)
 	s.size -= e.size()
 	*e = entry{slot: nilIndex}
 	s.links[i] = link{prev: nilIndex, next: s.free}

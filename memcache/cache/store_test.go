@@ -24,8 +24,11 @@ func checkStore(t testing.TB, s *Store) {
 		if s.links[i].prev != prev {
 			t.Fatalf("entry %d (%q): prev = %d, want %d", i, e.key, s.links[i].prev, prev)
 		}
-		if j, ok := s.index[e.key]; !ok || j != i {
-			t.Fatalf("index[%q] = %d, %v; want %d, true", e.key, j, ok, i)
+		if j := s.index.find(uint32(s.hash(e.key)), e.key, s.entries); j != i {
+			t.Fatalf("index.find(%q) = %d, want %d", e.key, j, i)
+		}
+		if e.hash != uint32(s.hash(e.key)) {
+			t.Fatalf("entry %d (%q) has hash %#x, want %#x", i, e.key, e.hash, uint32(s.hash(e.key)))
 		}
 		if int(e.slot) >= len(s.dense) || s.dense[e.slot] != i {
 			t.Fatalf("entry %d (%q) has slot %d, not pointing back", i, e.key, e.slot)
@@ -36,8 +39,20 @@ func checkStore(t testing.TB, s *Store) {
 	if s.tail != prev {
 		t.Fatalf("tail = %d, want %d", s.tail, prev)
 	}
-	if n != len(s.index) || n != len(s.dense) || n != s.Len() {
-		t.Fatalf("list has %d entries, index %d, dense %d, Len %d", n, len(s.index), len(s.dense), s.Len())
+	if n != s.index.n || n != len(s.dense) || n != s.Len() {
+		t.Fatalf("list has %d entries, index %d, dense %d, Len %d", n, s.index.n, len(s.dense), s.Len())
+	}
+	occupied := 0
+	for _, slot := range s.index.slots {
+		if slot != 0 {
+			occupied++
+			if i := slotEntry(slot); i < 0 || int(i) >= len(s.entries) || s.entries[i].slot == nilIndex {
+				t.Fatalf("index slot %#x names entry %d, which is not resident", slot, i)
+			}
+		}
+	}
+	if occupied != n || occupied*4 > len(s.index.slots)*3 {
+		t.Fatalf("index has %d occupied of %d slots, want %d at most 3/4 full", occupied, len(s.index.slots), n)
 	}
 	if size != s.Size() {
 		t.Fatalf("Size() = %d, want sum of entries %d", s.Size(), size)
