@@ -1,0 +1,49 @@
+package loadgen_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"imgcache/loadgen"
+)
+
+func TestMaxRate(t *testing.T) {
+	var progress bytes.Buffer
+	// The second rate is far beyond what one worker can send: the sweep stops there.
+	steps, best, err := loadgen.MaxRate(context.Background(), loadgen.MaxRateConfig{
+		Rates: []float64{200, 1e6, 300}, Duration: 300 * time.Millisecond, MaxWorkers: 1, Progress: &progress,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) != 2 {
+		t.Fatalf("%d steps, want 2 (stop after falling behind): %+v", len(steps), steps)
+	}
+	if s := steps[0]; s.Errors != 0 || s.Sent < 180 || s.Sent > 220 || s.Throughput < 180 {
+		t.Errorf("at 200/s: %+v, want about 200 sent and answered", s)
+	}
+	if s := steps[1]; s.Sent >= 0.9*s.Offered || best != max(steps[0].Sent, s.Sent) {
+		t.Errorf("at 1e6/s: sent %.0f, best %.0f; want far behind, best the highest sent", s.Sent, best)
+	}
+	if n := strings.Count(progress.String(), "maxrate: offered"); n != 2 {
+		t.Errorf("%d progress lines, want 2:\n%s", n, progress.String())
+	}
+}
+
+// BenchmarkMaxRate measures the highest rate loadgen offers to a trivial server in the same
+// process (which shares the CPUs); it must reach loadgen.MaxRateGoal so that the harness is never
+// what limits a measurement. Run: go test -run X -bench MaxRate -benchtime 1x ./loadgen/
+func BenchmarkMaxRate(b *testing.B) {
+	for b.Loop() {
+		_, best, err := loadgen.MaxRate(context.Background(), loadgen.MaxRateConfig{
+			Rates: []float64{20000, 30000, 40000, 50000}, Duration: 2 * time.Second,
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(best, "sent/s")
+	}
+}

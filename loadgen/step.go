@@ -1,0 +1,259 @@
+package loadgen
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// Defaults of Limits.
+const (
+	DefaultMinAchieved  = 0.9
+	DefaultMaxErrorRate = 0.01
+	DefaultMaxP99       = time.Second
+)
+
+// Limits decide when a step counts as saturated. The zero value means the defaults.
+type Limits struct {
+	MinAchieved  float64       `json:"min_achieved"`   // achieved under this share of offered
+	MaxErrorRate float64       `json:"max_error_rate"` // errors over this share of requests
+	MaxP99       time.Duration `json:"max_p99_ns"`     // p99 of all requests over this
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MinAchieved == 0 {
+		l.MinAchieved = DefaultMinAchieved
+	}
+	if l.MaxErrorRate == 0 {
+		l.MaxErrorRate = DefaultMaxErrorRate
+	}
+	if l.MaxP99 == 0 {
+		l.MaxP99 = DefaultMaxP99
+	}
+	return l
+}
+
+// Check returns why s is saturated, or nothing when it is not.
+func (l Limits) Check(s Step) []string {
+	l = l.withDefaults()
+	var why []string
+	if s.Throughput < l.MinAchieved*s.Offered {
+		why = append(why, fmt.Sprintf("achieved %.0f/s < %.0f%% of offered %.0f/s", s.Throughput, 100*l.MinAchieved, s.Offered))
+	}
+	if e := s.ErrorRate(); e > l.MaxErrorRate {
+		why = append(why, fmt.Sprintf("errors %.1f%% > %.1f%%", 100*e, 100*l.MaxErrorRate))
+	}
+	if s.All.P99 > l.MaxP99 {
+		why = append(why, fmt.Sprintf("p99 %v > %v", s.All.P99.Round(time.Millisecond), l.MaxP99))
+	}
+	return why
+}
+
+// Defaults of StepConfig.
+const (
+	DefaultTimeout    = 5 * time.Second
+	DefaultMaxWorkers = 512
+)
+
+// StepConfig describes one constant-rate attack.
+type StepConfig struct {
+	Name       string        // attack name in vegeta's results
+	Rate       float64       // requests a second
+	Warmup     time.Duration // attacked at Rate but not counted
+	Duration   time.Duration // measured
+	Timeout    time.Duration // per request; 0 means DefaultTimeout
+	MaxWorkers uint64        // vegeta workers (and so connections) at most; 0 means DefaultMaxWorkers
+	// Control reads the memcache counters at the end of the warm-up and of the step; nil or
+	// without a memcache URL, the step has no hit rate.
+	Control *Control
+	// VegetaFile, when set, receives the measured results in vegeta's gob encoding, the format
+	// `vegeta report` and `vegeta plot` read, so runs of several load machines can be merged.
+	VegetaFile string
+}
+
+// RunStep attacks with tr at cfg.Rate for the warm-up and the measured duration with a new
+// vegeta attacker, and summarises the measured part.
+func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (Step, error) {
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.MaxWorkers == 0 {
+		cfg.MaxWorkers = DefaultMaxWorkers
+	}
+	freq := int(math.Round(cfg.Rate))
+	if freq < 1 || cfg.Duration <= 0 || cfg.Warmup < 0 {
+		return Step{}, fmt.Errorf("step at %g/s for %v after %v: %w", cfg.Rate, cfg.Duration, cfg.Warmup, ErrBadConfig)
+	}
+
+	// Our own transport, so its connections can be closed when the step ends instead of
+	// lingering idle into the next step.
+	transport := &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: int(min(cfg.MaxWorkers, 10000)),
+		IdleConnTimeout:     30 * time.Second,
+		DisableCompression:  true,
+	}
+	defer transport.CloseIdleConnections()
+	client := &http.Client{
+		Transport:     transport,
+		Timeout:       cfg.Timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	atk := vegeta.NewAttacker(
+		vegeta.Client(client),
+		vegeta.MaxWorkers(cfg.MaxWorkers),
+		vegeta.Workers(min(cfg.MaxWorkers, vegeta.DefaultWorkers)),
+		vegeta.MaxBody(0), // the bodies are not checked, and reading 100 KB replies into memory would load the harness
+	)
+	defer atk.Stop()
+	stop := context.AfterFunc(ctx, func() { atk.Stop() })
+	defer stop()
+
+	var enc vegeta.Encoder
+	var out *bufio.Writer
+	if cfg.VegetaFile != "" {
+		f, err := os.Create(cfg.VegetaFile)
+		if err != nil {
+			return Step{}, fmt.Errorf("step at %d/s: %w", freq, err)
+		}
+		defer f.Close()
+		out = bufio.NewWriterSize(f, 1<<16)
+		enc = vegeta.NewEncoder(out)
+	}
+
+	start := time.Now()
+	measureFrom := start.Add(cfg.Warmup)
+	before := make(chan statsResult, 1)
+	go func() { // owned by this function, which always receives its one value
+		t := time.NewTimer(cfg.Warmup)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			before <- readStats(ctx, cfg.Control)
+		case <-ctx.Done():
+			before <- statsResult{err: ctx.Err()}
+		}
+	}()
+
+	var all, reads, writes vegeta.Metrics
+	step := Step{Offered: float64(freq), Errors: map[string]int{}, ErrorSamples: map[string]string{}}
+	var encErr error
+	for r := range atk.Attack(tr, vegeta.Rate{Freq: freq, Per: time.Second}, cfg.Warmup+cfg.Duration, cfg.Name) {
+		if r.Timestamp.Before(measureFrom) {
+			continue
+		}
+		r.Body, r.Headers = nil, nil
+		all.Add(r)
+		if OpOf(r) == OpWrite {
+			writes.Add(r)
+		} else {
+			reads.Add(r)
+		}
+		if r.Code < 200 || r.Code >= 400 {
+			kind := ErrorKind(r)
+			step.Errors[kind]++
+			if _, ok := step.ErrorSamples[kind]; !ok {
+				step.ErrorSamples[kind] = r.Error
+			}
+		}
+		if enc != nil && encErr == nil {
+			encErr = enc.Encode(r)
+		}
+	}
+	b := <-before
+	if err := ctx.Err(); err != nil {
+		return Step{}, err
+	}
+	after := readStats(ctx, cfg.Control)
+
+	all.Close()
+	reads.Close()
+	writes.Close()
+	step.Sent = all.Rate
+	step.Throughput = all.Throughput
+	step.Duration = all.Duration
+	step.All, step.Reads, step.Writes = latencyOf(&all), latencyOf(&reads), latencyOf(&writes)
+	if b.err == nil && after.err == nil {
+		step.CacheStats = true
+		step.CacheGets = after.st.Gets - b.st.Gets
+		step.CacheHits = after.st.Hits - b.st.Hits
+		step.CacheFills = after.st.Fills - b.st.Fills
+		step.CacheRefusedFills = after.st.RefusedFills - b.st.RefusedFills
+		step.CacheBytes, step.CacheItems = after.st.Bytes, after.st.Items
+	} else if err := errors.Join(b.err, after.err); !errors.Is(err, ErrNoStats) {
+		return step, fmt.Errorf("step at %d/s: %w", freq, err)
+	}
+	if len(step.Errors) == 0 {
+		step.Errors, step.ErrorSamples = nil, nil
+	}
+	if out != nil {
+		if encErr == nil {
+			encErr = out.Flush()
+		}
+		if encErr != nil {
+			return step, fmt.Errorf("step at %d/s: vegeta results: %w", freq, encErr)
+		}
+	}
+	return step, nil
+}
+
+type statsResult struct {
+	st  CacheStats
+	err error
+}
+
+func readStats(ctx context.Context, c *Control) statsResult {
+	if c == nil {
+		return statsResult{err: ErrNoStats}
+	}
+	st, err := c.Stats(ctx)
+	return statsResult{st, err}
+}
+
+func latencyOf(m *vegeta.Metrics) Latency {
+	if m.Requests == 0 {
+		return Latency{}
+	}
+	return Latency{
+		Requests:   m.Requests,
+		Successes:  uint64(math.Round(m.Success * float64(m.Requests))),
+		Throughput: m.Throughput,
+		Mean:       m.Latencies.Mean,
+		P50:        m.Latencies.P50,
+		P90:        m.Latencies.P90,
+		P99:        m.Latencies.P99,
+		Max:        m.Latencies.Max,
+	}
+}
+
+// ErrorKind names the kind of a failed result: "http <status>" for an answer, else the network
+// failure ("timeout", "connection refused", "connection reset", "eof", "other").
+func ErrorKind(r *vegeta.Result) string {
+	if r.Code != 0 {
+		return "http " + strconv.Itoa(int(r.Code))
+	}
+	e := strings.ToLower(r.Error)
+	switch {
+	case strings.Contains(e, "timeout") || strings.Contains(e, "deadline exceeded"):
+		return "timeout"
+	case strings.Contains(e, "connection refused"):
+		return "connection refused"
+	case strings.Contains(e, "connection reset") || strings.Contains(e, "broken pipe"):
+		return "connection reset"
+	case strings.Contains(e, "eof"):
+		return "eof"
+	case strings.Contains(e, "too many open files"):
+		return "too many open files"
+	}
+	return "other"
+}
