@@ -207,29 +207,36 @@ func (s *Server) apiDeleteAll(ctx *fasthttp.RequestCtx) error {
 // maxDrain bounds how much of an oversized body is read and thrown away before answering 413.
 const maxDrain = 256 << 20
 
-// limitBody enforces the body limit on a streamed body. The server streams bodies so that an oversized
-// one can be drained before the 413 goes out: closing a connection with unread data makes the kernel
-// send a reset, and the client then loses the answer while it is still writing. A body of a declared
-// length within the limit is read whole by fasthttp on first use, as usual.
+// limitBody reads a streamed body under the limit. The server streams bodies so that an oversized one
+// can be drained before the 413 goes out: closing a connection with unread data makes the kernel send a
+// reset, and the client then loses the answer while it is still writing.
 func (s *Server) limitBody(ctx *fasthttp.RequestCtx) error {
-	limit := s.cfg.MaxUpload + formOverhead
 	n := ctx.Request.Header.ContentLength()
-	if !ctx.Request.IsBodyStream() || (n >= 0 && n <= limit) {
+	if !ctx.Request.IsBodyStream() || n == 0 {
 		return nil
 	}
+	limit := s.cfg.MaxUpload + formOverhead
 	stream := ctx.RequestBodyStream()
-	body, err := io.ReadAll(io.LimitReader(stream, int64(limit)+1))
-	if err != nil {
-		return err
+	var body []byte
+	if n > 0 && n <= limit {
+		body = make([]byte, n)
+		if _, err := io.ReadFull(stream, body); err != nil {
+			return err
+		}
+	} else { // chunked, or declared over the limit
+		var err error
+		if body, err = io.ReadAll(io.LimitReader(stream, int64(limit)+1)); err != nil {
+			return err
+		}
+		if len(body) > limit {
+			if drained, _ := io.Copy(io.Discard, io.LimitReader(stream, maxDrain)); drained == maxDrain {
+				ctx.SetConnectionClose()
+			}
+			return fasthttp.ErrBodyTooLarge
+		}
 	}
-	if len(body) <= limit { // a chunked body within the limit
-		ctx.Request.SetBodyRaw(body)
-		return nil
-	}
-	if drained, _ := io.Copy(io.Discard, io.LimitReader(stream, maxDrain)); drained == maxDrain {
-		ctx.SetConnectionClose()
-	}
-	return fasthttp.ErrBodyTooLarge
+	ctx.Request.SetBodyRaw(body)
+	return nil
 }
 
 // readError answers a request whose body could not be read: 413 for a body over the limit (fasthttp
