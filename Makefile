@@ -2,9 +2,9 @@
 GO     ?= go
 export GOFLAGS ?= -mod=mod
 BIN    := bin
-CMDS   := ./memcache/cmd/memcache ./app/cmd/backend
+CMDS   := ./memcache/cmd/memcache ./app/cmd/backend ./loadgen/cmd/loadgen
 
-.PHONY: all build test vet run clean
+.PHONY: all build test vet run stop bench bench-quick clean
 
 all: build
 
@@ -20,6 +20,18 @@ test: vet
 # run: both services in the foreground on 127.0.0.1:5000 and :5001, embedded SQLite under ./data.
 run: build
 	scripts/run.sh
+
+# stop: stops services started in the background by scripts/start.sh.
+stop:
+	scripts/shutdown.sh
+
+# bench: the full matrix (about 8 minutes on 2 cores); the report lands in reports/out/.
+bench: build
+	$(BIN)/loadgen
+
+# bench-quick: a short run of the same harness, for CI (under 90 s).
+bench-quick: build
+	$(BIN)/loadgen -quick
 
 clean:
 	rm -rf $(BIN)
