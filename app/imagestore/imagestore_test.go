@@ -518,3 +518,38 @@ func BenchmarkWrite(b *testing.B) {
 		b.Run("dirsync="+mode, func(b *testing.B) { benchWrites(b, mode) })
 	}
 }
+
+// TestWriteBothWays checks each way of writing a file: unnamed then linked (O_TMPFILE), and the named
+// temporary file that is renamed where the file system has no unnamed files. Neither leaves anything
+// but the final file behind.
+func TestWriteBothWays(t *testing.T) {
+	data := []byte("\x89PNG\r\n\x1a\nrest")
+	tests := []struct {
+		name  string
+		write func(dir, final string, data []byte) error
+	}{
+		{"unnamed", writeUnnamed},
+		{"renamed", writeRenamed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			final := filepath.Join(dir, "x.png")
+			err := tt.write(dir, final, data)
+			if errors.Is(err, errNoTmpfile) {
+				t.Skipf("this file system has no O_TMPFILE: %v", err)
+			}
+			if err != nil {
+				t.Fatalf("write: %v", err)
+			}
+			got, err := os.ReadFile(final)
+			if err != nil || !bytes.Equal(got, data) {
+				t.Errorf("read back %q, %v; want %q", got, err, data)
+			}
+			entries, _ := os.ReadDir(dir)
+			if len(entries) != 1 {
+				t.Errorf("folder holds %d entries, want only the final file", len(entries))
+			}
+		})
+	}
+}
