@@ -33,7 +33,7 @@ printf '%-8s %-6s %14s %14s %8s\n' size conns imgcache_rps redis_rps ratio
 for size in 15360 102400; do
   for conns in 16 64; do
     ours=$(wrk -t2 -c"$conns" -d"$DUR" -s "$tmp/get.lua" "http://127.0.0.1:$PORT/get_from_memcache?key=v$size" | awk '/Requests\/sec/ {print $2}')
-    theirs=$(redis-benchmark -h 127.0.0.1 -p 6379 -t set,get -d "$size" -c "$conns" -n 200000 -q 2>/dev/null | awk -F'[: ]+' '/^GET/ {print $2}')
+    theirs=$(redis-benchmark -h 127.0.0.1 -p 6379 -t set,get -d "$size" -c "$conns" -n 200000 -q 2>/dev/null | tr '\r' '\n' | awk '/^GET: [0-9.]+ requests/ {print $2}')
     printf '%-8s %-6s %14.0f %14.0f %8.2f\n' "$size" "$conns" "$ours" "$theirs" "$(awk -v a="$ours" -v b="$theirs" 'BEGIN {print a / b}')"
   done
 done
