@@ -74,23 +74,8 @@ func multipartBody(t *testing.T, fields map[string]string, fileName string, file
 // do sends a request with net/http and returns the status and body.
 func do(t *testing.T, method, url, contentType string, body io.Reader) (int, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := noRedirect.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, b
+	r := request(t, method, url, contentType, body)
+	return r.Status, []byte(r.Body)
 }
 
 // noRedirect lets tests see the 303 of a form post.

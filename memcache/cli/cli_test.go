@@ -1,10 +1,15 @@
 package cli
 
 import (
+	"context"
 	"flag"
 	"io"
+	"log/slog"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestEnv(t *testing.T) {
@@ -58,4 +63,20 @@ func TestLogger(t *testing.T) {
 	if _, err := Logger(io.Discard, "loud"); err == nil {
 		t.Errorf("Logger(\"loud\") succeeded, want an error")
 	}
+}
+
+func TestSignalContextCancelsOnFirstSignal(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx, stop := SignalContext(context.Background(), log)
+	defer stop()
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("context not cancelled 10 s after SIGTERM")
+	}
+	stop()
+	stop() // twice is safe
 }
