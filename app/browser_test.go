@@ -455,7 +455,7 @@ func TestBrowserUploadViewList(t *testing.T) {
 			t.Errorf("upload: status %d after the redirect, want 200", got)
 		}
 		b.checkAt(t, "upload", imageURL+"&uploaded=1")
-		if got, want := b.text(t, ".notice.ok"), "Uploaded. Here it is, read back through the cache."; got != want {
+		if got, want := b.text(t, ".notice.ok"), "Uploaded. This is the image now stored under the key."; got != want {
 			t.Errorf("flash = %q, want %q", got, want)
 		}
 		b.checkImage(t, key, w, h)

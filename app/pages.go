@@ -391,7 +391,7 @@ func (s *Server) pageImage(ctx *fasthttp.RequestCtx) error {
 		return nil
 	}
 	if string(args.Peek("uploaded")) == "1" {
-		p.Flash = "Uploaded. Here it is, read back through the cache."
+		p.Flash = "Uploaded. This is the image now stored under the key."
 	}
 	p.Found, p.Type, p.Size, p.FromCache = true, img.ContentType, img.Size, img.FromCache
 	switch img.ContentType {
