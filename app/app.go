@@ -120,8 +120,12 @@ type Server struct {
 
 	// unsure holds keys whose invalidation failed: the cache may still hold their old image, so their
 	// reads bypass it until an invalidation goes through.
-	unsureMu sync.Mutex
-	unsure   map[string]struct{}
+	// Each mark carries a sequence number, so that a retry removes only the marks made before it.
+	// The key "" (never a valid key) marks a failed clear; a new server starts with it set, since a
+	// previous process may have died between a commit and its invalidation.
+	unsureMu  sync.Mutex
+	unsure    map[string]uint64
+	unsureSeq uint64
 
 	metrics *appMetrics
 
@@ -141,7 +145,7 @@ type Server struct {
 func New(cfg Config, c Cache, s Store, f Files) *Server {
 	cfg = cfg.withDefaults()
 	srv := &Server{cfg: cfg, log: cfg.Logger, cache: c, store: s, files: f,
-		unsure: map[string]struct{}{}, serveErr: make(chan error, 1), pages: mustParsePages()}
+		unsure: map[string]uint64{"": 0}, serveErr: make(chan error, 1), pages: mustParsePages()}
 	reg := metrics.NewRegistry()
 	srv.metrics = newAppMetrics(reg)
 	srv.http = &fasthttp.Server{
@@ -242,6 +246,11 @@ func (s *Server) Close() error {
 				errs = append(errs, fmt.Errorf("shutdown http: %w", err))
 			}
 			cancel()
+			// Shutdown does nothing if Serve has not started yet; closing the listener makes a late
+			// Serve return at once instead of serving forever.
+			if err := s.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+				errs = append(errs, fmt.Errorf("close listener: %w", err))
+			}
 		}
 		for _, c := range s.closers {
 			if err := c(); err != nil {

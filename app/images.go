@@ -87,8 +87,17 @@ func (s *Server) Upload(ctx context.Context, key string, data []byte) error {
 		Key: key, Location: name, Size: int64(len(data)), ContentType: contentType, UpdatedAt: time.Now().UTC(),
 	})
 	if err != nil {
-		if rmErr := s.files.Remove(name); rmErr != nil {
-			s.log.Error("cannot remove the file of a failed upload", "file", name, "err", rmErr)
+		// The commit may have happened all the same (a connection lost during COMMIT). If the row may
+		// name the new file, keep the file and treat the key as changed; an orphan file costs less
+		// than a lost image or a stale cache entry.
+		row, rerr := s.store.GetImage(context.WithoutCancel(ctx), key)
+		if rerr == nil && row.Location != name || errors.Is(rerr, database.ErrNotFound) {
+			if rmErr := s.files.Remove(name); rmErr != nil {
+				s.log.Error("cannot remove the file of a failed upload", "file", name, "err", rmErr)
+			}
+		} else {
+			s.flights.Forget(s.flightKey(key))
+			s.invalidate(ctx, key)
 		}
 		return s.dbError(fmt.Sprintf("upload %q", key), err)
 	}
@@ -103,24 +112,40 @@ func (s *Server) Upload(ctx context.Context, key string, data []byte) error {
 	return nil
 }
 
+// afterCommit bounds the cache calls that follow a commit. They run detached from the request: a
+// shutdown cancels request contexts, and an invalidation skipped after a commit would leave the old
+// image in the cache.
+const afterCommit = 2 * time.Second
+
 // invalidate drops key from the cache. When that fails the key is marked unsure, and its reads bypass
 // the cache until an invalidation succeeds: the cache might still hold the old image.
 func (s *Server) invalidate(ctx context.Context, key string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), afterCommit)
+	defer cancel()
 	if err := s.cache.Invalidate(ctx, key); err != nil {
 		s.noteCacheErr(err)
-		s.unsureMu.Lock()
-		s.unsure[key] = struct{}{}
-		s.unsureMu.Unlock()
+		s.markUnsure(key)
 		return
 	}
 	s.noteCacheOK()
 }
 
+// markUnsure records that the cache may hold an old image of key ("" for every key).
+func (s *Server) markUnsure(key string) {
+	s.unsureMu.Lock()
+	defer s.unsureMu.Unlock()
+	s.unsureSeq++
+	s.unsure[key] = s.unsureSeq
+}
+
 // trustCache reports whether the cache may be read for key, retrying a pending invalidation first.
+// A successful retry removes only the marks made before it started: an upload whose invalidation fails
+// meanwhile keeps its own mark.
 func (s *Server) trustCache(ctx context.Context, key string) bool {
 	s.unsureMu.Lock()
-	_, one := s.unsure[key]
-	_, all := s.unsure[""] // "" is never a valid key: it marks a failed clear
+	mark, one := s.unsure[key]
+	_, all := s.unsure[""]
+	seq := s.unsureSeq
 	s.unsureMu.Unlock()
 	if !one && !all {
 		return true
@@ -137,13 +162,19 @@ func (s *Server) trustCache(ctx context.Context, key string) bool {
 	}
 	s.noteCacheOK()
 	s.unsureMu.Lock()
+	defer s.unsureMu.Unlock()
 	if all {
-		clear(s.unsure)
-	} else {
+		for k, m := range s.unsure {
+			if m <= seq {
+				delete(s.unsure, k)
+			}
+		}
+	} else if s.unsure[key] == mark {
 		delete(s.unsure, key)
 	}
-	s.unsureMu.Unlock()
-	return true
+	_, one = s.unsure[key]
+	_, all = s.unsure[""]
+	return !one && !all
 }
 
 // flightKey scopes concurrent loads to the current generation of the image set, which DeleteAll bumps:
@@ -192,10 +223,14 @@ func (s *Server) Read(ctx context.Context, key string, dst []byte) (Image, error
 	return img, nil
 }
 
+// maxReloads bounds how often a read follows a row whose file was replaced under it.
+const maxReloads = 100
+
 // load reads key from the database and disk and fills the cache when it has a lease.
 func (s *Server) load(ctx context.Context, key string, lease cache.Lease) (Image, error) {
 	// A concurrent upload or delete can remove the file between reading the row and opening it; the
-	// row is then newer, so read it again.
+	// row is then newer, so read it again. Only a row that names the same missing file twice is broken.
+	missing := ""
 	for attempt := 0; ; attempt++ {
 		row, err := s.store.GetImage(ctx, key)
 		if errors.Is(err, database.ErrNotFound) {
@@ -205,7 +240,8 @@ func (s *Server) load(ctx context.Context, key string, lease cache.Lease) (Image
 			return Image{}, s.dbError(fmt.Sprintf("read %q", key), err)
 		}
 		data, err := s.files.Read(row.Location)
-		if errors.Is(err, imagestore.ErrNotFound) && attempt < 3 {
+		if errors.Is(err, imagestore.ErrNotFound) && row.Location != missing && attempt < maxReloads {
+			missing = row.Location
 			continue
 		}
 		if err != nil {
@@ -260,11 +296,11 @@ func (s *Server) DeleteAll(ctx context.Context) error {
 		return s.dbError("delete all", err)
 	}
 	s.generation.Add(1)
-	if err := s.cache.Clear(ctx); err != nil {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), afterCommit)
+	defer cancel()
+	if err := s.cache.Clear(cctx); err != nil {
 		s.noteCacheErr(err)
-		s.unsureMu.Lock()
-		s.unsure[""] = struct{}{}
-		s.unsureMu.Unlock()
+		s.markUnsure("")
 	}
 	for _, loc := range locations {
 		if err := s.files.Remove(loc); err != nil {

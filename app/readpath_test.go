@@ -99,7 +99,8 @@ type fakeCache struct {
 	leases    map[string]cache.Lease
 	next      cache.Lease
 	down      bool // every call fails as if the service were unreachable
-	failInval bool // only invalidations and clears fail
+	failInval bool   // only invalidations and clears fail
+	afterInv  func() // runs after a successful invalidation, outside the lock
 	gets      int
 }
 
@@ -150,6 +151,12 @@ func (f *fakeCache) Invalidate(_ context.Context, key string) error {
 	}
 	delete(f.values, key)
 	delete(f.leases, key)
+	if hook := f.afterInv; hook != nil {
+		f.afterInv = nil
+		f.mu.Unlock()
+		hook()
+		f.mu.Lock()
+	}
 	return nil
 }
 
@@ -316,5 +323,52 @@ func TestRealMemcacheDown(t *testing.T) {
 	}
 	if status, _ := call(t, "POST", base+"/api/delete_all", "", nil); status != 200 {
 		t.Errorf("delete_all with memcache down = %d, want 200", status)
+	}
+}
+
+// TestRetryKeepsANewerMark: a read retrying a failed invalidation must not erase the mark of an upload
+// whose own invalidation failed while the retry was in flight; meanwhile an old image got into the cache.
+func TestRetryKeepsANewerMark(t *testing.T) {
+	s, fc := newFakeServer(t, &bytes.Buffer{})
+	ctx := context.Background()
+	if err := s.Upload(ctx, "k", pngImage(t, 1)); err != nil {
+		t.Fatal(err)
+	}
+	readVersion(t, s, "k")
+	fc.set(func(f *fakeCache) { f.failInval = true })
+	if err := s.Upload(ctx, "k", pngImage(t, 2)); err != nil { // marks k
+		t.Fatal(err)
+	}
+	fc.set(func(f *fakeCache) {
+		f.failInval = false
+		f.afterInv = func() { // the retry of the next read has just succeeded
+			fc.set(func(f *fakeCache) { f.failInval = true })
+			if err := s.Upload(ctx, "k", pngImage(t, 3)); err != nil { // marks k again
+				t.Error(err)
+			}
+			fc.set(func(f *fakeCache) {
+				f.failInval = false
+				f.values["k"] = []byte(base64.StdEncoding.EncodeToString(pngImage(t, 2))) // a fill that slipped in
+			})
+		}
+	})
+	for i := range 3 {
+		if v, _ := readVersion(t, s, "k"); v != 3 {
+			t.Fatalf("read %d after v3 was acknowledged = v%d, want v3", i, v)
+		}
+	}
+}
+
+// TestNewServerDistrustsTheCache: a previous backend may have died between a commit and its
+// invalidation, so a new one clears the cache before its first cached read.
+func TestNewServerDistrustsTheCache(t *testing.T) {
+	s, fc := newFakeServer(t, &bytes.Buffer{})
+	ctx := context.Background()
+	if err := s.Upload(ctx, "k", pngImage(t, 1)); err != nil {
+		t.Fatal(err)
+	}
+	fc.set(func(f *fakeCache) { f.values["k"] = []byte(base64.StdEncoding.EncodeToString(pngImage(t, 0))) })
+	if v, hit := readVersion(t, s, "k"); v != 1 || hit {
+		t.Errorf("first read = v%d hit %v, want v1 from disk", v, hit)
 	}
 }

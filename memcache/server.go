@@ -174,6 +174,11 @@ func (s *Server) Close() error {
 		if err := s.http.ShutdownWithContext(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("shutdown http: %w", err))
 		}
+		// Shutdown does nothing if Serve has not started yet; closing the listener makes a late Serve
+		// return at once instead of serving forever.
+		if err := s.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, fmt.Errorf("close listener: %w", err))
+		}
 		s.stats.Close()
 		if err := s.db.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close database: %w", err))

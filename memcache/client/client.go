@@ -66,10 +66,12 @@ func New(baseURL string, opts Options) (*Client, error) {
 	}
 	return &Client{
 		hc: &fasthttp.HostClient{
-			Addr:                          u.Host,
-			Name:                          "imgcache-backend",
-			MaxConns:                      opts.MaxConns,
-			MaxIdleConnDuration:           30 * time.Second,
+			Addr:                u.Host,
+			Name:                "imgcache-backend",
+			MaxConns:            opts.MaxConns,
+			MaxIdleConnDuration: 30 * time.Second,
+			// With every connection busy, wait for one rather than fail (and send the read to disk).
+			MaxConnWaitTimeout:            opts.Timeout / 2,
 			DisableHeaderNamesNormalizing: true,
 			NoDefaultUserAgentHeader:      true,
 			// Puts and invalidations are not idempotent in effect on leases: never resend them.
