@@ -98,7 +98,7 @@ type fakeCache struct {
 	values    map[string][]byte
 	leases    map[string]cache.Lease
 	next      cache.Lease
-	down      bool // every call fails as if the service were unreachable
+	down      bool   // every call fails as if the service were unreachable
 	failInval bool   // only invalidations and clears fail
 	afterInv  func() // runs after a successful invalidation, outside the lock
 	gets      int
