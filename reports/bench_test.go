@@ -2,7 +2,6 @@ package reports
 
 import (
 	"bytes"
-	"flag"
 	"image"
 	"image/color"
 	"image/draw"
@@ -14,19 +13,6 @@ import (
 
 	"imgcache/loadgen"
 )
-
-var benchUpdateFlag = benchSharedBoolFlag("update", "rewrite the golden files under testdata")
-
-// benchSharedBoolFlag defines a test flag once per package, whichever test file asks first.
-func benchSharedBoolFlag(name, usage string) *flag.Flag {
-	if f := flag.Lookup(name); f != nil {
-		return f
-	}
-	flag.Bool(name, false, usage)
-	return flag.Lookup(name)
-}
-
-func benchUpdating() bool { return benchUpdateFlag.Value.String() == "true" }
 
 func benchFixture(t testing.TB) *loadgen.Results {
 	t.Helper()

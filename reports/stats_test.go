@@ -3,7 +3,6 @@ package reports
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"image"
 	"image/color"
@@ -15,21 +14,6 @@ import (
 	"testing"
 	"time"
 )
-
-// statsUpdateFlag is -update, which rewrites golden files. Other test files
-// of this package may define the same flag, so it is looked up before being
-// defined: defining a flag twice panics.
-var statsUpdateFlag = statsSharedBoolFlag("update", "rewrite the golden files under testdata")
-
-func statsSharedBoolFlag(name, usage string) *flag.Flag {
-	if f := flag.Lookup(name); f != nil {
-		return f
-	}
-	flag.Bool(name, false, usage)
-	return flag.Lookup(name)
-}
-
-func statsUpdating() bool { return statsUpdateFlag.Value.String() == "true" }
 
 // statsT0 is the end of the test windows.
 var statsT0 = time.Date(2025, 3, 4, 12, 0, 0, 0, time.UTC)
@@ -434,7 +418,7 @@ func TestBucketizeGolden(t *testing.T) {
 			}
 			got := statsFormatBuckets(bs)
 			path := filepath.Join("testdata", "stats_buckets_"+tt.name+".golden")
-			if statsUpdating() {
+			if *update {
 				if err := os.MkdirAll("testdata", 0o755); err != nil {
 					t.Fatal(err)
 				}
