@@ -23,6 +23,10 @@ import (
 // ErrNotFound is returned, wrapped, when the row asked for does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrBadDSN reports a DSN that cannot be understood, as opposed to a server that cannot be reached:
+// retrying it is pointless.
+var ErrBadDSN = errors.New("bad database DSN")
+
 // DefaultDSN is the embedded database under the default data folder.
 const DefaultDSN = "sqlite:data/imgcache.db"
 
@@ -118,7 +122,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	case MySQL:
 		return openMySQL(ctx, rest)
 	}
-	return nil, fmt.Errorf("database: open: DSN must start with \"sqlite:\" or \"mysql:\", got %q", scheme+":...")
+	return nil, fmt.Errorf("database: open: %w: it must start with \"sqlite:\" or \"mysql:\", got %q", ErrBadDSN, scheme+":...")
 }
 
 func openSQLite(ctx context.Context, dsn string) (*DB, error) {
@@ -205,7 +209,7 @@ func mergePragmas(defaults, caller []string) []string {
 func openMySQL(ctx context.Context, dsn string) (*DB, error) {
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("database: open mysql: %w", err)
+		return nil, fmt.Errorf("database: open mysql: %w: %w", ErrBadDSN, err)
 	}
 	if cfg.DBName == "" {
 		cfg.DBName = DefaultMySQLDatabase

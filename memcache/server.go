@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -74,7 +75,7 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	cache    *cache.Cache
-	db       *database.DB
+	db       *lazyDB
 	ln       net.Listener
 	http     *fasthttp.Server
 	requests atomic.Uint64
@@ -94,7 +95,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	cfg.Logger = s.log
-	s.log.Info("memcache listening", "addr", s.Addr(), "db", s.db.Dialect())
+	s.log.Info("memcache listening", "addr", s.Addr())
 	select {
 	case <-ctx.Done():
 	case err := <-s.serveErr:
@@ -108,9 +109,15 @@ func Run(ctx context.Context, cfg Config) error {
 // an error here, not later) and serves in the background.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
-	db, err := database.Open(ctx, cfg.DB)
-	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+	// The database is opened here to report a bad DSN or an unusable SQLite file at once, but an
+	// unreachable MySQL server does not stop the cache: lazyDB opens it again when the stats writer or
+	// a refresh next needs it.
+	db := &lazyDB{dsn: cfg.DB}
+	if _, err := db.get(ctx); err != nil {
+		if errors.Is(err, database.ErrBadDSN) || !strings.HasPrefix(cfg.DB, string(database.MySQL)+":") {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+		cfg.Logger.Error("database unreachable: serving with the default configuration until it is back", "err", err)
 	}
 	s := &Server{
 		cfg:      cfg,

@@ -355,3 +355,34 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+func TestDatabaseDownAtStart(t *testing.T) {
+	// Nothing listens on port 1: the MySQL server is unreachable, and the cache serves all the same.
+	s := startServer(t, "mysql:root@tcp(127.0.0.1:1)/imgcache", nil)
+	c, err := client.New(s.URL(), client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := c.Put(ctx, "k", []byte(b64("v"))); err != nil {
+		t.Fatalf("Put with the database down: %v", err)
+	}
+	if v, _, err := c.Get(ctx, "k"); err != nil || string(v) != b64("v") {
+		t.Errorf("Get with the database down = %q, %v", v, err)
+	}
+	if st, err := c.Stats(ctx); err != nil || st.Capacity != memcache.DefaultCapacityMB*cache.MB {
+		t.Errorf("Stats = %+v, %v; want the default capacity", st, err)
+	}
+	a := post(t, s, "POST", "/refresh_configuration", "", "")
+	checkFailure(t, a, 503)
+}
+
+func TestBadDSNFailsAtStart(t *testing.T) {
+	for _, dsn := range []string{"postgres://x", "mysql:not a dsn"} {
+		_, err := memcache.Start(context.Background(), memcache.Config{Addr: "127.0.0.1:0", DB: dsn,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if !errors.Is(err, database.ErrBadDSN) {
+			t.Errorf("Start with DSN %q = %v, want ErrBadDSN", dsn, err)
+		}
+	}
+}
