@@ -144,11 +144,10 @@ func (s *Server) parse(ctx *fasthttp.RequestCtx, wantValue bool) (parsed, error)
 		p.raw = true
 		p.key = string(k)
 		if l := args.PeekBytes(argLease); len(l) > 0 {
-			n, err := strconv.ParseUint(string(l), 10, 64)
-			if err != nil {
-				return p, envelope.Errorf(http.StatusBadRequest, "lease %q is not a number", l)
+			var err error
+			if p.lease, err = parseLease(string(l)); err != nil {
+				return p, err
 			}
-			p.lease = cache.Lease(n)
 		}
 		if wantValue {
 			p.value = bytes.Clone(ctx.PostBody())
@@ -172,11 +171,10 @@ func (s *Server) parse(ctx *fasthttp.RequestCtx, wantValue bool) (parsed, error)
 		}
 		p.key = *req.Key
 		if req.Lease != "" {
-			n, err := strconv.ParseUint(req.Lease.String(), 10, 64)
-			if err != nil {
-				return p, envelope.Errorf(http.StatusBadRequest, "lease %q is not a whole number", req.Lease)
+			var err error
+			if p.lease, err = parseLease(req.Lease.String()); err != nil {
+				return p, err
 			}
-			p.lease = cache.Lease(n)
 		}
 		if wantValue {
 			v, err := jsonValue(req.Value)
@@ -193,6 +191,15 @@ func (s *Server) parse(ctx *fasthttp.RequestCtx, wantValue bool) (parsed, error)
 		return p, envelope.Errorf(http.StatusBadRequest, "value for key %q is not valid base64 (standard alphabet, padded)", p.key)
 	}
 	return p, nil
+}
+
+// parseLease reads a lease token in either wire format.
+func parseLease(v string) (cache.Lease, error) {
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return 0, envelope.Errorf(http.StatusBadRequest, "lease %q is not a whole number", v)
+	}
+	return cache.Lease(n), nil
 }
 
 // jsonValue extracts the base64 text of a JSON string without decoding it: base64 never needs escapes,

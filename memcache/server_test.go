@@ -41,6 +41,17 @@ func startServer(t *testing.T, dsn string, mutate func(*memcache.Config)) *memca
 	return s
 }
 
+// newClient is the typed client of s, closed with the test.
+func newClient(t *testing.T, s *memcache.Server) *client.Client {
+	t.Helper()
+	c, err := client.New(s.URL(), client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
 type answer struct {
 	status int
 	body   map[string]any
@@ -175,11 +186,7 @@ func TestBadRequests(t *testing.T) {
 
 func TestClientRoundTrip(t *testing.T) {
 	s := startServer(t, dbtest.DSN(t, database.SQLite), nil)
-	c, err := client.New(s.URL(), client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := newClient(t, s)
 	ctx := context.Background()
 	key := "a key/with spaces?&=é"
 	value := []byte(b64(strings.Repeat("x", 15<<10)))
@@ -235,10 +242,7 @@ func TestClientRoundTrip(t *testing.T) {
 func TestRefreshConfiguration(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
 		s := startServer(t, dsn, nil)
-		c, err := client.New(s.URL(), client.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := newClient(t, s)
 		ctx := context.Background()
 		big := []byte(b64(strings.Repeat("v", 600<<10))) // 800 KiB of base64
 		for _, k := range []string{"a", "b", "c"} {
@@ -280,10 +284,7 @@ func TestRefreshConfiguration(t *testing.T) {
 func TestStatsRowsAndShutdown(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
 		s := startServer(t, dsn, nil)
-		c, err := client.New(s.URL(), client.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := newClient(t, s)
 		ctx := context.Background()
 		c.Put(ctx, "k", []byte(b64("v")))
 		c.Get(ctx, "k")
@@ -359,10 +360,7 @@ func TestMetrics(t *testing.T) {
 func TestDatabaseDownAtStart(t *testing.T) {
 	// Nothing listens on port 1: the MySQL server is unreachable, and the cache serves all the same.
 	s := startServer(t, "mysql:root@tcp(127.0.0.1:1)/imgcache", nil)
-	c, err := client.New(s.URL(), client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newClient(t, s)
 	ctx := context.Background()
 	if err := c.Put(ctx, "k", []byte(b64("v"))); err != nil {
 		t.Fatalf("Put with the database down: %v", err)
