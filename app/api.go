@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -37,11 +38,11 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	case path == "/api/delete_all":
 		s.api(ctx, []string{http.MethodPost}, s.apiDeleteAll)
 	case path == metrics.Path:
-		s.api(ctx, []string{http.MethodGet}, func(ctx *fasthttp.RequestCtx) error { s.metrics.handler(ctx); return nil })
+		s.api(ctx, []string{http.MethodGet}, func(_ context.Context, rc *fasthttp.RequestCtx) error { s.metrics.handler(rc); return nil })
 	case path == "/healthz":
-		s.api(ctx, []string{http.MethodGet, http.MethodHead}, func(ctx *fasthttp.RequestCtx) error {
-			ctx.SetContentType("application/json")
-			ctx.SetBodyString(`{"success":"true"}`)
+		s.api(ctx, []string{http.MethodGet, http.MethodHead}, func(_ context.Context, rc *fasthttp.RequestCtx) error {
+			rc.SetContentType("application/json")
+			rc.SetBodyString(`{"success":"true"}`)
 			return nil
 		})
 	case strings.HasPrefix(path, "/api/"):
@@ -53,7 +54,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 
 // api checks the method and runs h, answering its error in the failure shape. A nil h is an unknown
 // endpoint.
-func (s *Server) api(ctx *fasthttp.RequestCtx, methods []string, h func(*fasthttp.RequestCtx) error) {
+func (s *Server) api(ctx *fasthttp.RequestCtx, methods []string, h handler) {
 	if h == nil {
 		envelope.WriteError(ctx, s.log, envelope.Errorf(http.StatusNotFound, "no such endpoint %q", ctx.Path()))
 		return
@@ -62,7 +63,9 @@ func (s *Server) api(ctx *fasthttp.RequestCtx, methods []string, h func(*fasthtt
 		envelope.WriteError(ctx, s.log, envelope.Errorf(http.StatusMethodNotAllowed, "%s is not allowed here; use %s", ctx.Method(), strings.Join(methods, " or ")))
 		return
 	}
-	if err := h(ctx); err != nil {
+	rctx, done := s.requestContext()
+	defer done()
+	if err := h(rctx, ctx); err != nil {
 		envelope.WriteError(ctx, s.log, httpError(err))
 	}
 }
@@ -122,14 +125,14 @@ func readForm(ctx *fasthttp.RequestCtx) (fields map[string]string, files map[str
 	}
 }
 
-func (s *Server) apiUpload(ctx *fasthttp.RequestCtx) error {
-	fields, files, err := readForm(ctx)
+func (s *Server) apiUpload(ctx context.Context, rc *fasthttp.RequestCtx) error {
+	fields, files, err := readForm(rc)
 	if err != nil {
 		return err
 	}
 	key, ok := fields["key"]
 	if !ok {
-		if ctx.QueryArgs().Has("key") {
+		if rc.QueryArgs().Has("key") {
 			return envelope.Errorf(http.StatusBadRequest, "the key must be a form field in the request body, not a URL query parameter")
 		}
 		return envelope.Errorf(http.StatusBadRequest, "missing form field \"key\"")
@@ -144,14 +147,14 @@ func (s *Server) apiUpload(ctx *fasthttp.RequestCtx) error {
 	if err := s.Upload(ctx, key, data); err != nil {
 		return err
 	}
-	envelope.WriteJSON(ctx, http.StatusOK, struct {
+	envelope.WriteJSON(rc, http.StatusOK, struct {
 		Success string `json:"success"`
 		Key     string `json:"key"`
 	}{envelope.True, key})
 	return nil
 }
 
-func (s *Server) apiListKeys(ctx *fasthttp.RequestCtx) error {
+func (s *Server) apiListKeys(ctx context.Context, rc *fasthttp.RequestCtx) error {
 	imgs, err := s.Keys(ctx)
 	if err != nil {
 		return err
@@ -160,7 +163,7 @@ func (s *Server) apiListKeys(ctx *fasthttp.RequestCtx) error {
 	for i, img := range imgs {
 		keys[i] = img.Key
 	}
-	envelope.WriteJSON(ctx, http.StatusOK, struct {
+	envelope.WriteJSON(rc, http.StatusOK, struct {
 		Success string   `json:"success"`
 		Keys    []string `json:"keys"`
 	}{envelope.True, keys})
@@ -169,9 +172,9 @@ func (s *Server) apiListKeys(ctx *fasthttp.RequestCtx) error {
 
 // apiKey answers {"success":"true","key":K,"content":BASE64}, writing the base64 from the cache straight
 // into the response buffer: base64 needs no JSON escaping.
-func (s *Server) apiKey(ctx *fasthttp.RequestCtx) error {
+func (s *Server) apiKey(ctx context.Context, rc *fasthttp.RequestCtx) error {
 	// The original path, not fasthttp's normalised one: keys may hold "/" and "..", escaped or not.
-	escaped := strings.TrimPrefix(string(ctx.URI().PathOriginal()), apiKeyPrefix)
+	escaped := strings.TrimPrefix(string(rc.URI().PathOriginal()), apiKeyPrefix)
 	key, err := url.PathUnescape(escaped)
 	if err != nil {
 		return envelope.Errorf(http.StatusBadRequest, "the key in the path is not validly escaped: %v", err)
@@ -180,7 +183,7 @@ func (s *Server) apiKey(ctx *fasthttp.RequestCtx) error {
 	if err != nil {
 		return err
 	}
-	buf := ctx.Response.Body()[:0]
+	buf := rc.Response.Body()[:0]
 	buf = append(buf, `{"success":"true","key":`...)
 	buf = append(buf, quoted...)
 	buf = append(buf, `,"content":"`...)
@@ -189,16 +192,16 @@ func (s *Server) apiKey(ctx *fasthttp.RequestCtx) error {
 		return err
 	}
 	buf = append(img.Base64, `"}`...)
-	ctx.SetContentType("application/json")
-	ctx.Response.SwapBody(buf)
+	rc.SetContentType("application/json")
+	rc.Response.SwapBody(buf)
 	return nil
 }
 
-func (s *Server) apiDeleteAll(ctx *fasthttp.RequestCtx) error {
+func (s *Server) apiDeleteAll(ctx context.Context, rc *fasthttp.RequestCtx) error {
 	if err := s.DeleteAll(ctx); err != nil {
 		return err
 	}
-	envelope.WriteJSON(ctx, http.StatusOK, struct {
+	envelope.WriteJSON(rc, http.StatusOK, struct {
 		Success string `json:"success"`
 	}{envelope.True})
 	return nil

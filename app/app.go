@@ -133,6 +133,12 @@ type Server struct {
 
 	pages *pageSet // parsed templates and static files of the HTML pages
 
+	// base is the parent of every request's context. A handler never passes its *fasthttp.RequestCtx
+	// on as a context.Context: database/sql and the context package keep goroutines that read their
+	// parent after the handler has returned, and fasthttp reuses the RequestCtx for the next request.
+	base context.Context
+	stop context.CancelFunc
+
 	ln        net.Listener
 	http      *fasthttp.Server
 	closers   []func() error
@@ -146,6 +152,7 @@ func New(cfg Config, c Cache, s Store, f Files) *Server {
 	cfg = cfg.withDefaults()
 	srv := &Server{cfg: cfg, log: cfg.Logger, cache: c, store: s, files: f,
 		unsure: map[string]uint64{"": 0}, serveErr: make(chan error, 1), pages: mustParsePages()}
+	srv.base, srv.stop = context.WithCancel(context.Background())
 	reg := metrics.NewRegistry()
 	srv.metrics = newAppMetrics(reg)
 	srv.http = &fasthttp.Server{
@@ -236,6 +243,16 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // URL is the server's base URL.
 func (s *Server) URL() string { return "http://" + s.Addr() }
 
+// handler serves one route. ctx is the request's context, rc the request itself; rc is valid only
+// until the handler returns.
+type handler func(ctx context.Context, rc *fasthttp.RequestCtx) error
+
+// requestContext is the context of one request, cancelled when the handler returns (done) or the
+// server has given up waiting for it at shutdown.
+func (s *Server) requestContext() (ctx context.Context, done context.CancelFunc) {
+	return context.WithCancel(s.base)
+}
+
 // Close finishes in-flight requests and closes what Start opened. Safe to call twice.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
@@ -252,6 +269,7 @@ func (s *Server) Close() error {
 				errs = append(errs, fmt.Errorf("close listener: %w", err))
 			}
 		}
+		s.stop() // requests that outlived the grace period
 		for _, c := range s.closers {
 			if err := c(); err != nil {
 				errs = append(errs, err)

@@ -192,13 +192,15 @@ func (s *Server) servePage(ctx *fasthttp.RequestCtx) {
 }
 
 // page checks the method and runs h, answering its error as an error page.
-func (s *Server) page(ctx *fasthttp.RequestCtx, methods []string, h func(*fasthttp.RequestCtx) error) {
+func (s *Server) page(ctx *fasthttp.RequestCtx, methods []string, h handler) {
 	if !allowed(ctx, methods) {
 		s.pageError(ctx, envelope.Errorf(http.StatusMethodNotAllowed, "%s is not allowed on %s; use %s.",
 			ctx.Method(), ctx.Path(), strings.Join(methods, " or ")))
 		return
 	}
-	if err := h(ctx); err != nil {
+	rctx, done := s.requestContext()
+	defer done()
+	if err := h(rctx, ctx); err != nil {
 		s.pageError(ctx, err)
 	}
 }
@@ -335,7 +337,7 @@ type homePage struct {
 	Capacity string
 }
 
-func (s *Server) pageHome(ctx *fasthttp.RequestCtx) error {
+func (s *Server) pageHome(ctx context.Context, rc *fasthttp.RequestCtx) error {
 	n, err := s.store.CountImages(ctx)
 	if err != nil {
 		return s.dbError("count keys", err)
@@ -346,7 +348,7 @@ func (s *Server) pageHome(ctx *fasthttp.RequestCtx) error {
 		p.HitRate = rate(live.Hits, live.Gets, "no lookups yet")
 		p.Capacity = capacityText(live.CapacityMB)
 	}
-	s.render(ctx, http.StatusOK, "home", p)
+	s.render(rc, http.StatusOK, "home", p)
 	return nil
 }
 
@@ -364,30 +366,30 @@ type imagePage struct {
 	FromCache bool
 }
 
-func (s *Server) pageImage(ctx *fasthttp.RequestCtx) error {
-	if ctx.IsPost() {
+func (s *Server) pageImage(ctx context.Context, rc *fasthttp.RequestCtx) error {
+	if rc.IsPost() {
 		// The original posted the key; a GET URL can be bookmarked and reloaded, so redirect to it.
-		v, err := formValues(ctx, "key")
+		v, err := formValues(rc, "key")
 		if err != nil {
 			return err
 		}
-		seeOther(ctx, "/image?key="+url.QueryEscape(v["key"]))
+		seeOther(rc, "/image?key="+url.QueryEscape(v["key"]))
 		return nil
 	}
 	p := &imagePage{chrome: chrome{Title: "View image", Active: "/image"}}
-	args := ctx.QueryArgs()
+	args := rc.QueryArgs()
 	if !args.Has("key") {
 		s.liveStats(ctx) // for the banner
-		s.render(ctx, http.StatusOK, "image", p)
+		s.render(rc, http.StatusOK, "image", p)
 		return nil
 	}
 	key := string(args.Peek("key"))
 	p.Key = shownKey(key)
 	img, err := s.Read(ctx, key, nil)
 	if err != nil {
-		code, msg := s.failure(ctx, err)
+		code, msg := s.failure(rc, err)
 		p.Error = msg
-		s.render(ctx, code, "image", p)
+		s.render(rc, code, "image", p)
 		return nil
 	}
 	if string(args.Peek("uploaded")) == "1" {
@@ -402,7 +404,7 @@ func (s *Server) pageImage(ctx *fasthttp.RequestCtx) error {
 	if cfg, _, err := image.DecodeConfig(base64.NewDecoder(base64.StdEncoding, bytes.NewReader(img.Base64))); err == nil {
 		p.Width, p.Height = cfg.Width, cfg.Height
 	}
-	s.render(ctx, http.StatusOK, "image", p)
+	s.render(rc, http.StatusOK, "image", p)
 	return nil
 }
 
@@ -418,20 +420,20 @@ func (s *Server) uploadPage(errMsg string) *uploadPage {
 	return &uploadPage{chrome: chrome{Title: "Upload an image", Active: "/upload_image", Error: errMsg}, MaxUpload: int64(s.cfg.MaxUpload)}
 }
 
-func (s *Server) pageUpload(ctx *fasthttp.RequestCtx) error {
+func (s *Server) pageUpload(ctx context.Context, rc *fasthttp.RequestCtx) error {
 	p := s.uploadPage("")
-	if !ctx.IsPost() {
+	if !rc.IsPost() {
 		s.liveStats(ctx) // for the banner
-		s.render(ctx, http.StatusOK, "upload", p)
+		s.render(rc, http.StatusOK, "upload", p)
 		return nil
 	}
 	fail := func(err error) error {
-		code, msg := s.failure(ctx, err)
+		code, msg := s.failure(rc, err)
 		p.Error = msg
-		s.render(ctx, code, "upload", p)
+		s.render(rc, code, "upload", p)
 		return nil
 	}
-	fields, files, err := readForm(ctx)
+	fields, files, err := readForm(rc)
 	if err != nil {
 		return fail(err)
 	}
@@ -448,7 +450,7 @@ func (s *Server) pageUpload(ctx *fasthttp.RequestCtx) error {
 	if err := s.Upload(ctx, key, data); err != nil {
 		return fail(err)
 	}
-	seeOther(ctx, "/image?key="+url.QueryEscape(key)+"&uploaded=1")
+	seeOther(rc, "/image?key="+url.QueryEscape(key)+"&uploaded=1")
 	return nil
 }
 
@@ -462,7 +464,7 @@ type keysPage struct {
 	Cached int
 }
 
-func (s *Server) pageKeys(ctx *fasthttp.RequestCtx) error {
+func (s *Server) pageKeys(ctx context.Context, rc *fasthttp.RequestCtx) error {
 	imgs, err := s.Keys(ctx)
 	if err != nil {
 		return err
@@ -473,7 +475,7 @@ func (s *Server) pageKeys(ctx *fasthttp.RequestCtx) error {
 	}
 	live, ok := s.liveStats(ctx)
 	p.LiveOK, p.Cached = ok, live.Items
-	s.render(ctx, http.StatusOK, "keys", p)
+	s.render(rc, http.StatusOK, "keys", p)
 	return nil
 }
 
@@ -515,25 +517,25 @@ var propertiesFlash = map[string]string{
 	"cleared=1":     "The cache was cleared.",
 }
 
-func (s *Server) pageProperties(ctx *fasthttp.RequestCtx) error {
-	if ctx.IsPost() {
-		return s.setProperties(ctx)
+func (s *Server) pageProperties(ctx context.Context, rc *fasthttp.RequestCtx) error {
+	if rc.IsPost() {
+		return s.setProperties(ctx, rc)
 	}
 	p := &propertiesPage{}
 	for _, param := range []string{"saved", "cleared"} {
-		if v := ctx.QueryArgs().Peek(param); v != nil {
+		if v := rc.QueryArgs().Peek(param); v != nil {
 			p.Flash = propertiesFlash[param+"="+string(v)]
 		}
 	}
 	if err := s.loadProperties(ctx, p); err != nil {
 		return err
 	}
-	s.render(ctx, http.StatusOK, "properties", p)
+	s.render(rc, http.StatusOK, "properties", p)
 	return nil
 }
 
 // loadProperties fills the page's current settings, and the form with them where it is empty.
-func (s *Server) loadProperties(ctx *fasthttp.RequestCtx, p *propertiesPage) error {
+func (s *Server) loadProperties(ctx context.Context, p *propertiesPage) error {
 	p.Title, p.Active, p.MaxMB, p.Options = "Cache properties", "/cache_properties", s.cfg.MaxCapacityMB, policyOptions
 	cur, err := s.store.LatestCacheProperties(ctx)
 	switch {
@@ -583,8 +585,8 @@ func parseProperties(capacity, policy string, max int) (int, cache.Policy, error
 
 // setProperties writes a cache_properties row and asks the memcache to apply it. When the memcache is
 // unreachable the row stays written: the memcache reads the newest row when it starts.
-func (s *Server) setProperties(ctx *fasthttp.RequestCtx) error {
-	v, err := formValues(ctx, "capacity", "policy")
+func (s *Server) setProperties(ctx context.Context, rc *fasthttp.RequestCtx) error {
+	v, err := formValues(rc, "capacity", "policy")
 	if err != nil {
 		return err
 	}
@@ -594,9 +596,9 @@ func (s *Server) setProperties(ctx *fasthttp.RequestCtx) error {
 		if err := s.loadProperties(ctx, p); err != nil {
 			return err
 		}
-		code, msg := s.failure(ctx, err)
+		code, msg := s.failure(rc, err)
 		p.Error = msg
-		s.render(ctx, code, "properties", p)
+		s.render(rc, code, "properties", p)
 		return nil
 	}
 	if _, err := s.store.InsertCacheProperties(ctx, database.CacheProperties{MaxCapacityMB: mb, Policy: pol.String()}); err != nil {
@@ -605,15 +607,15 @@ func (s *Server) setProperties(ctx *fasthttp.RequestCtx) error {
 	if err := s.cache.Refresh(ctx); err != nil {
 		s.noteCacheErr(err)
 		s.log.Warn("cache properties saved but not applied: the memcache will read them when it starts", "capacity_mb", mb, "policy", pol.String(), "err", err)
-		seeOther(ctx, "/cache_properties?saved=pending")
+		seeOther(rc, "/cache_properties?saved=pending")
 		return nil
 	}
 	s.noteCacheOK()
-	seeOther(ctx, "/cache_properties?saved=1")
+	seeOther(rc, "/cache_properties?saved=1")
 	return nil
 }
 
-func (s *Server) pageClear(ctx *fasthttp.RequestCtx) error {
+func (s *Server) pageClear(ctx context.Context, rc *fasthttp.RequestCtx) error {
 	if err := s.cache.Clear(ctx); err != nil {
 		s.noteCacheErr(err)
 		s.log.Warn("clear cache failed", "err", err)
@@ -621,11 +623,11 @@ func (s *Server) pageClear(ctx *fasthttp.RequestCtx) error {
 		if err := s.loadProperties(ctx, p); err != nil {
 			return err
 		}
-		s.render(ctx, http.StatusServiceUnavailable, "properties", p)
+		s.render(rc, http.StatusServiceUnavailable, "properties", p)
 		return nil
 	}
 	s.noteCacheOK()
-	seeOther(ctx, "/cache_properties?cleared=1")
+	seeOther(rc, "/cache_properties?cleared=1")
 	return nil
 }
 
@@ -669,7 +671,7 @@ func (s *Server) statsPoints(ctx context.Context, now time.Time) ([]reports.Stat
 
 func chartPixels(l vg.Length) int { return int(math.Round(float64(l / vg.Inch * chartDPI))) }
 
-func (s *Server) pageStats(ctx *fasthttp.RequestCtx) error {
+func (s *Server) pageStats(ctx context.Context, rc *fasthttp.RequestCtx) error {
 	now := time.Now()
 	points, err := s.statsPoints(ctx, now)
 	if err != nil {
@@ -712,13 +714,13 @@ func (s *Server) pageStats(ctx *fasthttp.RequestCtx) error {
 		p.Charts = append(p.Charts, chartRef{Title: c.String(), URL: chartPrefix + c.Slug() + ".png",
 			Width: chartPixels(reports.StatsChartWidth), Height: chartPixels(reports.StatsChartHeight)})
 	}
-	s.render(ctx, http.StatusOK, "stats", p)
+	s.render(rc, http.StatusOK, "stats", p)
 	return nil
 }
 
 // pageChart draws one chart of the statistics page as a PNG of the last 10 minutes.
-func (s *Server) pageChart(ctx *fasthttp.RequestCtx) error {
-	name := strings.TrimPrefix(string(ctx.Path()), chartPrefix)
+func (s *Server) pageChart(ctx context.Context, rc *fasthttp.RequestCtx) error {
+	name := strings.TrimPrefix(string(rc.Path()), chartPrefix)
 	slug, isPNG := strings.CutSuffix(name, ".png")
 	c, err := reports.ParseStatsChart(slug)
 	if !isPNG || err != nil {
@@ -733,10 +735,10 @@ func (s *Server) pageChart(ctx *fasthttp.RequestCtx) error {
 	if err := reports.WriteStatsPNG(&buf, c, points, reports.LastStatsWindow(now)); err != nil {
 		return err
 	}
-	ctx.SetContentType("image/png")
-	ctx.Response.Header.Set("Cache-Control", "no-store")
-	ctx.Response.Header.Set("X-Content-Type-Options", "nosniff")
-	ctx.SetBody(buf.Bytes())
+	rc.SetContentType("image/png")
+	rc.Response.Header.Set("Cache-Control", "no-store")
+	rc.Response.Header.Set("X-Content-Type-Options", "nosniff")
+	rc.SetBody(buf.Bytes())
 	return nil
 }
 
@@ -744,16 +746,16 @@ func (s *Server) pageChart(ctx *fasthttp.RequestCtx) error {
 
 // serveStatic answers an embedded asset. Its URL carries a version that changes with the content, so
 // browsers may keep it for a year.
-func (s *Server) serveStatic(ctx *fasthttp.RequestCtx) error {
-	name := strings.TrimPrefix(string(ctx.Path()), staticPrefix)
+func (s *Server) serveStatic(_ context.Context, rc *fasthttp.RequestCtx) error {
+	name := strings.TrimPrefix(string(rc.Path()), staticPrefix)
 	f, ok := s.pages.static[name]
 	if !ok {
-		return envelope.Errorf(http.StatusNotFound, "There is no file %q.", string(ctx.Path()))
+		return envelope.Errorf(http.StatusNotFound, "There is no file %q.", string(rc.Path()))
 	}
-	ctx.SetContentType(f.contentType)
-	ctx.Response.Header.Set("Cache-Control", "public, max-age=31536000, immutable")
-	ctx.Response.Header.Set("X-Content-Type-Options", "nosniff")
-	ctx.SetBody(f.body)
+	rc.SetContentType(f.contentType)
+	rc.Response.Header.Set("Cache-Control", "public, max-age=31536000, immutable")
+	rc.Response.Header.Set("X-Content-Type-Options", "nosniff")
+	rc.SetBody(f.body)
 	return nil
 }
 

@@ -2,11 +2,13 @@ package memcache
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
@@ -348,8 +350,15 @@ func (s *Server) clear(ctx *fasthttp.RequestCtx) error {
 	return nil
 }
 
+// refreshTimeout bounds the database read of /refresh_configuration.
+const refreshTimeout = 10 * time.Second
+
 func (s *Server) refreshConfiguration(ctx *fasthttp.RequestCtx) error {
-	p, err := s.refresh(ctx)
+	// Not ctx as the context: database/sql keeps goroutines that read their context after the handler
+	// has returned, and fasthttp reuses the RequestCtx for the next request.
+	rctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
+	defer cancel()
+	p, err := s.refresh(rctx)
 	if err != nil {
 		return envelope.Errorf(http.StatusServiceUnavailable, "cannot read the cache configuration: %v", err)
 	}
