@@ -11,8 +11,11 @@ all: build
 build:
 	$(GO) build -o $(BIN)/ $(CMDS)
 
+# vet: go vet, then ctxcheck (scripts/ctxcheck): no *fasthttp.RequestCtx may be passed on as a context.
 vet:
 	$(GO) vet ./...
+	$(GO) build -o $(BIN)/ctxcheck ./scripts/ctxcheck
+	$(GO) vet -vettool=$(abspath $(BIN)/ctxcheck) ./...
 
 test: vet
 	$(GO) test -race -count=1 ./...
