@@ -216,7 +216,7 @@ func benchMarks(policy string) (draw.GlyphDrawer, vg.Length, vg.Length) {
 
 // benchPlot builds the gonum plot of g.
 func benchPlot(g BenchGraph) (*plot.Plot, error) {
-	p := plot.New()
+	p := newPlot()
 	p.Title.Text = g.Title
 	p.Title.Padding = vg.Points(6)
 	p.X.Label.Text = g.XLabel
@@ -266,7 +266,7 @@ func benchPlot(g BenchGraph) (*plot.Plot, error) {
 	}
 	if math.IsInf(xmin, 0) { // nothing measured: an empty frame that says so
 		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
-		if err := benchNote(p, "no measurements"); err != nil {
+		if err := addNote(p, "no measurements"); err != nil {
 			return nil, err
 		}
 		return p, nil
@@ -287,20 +287,6 @@ func benchPlot(g BenchGraph) (*plot.Plot, error) {
 	p.X.Tick.Marker = ticks
 	p.Y.Tick.Marker = benchLogTicks{}
 	return p, nil
-}
-
-// benchNote writes text in the middle of the data area.
-func benchNote(p *plot.Plot, text string) error {
-	l, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: 0.5, Y: 0.5}}, Labels: []string{text}})
-	if err != nil {
-		return err
-	}
-	for i := range l.TextStyle {
-		l.TextStyle[i].XAlign, l.TextStyle[i].YAlign = draw.XCenter, draw.YCenter
-		l.TextStyle[i].Font.Size = vg.Points(14)
-	}
-	p.Add(l)
-	return nil
 }
 
 // benchLogTicks labels a log axis at 1, 2 and 5 times the powers of ten, with unlabelled minor

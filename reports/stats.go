@@ -284,7 +284,7 @@ func statsPlot(c StatsChart, buckets []StatsBucket) (*plot.Plot, error) {
 	from, to := buckets[0].Start, buckets[len(buckets)-1].End
 	width := buckets[len(buckets)-1].End.Sub(buckets[len(buckets)-1].Start)
 
-	p := plot.New()
+	p := newPlot()
 	p.Title.Text = in.title
 	p.Title.Padding = vg.Points(8)
 	p.X.Label.Text = fmt.Sprintf("time (UTC), %v buckets", width)
@@ -346,7 +346,7 @@ func statsPlot(c StatsChart, buckets []StatsBucket) (*plot.Plot, error) {
 		note = "no lookups in this window"
 	}
 	if note != "" {
-		if err := statsAddNote(p, note); err != nil {
+		if err := addNote(p, note); err != nil {
 			return nil, err
 		}
 	}
@@ -375,23 +375,6 @@ func statsAddRun(p *plot.Plot, c StatsChart, run plotter.XYs, col color.RGBA) er
 	dots.Shape = draw.CircleGlyph{}
 	dots.Radius = vg.Points(1.5)
 	p.Add(line, dots)
-	return nil
-}
-
-// statsAddNote writes text in the middle of the data area.
-func statsAddNote(p *plot.Plot, text string) error {
-	xy := plotter.XYs{{X: (p.X.Min + p.X.Max) / 2, Y: (p.Y.Min + p.Y.Max) / 2}}
-	l, err := plotter.NewLabels(plotter.XYLabels{XYs: xy, Labels: []string{text}})
-	if err != nil {
-		return err
-	}
-	for i := range l.TextStyle {
-		l.TextStyle[i].XAlign = draw.XCenter
-		l.TextStyle[i].YAlign = draw.YCenter
-		l.TextStyle[i].Color = color.Gray{Y: 0x70}
-		l.TextStyle[i].Font.Size = vg.Points(14)
-	}
-	p.Add(l)
 	return nil
 }
 
