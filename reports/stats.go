@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"strconv"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -333,7 +334,8 @@ func statsPlot(c StatsChart, buckets []StatsBucket) (*plot.Plot, error) {
 	case StatsHitRate, StatsMissRate:
 		p.Y.Max = 100
 	case StatsItems:
-		p.Y.Max = math.Max(5, ymax*1.1) // whole items: keep ticks integral
+		p.Y.Max = math.Max(5, ymax*1.1)
+		p.Y.Tick.Marker = statsCountTicks{} // whole items: "2.50 items" means nothing
 	default:
 		p.Y.Max = math.Max(1, ymax*1.1)
 	}
@@ -413,6 +415,25 @@ func (statsClockTicks) Ticks(min, max float64) []plot.Tick {
 			tick.Label = time.Unix(t, 0).UTC().Format(format)
 		}
 		ticks = append(ticks, tick)
+	}
+	return ticks
+}
+
+// statsCountTicks labels a count axis at whole numbers: steps of 1, 2 or 5 times a power of ten, at
+// most six labels.
+type statsCountTicks struct{}
+
+var _ plot.Ticker = statsCountTicks{}
+
+// Ticks returns the ticks between lo and hi.
+func (statsCountTicks) Ticks(lo, hi float64) []plot.Tick {
+	step := 1.0
+	for i := 0; (hi-lo)/step > 5; i++ {
+		step *= []float64{2, 2.5, 2}[i%3] // 1, 2, 5, 10, 20, 50, ...
+	}
+	var ticks []plot.Tick
+	for v := math.Ceil(lo/step) * step; v <= hi; v += step {
+		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', 0, 64)})
 	}
 	return ticks
 }

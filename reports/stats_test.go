@@ -527,6 +527,31 @@ func TestStatsClockTicks(t *testing.T) {
 	}
 }
 
+func TestStatsCountTicks(t *testing.T) {
+	tests := []struct {
+		name   string
+		lo, hi float64
+		want   string
+	}{
+		{"empty cache", 0, 5, "0 1 2 3 4 5"},
+		{"eleven items", 0, 12.1, "0 5 10"},
+		{"a few dozen", 0, 44, "0 10 20 30 40"},
+		{"thousands", 0, 2883.2, "0 1000 2000"},
+		{"not from zero", 3, 9, "4 6 8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, tick := range (statsCountTicks{}).Ticks(tt.lo, tt.hi) {
+				got = append(got, tick.Label)
+			}
+			if g := strings.Join(got, " "); g != tt.want {
+				t.Errorf("Ticks(%v, %v) = %q, want %q", tt.lo, tt.hi, g, tt.want)
+			}
+		})
+	}
+}
+
 // BenchmarkWriteStatsPNG measures one chart of a full ten-minute window, the
 // cost the statistics page pays per image.
 func BenchmarkWriteStatsPNG(b *testing.B) {
