@@ -88,7 +88,8 @@ func TestCapacityFor(t *testing.T) {
 }
 
 // The sweep steps up until a step saturates, and not past it, against a fake service that
-// serves at most 400 requests a second (2 at a time, 5 ms each).
+// serves at most 400 requests a second (2 at a time, 5 ms each). The steps below it offer a
+// quarter of that or less, so that they hold on a busy machine under -race too.
 func TestRunSaturation(t *testing.T) {
 	env := newFakeEnv(t, loadgentest.Config{Concurrency: 2, Delay: 5 * time.Millisecond})
 	var progress bytes.Buffer
@@ -97,7 +98,7 @@ func TestRunSaturation(t *testing.T) {
 		Dataset:   loadgen.DatasetConfig{Images: 8, MinBytes: 1000, MedianBytes: 2000, MaxBytes: 4000},
 		Mixes:     []loadgen.Mix{{Reads: 50, Writes: 50}},
 		Policies:  []string{"LRU", "off"},
-		StartRate: 40, RateFactor: 5, MaxRate: 5000,
+		StartRate: 20, RateFactor: 5, MaxRate: 5000,
 		Warmup: 100 * time.Millisecond, Duration: 500 * time.Millisecond,
 		Progress: &progress, Logger: quiet,
 	}
@@ -113,7 +114,7 @@ func TestRunSaturation(t *testing.T) {
 		for _, st := range s.Steps {
 			offered = append(offered, st.Offered)
 		}
-		if want := []float64{40, 200, 1000}; !slices.Equal(offered, want) {
+		if want := []float64{20, 100, 500}; !slices.Equal(offered, want) {
 			t.Errorf("%s: offered %v, want %v (stop at the first saturated step)", s.Policy, offered, want)
 			continue
 		}
@@ -123,10 +124,10 @@ func TestRunSaturation(t *testing.T) {
 			}
 		}
 		if last := s.Steps[2]; len(last.Reasons) == 0 || !strings.Contains(last.Reasons[0], "achieved") || last.Throughput > 450 {
-			t.Errorf("%s at 1000/s: throughput %.0f, reasons %q; want about 400 and achieved < 90%%", s.Policy, last.Throughput, last.Reasons)
+			t.Errorf("%s at 500/s: throughput %.0f, reasons %q; want about 400 and achieved < 90%%", s.Policy, last.Throughput, last.Reasons)
 		}
-		if peak, _ := s.Peak(); peak.Throughput < 190 {
-			t.Errorf("%s: peak throughput %.0f, want at least the 200/s step's", s.Policy, peak.Throughput)
+		if peak, _ := s.Peak(); peak.Throughput < 95 {
+			t.Errorf("%s: peak throughput %.0f, want at least the 100/s step's", s.Policy, peak.Throughput)
 		}
 	}
 	c := env.fake.Counts()

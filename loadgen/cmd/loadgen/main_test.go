@@ -72,9 +72,14 @@ func TestBenchAgainstTarget(t *testing.T) {
 	if len(res.Series) != 6 || res.Params.Managed || res.Dataset.Images != 6 {
 		t.Errorf("%d series, managed %v, %d images; want 6, false, 6", len(res.Series), res.Params.Managed, res.Dataset.Images)
 	}
+	// A step that saturates on a busy machine ends its series early, so count the steps run.
+	steps := 0
+	for _, s := range res.Series {
+		steps += len(s.Steps)
+	}
 	bins, _ := filepath.Glob(filepath.Join(out, "vegeta", "*.bin"))
-	if len(bins) != 12 {
-		t.Errorf("%d vegeta result files, want one a step (12)", len(bins))
+	if len(bins) != steps || steps < len(res.Series) {
+		t.Errorf("%d vegeta result files for %d steps in %d series, want one a step", len(bins), steps, len(res.Series))
 	}
 	if !strings.Contains(stdout, "series 6/6") || !strings.Contains(stdout, "report: ") {
 		t.Errorf("progress lacks the last series or the report line:\n%s", stdout)
