@@ -54,19 +54,19 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 
 // api checks the method and runs h, answering its error in the failure shape. A nil h is an unknown
 // endpoint.
-func (s *Server) api(ctx *fasthttp.RequestCtx, methods []string, h handler) {
+func (s *Server) api(rc *fasthttp.RequestCtx, methods []string, h handler) {
 	if h == nil {
-		envelope.WriteError(ctx, s.log, envelope.Errorf(http.StatusNotFound, "no such endpoint %q", ctx.Path()))
+		envelope.WriteError(rc, s.log, envelope.Errorf(http.StatusNotFound, "no such endpoint %q", rc.Path()))
 		return
 	}
-	if !allowed(ctx, methods) {
-		envelope.WriteError(ctx, s.log, envelope.Errorf(http.StatusMethodNotAllowed, "%s is not allowed here; use %s", ctx.Method(), strings.Join(methods, " or ")))
+	if !allowed(rc, methods) {
+		envelope.WriteError(rc, s.log, envelope.Errorf(http.StatusMethodNotAllowed, "%s is not allowed here; use %s", rc.Method(), strings.Join(methods, " or ")))
 		return
 	}
-	rctx, done := s.requestContext()
+	ctx, done := s.requestContext()
 	defer done()
-	if err := h(rctx, ctx); err != nil {
-		envelope.WriteError(ctx, s.log, httpError(err))
+	if err := h(ctx, rc); err != nil {
+		envelope.WriteError(rc, s.log, httpError(err))
 	}
 }
 

@@ -192,16 +192,16 @@ func (s *Server) servePage(ctx *fasthttp.RequestCtx) {
 }
 
 // page checks the method and runs h, answering its error as an error page.
-func (s *Server) page(ctx *fasthttp.RequestCtx, methods []string, h handler) {
-	if !allowed(ctx, methods) {
-		s.pageError(ctx, envelope.Errorf(http.StatusMethodNotAllowed, "%s is not allowed on %s; use %s.",
-			ctx.Method(), ctx.Path(), strings.Join(methods, " or ")))
+func (s *Server) page(rc *fasthttp.RequestCtx, methods []string, h handler) {
+	if !allowed(rc, methods) {
+		s.pageError(rc, envelope.Errorf(http.StatusMethodNotAllowed, "%s is not allowed on %s; use %s.",
+			rc.Method(), rc.Path(), strings.Join(methods, " or ")))
 		return
 	}
-	rctx, done := s.requestContext()
+	ctx, done := s.requestContext()
 	defer done()
-	if err := h(rctx, ctx); err != nil {
-		s.pageError(ctx, err)
+	if err := h(ctx, rc); err != nil {
+		s.pageError(rc, err)
 	}
 }
 
