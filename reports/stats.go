@@ -427,6 +427,9 @@ var _ plot.Ticker = statsCountTicks{}
 
 // Ticks returns the ticks between lo and hi.
 func (statsCountTicks) Ticks(lo, hi float64) []plot.Tick {
+	if math.IsInf(hi-lo, 0) || math.IsNaN(hi-lo) {
+		return nil // no step would ever be wide enough
+	}
 	step := 1.0
 	for i := 0; (hi-lo)/step > 5; i++ {
 		step *= []float64{2, 2.5, 2}[i%3] // 1, 2, 5, 10, 20, 50, ...

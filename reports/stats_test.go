@@ -538,6 +538,7 @@ func TestStatsCountTicks(t *testing.T) {
 		{"a few dozen", 0, 44, "0 10 20 30 40"},
 		{"thousands", 0, 2883.2, "0 1000 2000"},
 		{"not from zero", 3, 9, "4 6 8"},
+		{"infinite", 0, math.Inf(1), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
