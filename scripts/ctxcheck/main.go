@@ -19,7 +19,8 @@ import (
 )
 
 // Analyzer finds a *fasthttp.RequestCtx used as a context.Context: as a call argument, in an
-// assignment or a variable declaration, or as a returned value.
+// assignment or a variable declaration, as a returned value, in a composite literal or sent on a
+// channel.
 var Analyzer = &analysis.Analyzer{
 	Name:     "ctxcheck",
 	Doc:      "report a *fasthttp.RequestCtx passed on as a context.Context (fasthttp reuses it after the handler returns)",
@@ -38,7 +39,7 @@ func run(pass *analysis.Pass) (any, error) {
 	}
 	var funcs []*types.Signature // enclosing functions, for return statements
 	ins.Nodes([]ast.Node{(*ast.CallExpr)(nil), (*ast.AssignStmt)(nil), (*ast.ValueSpec)(nil), (*ast.ReturnStmt)(nil),
-		(*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)}, func(n ast.Node, push bool) bool {
+		(*ast.CompositeLit)(nil), (*ast.SendStmt)(nil), (*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)}, func(n ast.Node, push bool) bool {
 		switch n := n.(type) {
 		case *ast.FuncDecl, *ast.FuncLit:
 			if !push {
@@ -80,6 +81,16 @@ func run(pass *analysis.Pass) (any, error) {
 					check(v, pass.TypesInfo.TypeOf(n.Type))
 				}
 			}
+		case *ast.CompositeLit:
+			if push {
+				checkElements(pass, n, check)
+			}
+		case *ast.SendStmt:
+			if push {
+				if ch, ok := pass.TypesInfo.TypeOf(n.Chan).Underlying().(*types.Chan); ok {
+					check(n.Value, ch.Elem())
+				}
+			}
 		case *ast.ReturnStmt:
 			if push && len(funcs) > 0 && funcs[len(funcs)-1] != nil {
 				res := funcs[len(funcs)-1].Results()
@@ -93,6 +104,42 @@ func run(pass *analysis.Pass) (any, error) {
 		return true
 	})
 	return nil, nil
+}
+
+// checkElements checks the values of a composite literal against the types they are stored as.
+func checkElements(pass *analysis.Pass, lit *ast.CompositeLit, check func(ast.Expr, types.Type)) {
+	t := pass.TypesInfo.TypeOf(lit)
+	if t == nil {
+		return
+	}
+	if p, ok := t.Underlying().(*types.Pointer); ok { // &T{...} elided in a slice of pointers
+		t = p.Elem()
+	}
+	for i, e := range lit.Elts {
+		kv, keyed := e.(*ast.KeyValueExpr)
+		switch u := t.Underlying().(type) {
+		case *types.Struct:
+			if keyed {
+				if id, ok := kv.Key.(*ast.Ident); ok {
+					if f, ok := pass.TypesInfo.Uses[id].(*types.Var); ok {
+						check(kv.Value, f.Type())
+					}
+				}
+			} else if i < u.NumFields() {
+				check(e, u.Field(i).Type())
+			}
+		case *types.Slice, *types.Array, *types.Map:
+			elem := u.(interface{ Elem() types.Type }).Elem()
+			if keyed {
+				if m, ok := u.(*types.Map); ok {
+					check(kv.Key, m.Key())
+				}
+				check(kv.Value, elem)
+			} else {
+				check(e, elem)
+			}
+		}
+	}
 }
 
 // paramType is the type the i-th argument is assigned to.

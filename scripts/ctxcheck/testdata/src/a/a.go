@@ -11,7 +11,21 @@ func many(ctxs ...context.Context)                {}
 func takesAny(v any)                              {}
 func takesRC(rc *fasthttp.RequestCtx)             {}
 
+type job struct {
+	ctx context.Context
+	rc  *fasthttp.RequestCtx
+}
+
 func handler(rc *fasthttp.RequestCtx) {
+	_ = job{ctx: rc}                        // want `\*fasthttp.RequestCtx used as a context.Context`
+	_ = job{rc, rc}                         // want `\*fasthttp.RequestCtx used as a context.Context`
+	_ = []context.Context{rc}               // want `\*fasthttp.RequestCtx used as a context.Context`
+	_ = map[string]context.Context{"r": rc} // want `\*fasthttp.RequestCtx used as a context.Context`
+	jobs := make(chan context.Context, 1)
+	jobs <- rc // want `\*fasthttp.RequestCtx used as a context.Context`
+	_ = job{ctx: context.Background(), rc: rc}
+	_ = []any{rc}
+
 	query(rc, "k")                            // want `\*fasthttp.RequestCtx used as a context.Context`
 	context.WithTimeout(rc, 0)                // want `\*fasthttp.RequestCtx used as a context.Context`
 	many(context.Background(), rc)            // want `\*fasthttp.RequestCtx used as a context.Context`
