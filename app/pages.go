@@ -34,7 +34,7 @@ import (
 	"imgcache/memcache"
 	"imgcache/memcache/cache"
 	"imgcache/memcache/envelope"
-	"imgcache/reports"
+	"imgcache/reports/statschart"
 )
 
 // assets holds the page templates and the static files, so the binary needs no files beside it.
@@ -656,14 +656,14 @@ type statsPage struct {
 }
 
 // statsPoints reads the rows of the window ending at now.
-func (s *Server) statsPoints(ctx context.Context, now time.Time) ([]reports.StatsPoint, error) {
-	rows, err := s.store.StatsSince(ctx, now.Add(-reports.DefaultStatsSpan))
+func (s *Server) statsPoints(ctx context.Context, now time.Time) ([]statschart.Point, error) {
+	rows, err := s.store.StatsSince(ctx, now.Add(-statschart.DefaultSpan))
 	if err != nil {
 		return nil, s.dbError("read cache statistics", err)
 	}
-	points := make([]reports.StatsPoint, len(rows))
+	points := make([]statschart.Point, len(rows))
 	for i, r := range rows {
-		points[i] = reports.StatsPoint{At: r.CreatedAt, Items: r.KeyCount, Bytes: r.CacheSize,
+		points[i] = statschart.Point{At: r.CreatedAt, Items: r.KeyCount, Bytes: r.CacheSize,
 			Requests: r.RequestCount, Hits: r.HitCount, Misses: r.MissCount}
 	}
 	return points, nil
@@ -677,10 +677,10 @@ func (s *Server) pageStats(ctx context.Context, rc *fasthttp.RequestCtx) error {
 	if err != nil {
 		return err
 	}
-	win := reports.LastStatsWindow(now)
+	win := statschart.LastWindow(now)
 	p := &statsPage{chrome: chrome{Title: "Cache statistics", Active: "/cache_stats"},
 		HasData: len(points) > 0, Rows: len(points), Span: durationText(win.To.Sub(win.From)), Bucket: durationText(win.Bucket)}
-	sum := reports.Summarize(points, now)
+	sum := statschart.Summarize(points, now)
 	p.Newest = sum.At
 	if p.HasData {
 		mins := durationText(sum.Span)
@@ -710,9 +710,9 @@ func (s *Server) pageStats(ctx context.Context, rc *fasthttp.RequestCtx) error {
 			{"Evictions", strconv.FormatUint(live.Evictions, 10)},
 		}
 	}
-	for _, c := range reports.StatsCharts() {
+	for _, c := range statschart.Charts() {
 		p.Charts = append(p.Charts, chartRef{Title: c.String(), URL: chartPrefix + c.Slug() + ".png",
-			Width: chartPixels(reports.StatsChartWidth), Height: chartPixels(reports.StatsChartHeight)})
+			Width: chartPixels(statschart.Width), Height: chartPixels(statschart.Height)})
 	}
 	s.render(rc, http.StatusOK, "stats", p)
 	return nil
@@ -722,7 +722,7 @@ func (s *Server) pageStats(ctx context.Context, rc *fasthttp.RequestCtx) error {
 func (s *Server) pageChart(ctx context.Context, rc *fasthttp.RequestCtx) error {
 	name := strings.TrimPrefix(string(rc.Path()), chartPrefix)
 	slug, isPNG := strings.CutSuffix(name, ".png")
-	c, err := reports.ParseStatsChart(slug)
+	c, err := statschart.ParseChart(slug)
 	if !isPNG || err != nil {
 		return envelope.Errorf(http.StatusNotFound, "There is no chart %q.", name)
 	}
@@ -732,7 +732,7 @@ func (s *Server) pageChart(ctx context.Context, rc *fasthttp.RequestCtx) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := reports.WriteStatsPNG(&buf, c, points, reports.LastStatsWindow(now)); err != nil {
+	if err := statschart.WritePNG(&buf, c, points, statschart.LastWindow(now)); err != nil {
 		return err
 	}
 	rc.SetContentType("image/png")

@@ -23,7 +23,7 @@ import (
 
 	"imgcache/loadgen"
 	"imgcache/memcache/cli"
-	"imgcache/reports"
+	benchreport "imgcache/reports/bench"
 )
 
 func main() {
@@ -184,7 +184,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if res == nil || len(res.Series) == 0 {
 		return runErr
 	}
-	if err := reports.WriteBenchReport(*out, res); err != nil {
+	if err := benchreport.WriteBenchReport(*out, res); err != nil {
 		return errors.Join(runErr, err)
 	}
 	fmt.Fprintf(stdout, "report: %s (run took %v)\n", filepath.Join(*out, "index.html"), time.Since(start).Round(time.Second))
@@ -219,7 +219,7 @@ func report(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	if err := reports.WriteBenchReport(*out, res); err != nil {
+	if err := benchreport.WriteBenchReport(*out, res); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "report: %s\n", filepath.Join(*out, "index.html"))

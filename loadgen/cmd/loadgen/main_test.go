@@ -107,7 +107,7 @@ func TestBenchManaged(t *testing.T) {
 
 func TestReportCommand(t *testing.T) {
 	out := t.TempDir()
-	code, stdout, stderr := runCmd(t, "report", "-in", "../../../reports/testdata/bench_results.json", "-out", out)
+	code, stdout, stderr := runCmd(t, "report", "-in", "../../../reports/bench/testdata/bench_results.json", "-out", out)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

@@ -1,4 +1,4 @@
-package reports
+package bench
 
 import (
 	"bytes"
@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"gonum.org/v1/plot/font"
+
 	"imgcache/loadgen"
+	"imgcache/reports"
 )
 
 func benchFixture(t testing.TB) *loadgen.Results {
@@ -201,6 +204,20 @@ func BenchmarkWriteBenchGraph(b *testing.B) {
 	for b.Loop() {
 		if err := WriteBenchGraph(&bytes.Buffer{}, g); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// Every graph starts from reports.NewPlot, so all its text is in the shared typeface.
+func TestGraphUsesSans(t *testing.T) {
+	p, err := benchPlot(BenchGraph{Title: "t", XLabel: "x", YLabel: "y"}) // no lines: the note path
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, f := range map[string]font.Font{"title": p.Title.TextStyle.Font, "legend": p.Legend.TextStyle.Font,
+		"x label": p.X.Label.TextStyle.Font, "y ticks": p.Y.Tick.Label.Font} {
+		if f.Variant != reports.Sans {
+			t.Errorf("%s font variant = %q, want %q", name, f.Variant, reports.Sans)
 		}
 	}
 }

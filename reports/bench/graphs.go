@@ -1,4 +1,6 @@
-package reports
+// Package bench draws the benchmark's latency and throughput graphs and writes the report around them
+// (index.html, summary.md, results.csv) from a run's loadgen.Results.
+package bench
 
 import (
 	"bufio"
@@ -18,6 +20,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"imgcache/loadgen"
+	"imgcache/reports"
 )
 
 // Size of a bench graph: 600×375 points, which gonum/plot saves as an 800×500 PNG (96 DPI).
@@ -216,7 +219,7 @@ func benchMarks(policy string) (draw.GlyphDrawer, vg.Length, vg.Length) {
 
 // benchPlot builds the gonum plot of g.
 func benchPlot(g BenchGraph) (*plot.Plot, error) {
-	p := newPlot()
+	p := reports.NewPlot()
 	p.Title.Text = g.Title
 	p.Title.Padding = vg.Points(6)
 	p.X.Label.Text = g.XLabel
@@ -266,7 +269,7 @@ func benchPlot(g BenchGraph) (*plot.Plot, error) {
 	}
 	if math.IsInf(xmin, 0) { // nothing measured: an empty frame that says so
 		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
-		if err := addNote(p, "no measurements"); err != nil {
+		if err := reports.AddNote(p, "no measurements"); err != nil {
 			return nil, err
 		}
 		return p, nil

@@ -1,9 +1,11 @@
-package reports
+// Package statschart draws the charts of the cache statistics page from cache_stats rows.
+package statschart
 
 import (
 	"errors"
 	"fmt"
 	"image/color"
+	"imgcache/reports"
 	"io"
 	"math"
 	"strconv"
@@ -17,34 +19,34 @@ import (
 
 // Defaults of the statistics page's charts.
 const (
-	// DefaultStatsSpan is how far back the statistics page looks.
-	DefaultStatsSpan = 10 * time.Minute
-	// DefaultStatsBucket is the width of one bucket: six 5-second rows, so each
+	// DefaultSpan is how far back the statistics page looks.
+	DefaultSpan = 10 * time.Minute
+	// DefaultBucket is the width of one bucket: six 5-second rows, so each
 	// bucket sums the same number of rows wherever the window starts.
-	DefaultStatsBucket = 30 * time.Second
-	// MaxStatsBucket is the coarsest bucket allowed: the page promises
+	DefaultBucket = 30 * time.Second
+	// MaxBucket is the coarsest bucket allowed: the page promises
 	// 1-minute resolution or finer.
-	MaxStatsBucket = time.Minute
-	// MaxStatsBuckets bounds the work and memory one window may ask for.
-	MaxStatsBuckets = 4096
-	// StatsSummarySpan is the span over which StatsSummary counts requests.
-	StatsSummarySpan = time.Minute
+	MaxBucket = time.Minute
+	// MaxBuckets bounds the work and memory one window may ask for.
+	MaxBuckets = 4096
+	// SummarySpan is the span over which Summary counts requests.
+	SummarySpan = time.Minute
 
-	// StatsChartWidth and StatsChartHeight are the chart size in points;
+	// Width and Height are the chart size in points;
 	// PNGs are drawn at 96 DPI, so a chart is 800×400 pixels.
-	StatsChartWidth  vg.Length = 600
-	StatsChartHeight vg.Length = 300
+	Width  vg.Length = 600
+	Height vg.Length = 300
 )
 
-// ErrStatsWindow is returned (wrapped) for a window that cannot be bucketed.
-var ErrStatsWindow = errors.New("invalid statistics window")
+// ErrWindow is returned (wrapped) for a window that cannot be bucketed.
+var ErrWindow = errors.New("invalid statistics window")
 
-// ErrUnknownStatsChart is returned (wrapped) by ParseStatsChart.
-var ErrUnknownStatsChart = errors.New("unknown statistics chart")
+// ErrUnknownChart is returned (wrapped) by ParseChart.
+var ErrUnknownChart = errors.New("unknown statistics chart")
 
-// StatsPoint is one cache_stats row: the gauges at At and the counts of the
+// Point is one cache_stats row: the gauges at At and the counts of the
 // interval that ended at At (not running totals, so sums survive restarts).
-type StatsPoint struct {
+type Point struct {
 	At       time.Time
 	Items    int64 // items in the cache at At
 	Bytes    int64 // bytes in the cache at At
@@ -53,116 +55,116 @@ type StatsPoint struct {
 	Misses   int64 // of which misses
 }
 
-// StatsChart names one of the statistics page's charts.
-type StatsChart int
+// Chart names one of the statistics page's charts.
+type Chart int
 
 // The statistics page's charts, in page order.
 const (
-	StatsItems StatsChart = iota
-	StatsBytes
-	StatsRequests
-	StatsHitRate
-	StatsMissRate
+	Items Chart = iota
+	Bytes
+	Requests
+	HitRate
+	MissRate
 )
 
-// StatsCharts returns every chart kind in page order.
-func StatsCharts() []StatsChart {
-	return []StatsChart{StatsItems, StatsBytes, StatsRequests, StatsHitRate, StatsMissRate}
+// Charts returns every chart kind in page order.
+func Charts() []Chart {
+	return []Chart{Items, Bytes, Requests, HitRate, MissRate}
 }
 
 // statsChartInfo is what differs between chart kinds.
-type statsChartInfo struct {
+type chartInfo struct {
 	slug, title, yLabel string
 	color               color.RGBA
 }
 
-func (c StatsChart) info() (statsChartInfo, bool) {
+func (c Chart) info() (chartInfo, bool) {
 	switch c {
-	case StatsItems:
-		return statsChartInfo{"items", "Items in cache", "items", color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}}, true
-	case StatsBytes:
-		return statsChartInfo{"size", "Total size of cached items", "size (MB, 2^20 bytes)", color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff}}, true
-	case StatsRequests:
-		return statsChartInfo{"requests", "Requests served", "requests per second", color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff}}, true
-	case StatsHitRate:
-		return statsChartInfo{"hit-rate", "Hit rate", "hits / lookups (%)", color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}}, true
-	case StatsMissRate:
-		return statsChartInfo{"miss-rate", "Miss rate", "misses / lookups (%)", color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}}, true
+	case Items:
+		return chartInfo{"items", "Items in cache", "items", color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}}, true
+	case Bytes:
+		return chartInfo{"size", "Total size of cached items", "size (MB, 2^20 bytes)", color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff}}, true
+	case Requests:
+		return chartInfo{"requests", "Requests served", "requests per second", color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff}}, true
+	case HitRate:
+		return chartInfo{"hit-rate", "Hit rate", "hits / lookups (%)", color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}}, true
+	case MissRate:
+		return chartInfo{"miss-rate", "Miss rate", "misses / lookups (%)", color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}}, true
 	}
-	return statsChartInfo{}, false
+	return chartInfo{}, false
 }
 
 // String returns the chart's title.
-func (c StatsChart) String() string {
+func (c Chart) String() string {
 	if in, ok := c.info(); ok {
 		return in.title
 	}
-	return fmt.Sprintf("StatsChart(%d)", int(c))
+	return fmt.Sprintf("Chart(%d)", int(c))
 }
 
 // Slug returns the chart's URL name: items, size, requests, hit-rate or miss-rate.
-func (c StatsChart) Slug() string {
+func (c Chart) Slug() string {
 	in, _ := c.info()
 	return in.slug
 }
 
-// ParseStatsChart returns the chart whose Slug is slug.
-func ParseStatsChart(slug string) (StatsChart, error) {
-	for _, c := range StatsCharts() {
+// ParseChart returns the chart whose Slug is slug.
+func ParseChart(slug string) (Chart, error) {
+	for _, c := range Charts() {
 		if c.Slug() == slug {
 			return c, nil
 		}
 	}
-	return 0, fmt.Errorf("parse stats chart %q: %w", slug, ErrUnknownStatsChart)
+	return 0, fmt.Errorf("parse stats chart %q: %w", slug, ErrUnknownChart)
 }
 
-// StatsWindow is the time span a chart covers and its bucket width.
+// Window is the time span a chart covers and its bucket width.
 // Buckets are laid back from To, each holding the points with
 // Start < At <= End (a row's counts belong to the interval ending at its time);
 // only the oldest bucket may be shorter, clipped at From.
-// The zero value means the last DefaultStatsSpan before now in DefaultStatsBucket buckets.
-type StatsWindow struct {
-	From, To time.Time     // zero To: now; zero From: To - DefaultStatsSpan
-	Bucket   time.Duration // zero: DefaultStatsBucket; at most MaxStatsBucket
+// The zero value means the last DefaultSpan before now in DefaultBucket buckets.
+type Window struct {
+	From, To time.Time     // zero To: now; zero From: To - DefaultSpan
+	Bucket   time.Duration // zero: DefaultBucket; at most MaxBucket
 }
 
-// LastStatsWindow returns the page's default window ending at now.
-func LastStatsWindow(now time.Time) StatsWindow {
-	return StatsWindow{From: now.Add(-DefaultStatsSpan), To: now, Bucket: DefaultStatsBucket}
+// LastWindow returns the page's default window ending at now.
+func LastWindow(now time.Time) Window {
+	return Window{From: now.Add(-DefaultSpan), To: now, Bucket: DefaultBucket}
 }
 
 // normalized fills in defaults and checks the window.
-func (w StatsWindow) normalized() (StatsWindow, int, error) {
+func (w Window) normalized() (Window, int, error) {
 	if w.To.IsZero() {
 		w.To = time.Now()
 	}
 	if w.From.IsZero() {
-		w.From = w.To.Add(-DefaultStatsSpan)
+		w.From = w.To.Add(-DefaultSpan)
 	}
 	if w.Bucket == 0 {
-		w.Bucket = DefaultStatsBucket
+		w.Bucket = DefaultBucket
 	}
 	switch {
-	case w.Bucket < 0 || w.Bucket > MaxStatsBucket:
-		return w, 0, fmt.Errorf("bucket %v not in (0, %v]: %w", w.Bucket, MaxStatsBucket, ErrStatsWindow)
+	case w.Bucket < 0 || w.Bucket > MaxBucket:
+		return w, 0, fmt.Errorf("bucket %v not in (0, %v]: %w", w.Bucket, MaxBucket, ErrWindow)
 	case !w.To.After(w.From):
-		return w, 0, fmt.Errorf("window from %v to %v is empty: %w", w.From, w.To, ErrStatsWindow)
+		return w, 0, fmt.Errorf("window from %v to %v is empty: %w", w.From, w.To, ErrWindow)
 	}
 	span := w.To.Sub(w.From)
 	n := span / w.Bucket
 	if span%w.Bucket != 0 {
 		n++
 	}
-	if n > MaxStatsBuckets {
-		return w, 0, fmt.Errorf("%v in %v buckets is more than %d buckets: %w", span, w.Bucket, MaxStatsBuckets, ErrStatsWindow)
+	if n > MaxBuckets {
+		return w, 0, fmt.Errorf("%v in %v buckets is more than %d buckets: %w", span, w.Bucket, MaxBuckets, ErrWindow)
 	}
 	return w, int(n), nil
 }
 
-// StatsBucket is one bucket of a window: the newest gauges in it and the sums
+// Bucket is one bucket of a window: the newest gauges in it and the sums
 // of its counts. A bucket with no points (Points == 0) has no data at all,
 // which is not the same as a bucket whose rows counted zero requests.
-type StatsBucket struct {
+type Bucket struct {
 	Start, End time.Time // the bucket holds points with Start < At <= End
 	Points     int       // number of points that fell in the bucket
 	Items      int64     // gauge of the newest point; meaningful when Points > 0
@@ -173,16 +175,16 @@ type StatsBucket struct {
 }
 
 // Lookups returns hits plus misses, the denominator of both rates.
-func (b StatsBucket) Lookups() int64 { return b.Hits + b.Misses }
+func (b Bucket) Lookups() int64 { return b.Hits + b.Misses }
 
 // HitRate returns hits/(hits+misses) in [0, 1], or NaN when nothing was looked up.
-func (b StatsBucket) HitRate() float64 { return statsRatio(b.Hits, b.Lookups()) }
+func (b Bucket) HitRate() float64 { return statsRatio(b.Hits, b.Lookups()) }
 
 // MissRate returns misses/(hits+misses) in [0, 1], or NaN when nothing was looked up.
-func (b StatsBucket) MissRate() float64 { return statsRatio(b.Misses, b.Lookups()) }
+func (b Bucket) MissRate() float64 { return statsRatio(b.Misses, b.Lookups()) }
 
 // RequestsPerSecond returns the bucket's requests divided by its width.
-func (b StatsBucket) RequestsPerSecond() float64 {
+func (b Bucket) RequestsPerSecond() float64 {
 	return float64(b.Requests) / b.End.Sub(b.Start).Seconds()
 }
 
@@ -198,12 +200,12 @@ func statsRatio(n, d int64) float64 {
 // newest point of a bucket (the later one in points on a tie, so a restart's
 // reset shows); counts are summed, and negative counts (a corrupt row) count
 // as zero.
-func Bucketize(points []StatsPoint, w StatsWindow) ([]StatsBucket, error) {
+func Bucketize(points []Point, w Window) ([]Bucket, error) {
 	w, n, err := w.normalized()
 	if err != nil {
 		return nil, fmt.Errorf("bucketize: %w", err)
 	}
-	buckets := make([]StatsBucket, n)
+	buckets := make([]Bucket, n)
 	for i := range buckets {
 		end := w.To.Add(-time.Duration(n-1-i) * w.Bucket)
 		start := end.Add(-w.Bucket)
@@ -232,17 +234,17 @@ func Bucketize(points []StatsPoint, w StatsWindow) ([]StatsBucket, error) {
 }
 
 // value returns the bucket's value on chart c, and false where it has none.
-func (c StatsChart) value(b StatsBucket) (float64, bool) {
+func (c Chart) value(b Bucket) (float64, bool) {
 	switch c {
-	case StatsItems:
+	case Items:
 		return float64(b.Items), b.Points > 0
-	case StatsBytes:
+	case Bytes:
 		return float64(b.Bytes) / (1 << 20), b.Points > 0
-	case StatsRequests:
+	case Requests:
 		return b.RequestsPerSecond(), b.Points > 0
-	case StatsHitRate:
+	case HitRate:
 		return 100 * b.HitRate(), b.Lookups() > 0
-	case StatsMissRate:
+	case MissRate:
 		return 100 * b.MissRate(), b.Lookups() > 0
 	}
 	return 0, false
@@ -250,20 +252,20 @@ func (c StatsChart) value(b StatsBucket) (float64, bool) {
 
 // isGauge reports whether the chart shows a moment's value rather than an
 // interval's count, which decides how its buckets are drawn.
-func (c StatsChart) isGauge() bool { return c == StatsItems || c == StatsBytes }
+func (c Chart) isGauge() bool { return c == Items || c == Bytes }
 
-// WriteStatsPNG draws chart c of points over win as an 800×400 PNG.
+// WritePNG draws chart c of points over win as an 800×400 PNG.
 // A window with no data still gets its titled axes and a "no data yet" note.
-func WriteStatsPNG(w io.Writer, c StatsChart, points []StatsPoint, win StatsWindow) error {
+func WritePNG(w io.Writer, c Chart, points []Point, win Window) error {
 	buckets, err := Bucketize(points, win)
 	if err != nil {
 		return fmt.Errorf("stats chart %s: %w", c.Slug(), err)
 	}
-	p, err := statsPlot(c, buckets)
+	p, err := plotChart(c, buckets)
 	if err != nil {
 		return fmt.Errorf("stats chart %s: %w", c.Slug(), err)
 	}
-	wt, err := p.WriterTo(StatsChartWidth, StatsChartHeight, "png")
+	wt, err := p.WriterTo(Width, Height, "png")
 	if err != nil {
 		return fmt.Errorf("stats chart %s: %w", c.Slug(), err)
 	}
@@ -276,16 +278,16 @@ func WriteStatsPNG(w io.Writer, c StatsChart, points []StatsPoint, win StatsWind
 // statsUnix is the x coordinate of t: seconds since the Unix epoch.
 func statsUnix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 
-// statsPlot builds chart c from non-empty buckets.
-func statsPlot(c StatsChart, buckets []StatsBucket) (*plot.Plot, error) {
+// plotChart builds chart c from non-empty buckets.
+func plotChart(c Chart, buckets []Bucket) (*plot.Plot, error) {
 	in, ok := c.info()
 	if !ok {
-		return nil, fmt.Errorf("%v: %w", c, ErrUnknownStatsChart)
+		return nil, fmt.Errorf("%v: %w", c, ErrUnknownChart)
 	}
 	from, to := buckets[0].Start, buckets[len(buckets)-1].End
 	width := buckets[len(buckets)-1].End.Sub(buckets[len(buckets)-1].Start)
 
-	p := newPlot()
+	p := reports.NewPlot()
 	p.Title.Text = in.title
 	p.Title.Padding = vg.Points(8)
 	p.X.Label.Text = fmt.Sprintf("time (UTC), %v buckets", width)
@@ -331,9 +333,9 @@ func statsPlot(c StatsChart, buckets []StatsBucket) (*plot.Plot, error) {
 
 	p.Y.Min = 0
 	switch c {
-	case StatsHitRate, StatsMissRate:
+	case HitRate, MissRate:
 		p.Y.Max = 100
-	case StatsItems:
+	case Items:
 		p.Y.Max = math.Max(5, ymax*1.1)
 		p.Y.Tick.Marker = statsCountTicks{} // whole items: "2.50 items" means nothing
 	default:
@@ -344,11 +346,11 @@ func statsPlot(c StatsChart, buckets []StatsBucket) (*plot.Plot, error) {
 	switch {
 	case points == 0:
 		note = "no data yet"
-	case (c == StatsHitRate || c == StatsMissRate) && lookups == 0:
+	case (c == HitRate || c == MissRate) && lookups == 0:
 		note = "no lookups in this window"
 	}
 	if note != "" {
-		if err := addNote(p, note); err != nil {
+		if err := reports.AddNote(p, note); err != nil {
 			return nil, err
 		}
 	}
@@ -357,7 +359,7 @@ func statsPlot(c StatsChart, buckets []StatsBucket) (*plot.Plot, error) {
 
 // statsAddRun draws one gap-free run: gauges as a line through their
 // samples, counts and rates as steps covering their buckets.
-func statsAddRun(p *plot.Plot, c StatsChart, run plotter.XYs, col color.RGBA) error {
+func statsAddRun(p *plot.Plot, c Chart, run plotter.XYs, col color.RGBA) error {
 	line, err := plotter.NewLine(run)
 	if err != nil {
 		return err
@@ -441,8 +443,8 @@ func (statsCountTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ticks
 }
 
-// StatsSummary is the statistics page's current figures.
-type StatsSummary struct {
+// Summary is the statistics page's current figures.
+type Summary struct {
 	At       time.Time     // time of the newest point; zero when there is none
 	Items    int64         // items in the cache at At
 	Bytes    int64         // bytes in the cache at At
@@ -453,9 +455,9 @@ type StatsSummary struct {
 }
 
 // Summarize returns the newest gauges at or before now and the counts of the
-// StatsSummarySpan ending at now. Points need not be sorted.
-func Summarize(points []StatsPoint, now time.Time) StatsSummary {
-	s := StatsSummary{Span: StatsSummarySpan}
+// SummarySpan ending at now. Points need not be sorted.
+func Summarize(points []Point, now time.Time) Summary {
+	s := Summary{Span: SummarySpan}
 	from := now.Add(-s.Span)
 	found := false
 	for _, p := range points {
@@ -476,15 +478,15 @@ func Summarize(points []StatsPoint, now time.Time) StatsSummary {
 }
 
 // Lookups returns hits plus misses, the denominator of both rates.
-func (s StatsSummary) Lookups() int64 { return s.Hits + s.Misses }
+func (s Summary) Lookups() int64 { return s.Hits + s.Misses }
 
 // HitRate returns hits/(hits+misses) in [0, 1], or NaN when nothing was looked up.
-func (s StatsSummary) HitRate() float64 { return statsRatio(s.Hits, s.Lookups()) }
+func (s Summary) HitRate() float64 { return statsRatio(s.Hits, s.Lookups()) }
 
 // MissRate returns misses/(hits+misses) in [0, 1], or NaN when nothing was looked up.
-func (s StatsSummary) MissRate() float64 { return statsRatio(s.Misses, s.Lookups()) }
+func (s Summary) MissRate() float64 { return statsRatio(s.Misses, s.Lookups()) }
 
 // RequestsPerSecond returns the requests of Span divided by its length.
-func (s StatsSummary) RequestsPerSecond() float64 {
+func (s Summary) RequestsPerSecond() float64 {
 	return float64(s.Requests) / s.Span.Seconds()
 }

@@ -1,4 +1,4 @@
-package reports
+package statschart
 
 import (
 	"bytes"
@@ -13,6 +13,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gonum.org/v1/plot/font"
+
+	"imgcache/reports"
 )
 
 // statsT0 is the end of the test windows.
@@ -23,22 +27,22 @@ func statsAt(d time.Duration) time.Time { return statsT0.Add(d) }
 
 func TestStatsChartNames(t *testing.T) {
 	want := []struct {
-		c          StatsChart
+		c          Chart
 		slug, name string
 	}{
-		{StatsItems, "items", "Items in cache"},
-		{StatsBytes, "size", "Total size of cached items"},
-		{StatsRequests, "requests", "Requests served"},
-		{StatsHitRate, "hit-rate", "Hit rate"},
-		{StatsMissRate, "miss-rate", "Miss rate"},
+		{Items, "items", "Items in cache"},
+		{Bytes, "size", "Total size of cached items"},
+		{Requests, "requests", "Requests served"},
+		{HitRate, "hit-rate", "Hit rate"},
+		{MissRate, "miss-rate", "Miss rate"},
 	}
-	if got := StatsCharts(); len(got) != len(want) {
-		t.Fatalf("StatsCharts() has %d charts, want %d", len(got), len(want))
+	if got := Charts(); len(got) != len(want) {
+		t.Fatalf("Charts() has %d charts, want %d", len(got), len(want))
 	}
 	for i, w := range want {
 		t.Run(w.slug, func(t *testing.T) {
-			if got := StatsCharts()[i]; got != w.c {
-				t.Errorf("StatsCharts()[%d] = %v, want %v", i, got, w.c)
+			if got := Charts()[i]; got != w.c {
+				t.Errorf("Charts()[%d] = %v, want %v", i, got, w.c)
 			}
 			if got := w.c.Slug(); got != w.slug {
 				t.Errorf("Slug() = %q, want %q", got, w.slug)
@@ -46,19 +50,19 @@ func TestStatsChartNames(t *testing.T) {
 			if got := w.c.String(); got != w.name {
 				t.Errorf("String() = %q, want %q", got, w.name)
 			}
-			got, err := ParseStatsChart(w.slug)
+			got, err := ParseChart(w.slug)
 			if err != nil || got != w.c {
-				t.Errorf("ParseStatsChart(%q) = %v, %v, want %v, nil", w.slug, got, err, w.c)
+				t.Errorf("ParseChart(%q) = %v, %v, want %v, nil", w.slug, got, err, w.c)
 			}
 		})
 	}
 	for _, bad := range []string{"", "Items", "hit_rate", "../items"} {
-		if _, err := ParseStatsChart(bad); !errors.Is(err, ErrUnknownStatsChart) {
-			t.Errorf("ParseStatsChart(%q) error = %v, want ErrUnknownStatsChart", bad, err)
+		if _, err := ParseChart(bad); !errors.Is(err, ErrUnknownChart) {
+			t.Errorf("ParseChart(%q) error = %v, want ErrUnknownChart", bad, err)
 		}
 	}
-	if got, want := StatsChart(99).String(), "StatsChart(99)"; got != want {
-		t.Errorf("StatsChart(99).String() = %q, want %q", got, want)
+	if got, want := Chart(99).String(), "Chart(99)"; got != want {
+		t.Errorf("Chart(99).String() = %q, want %q", got, want)
 	}
 }
 
@@ -69,21 +73,21 @@ type statsWant struct {
 	items, bytes, req, hits, misses int64
 }
 
-func statsGot(b StatsBucket) statsWant {
+func statsGot(b Bucket) statsWant {
 	return statsWant{b.Points, b.Items, b.Bytes, b.Requests, b.Hits, b.Misses}
 }
 
 func TestBucketize(t *testing.T) {
 	// A one-minute window of two 30-second buckets:
 	// bucket 0 holds (t0-60s, t0-30s], bucket 1 holds (t0-30s, t0].
-	win := StatsWindow{From: statsAt(-time.Minute), To: statsT0, Bucket: 30 * time.Second}
-	p := func(d time.Duration, items, bytes, req, hits, misses int64) StatsPoint {
-		return StatsPoint{At: statsAt(d), Items: items, Bytes: bytes, Requests: req, Hits: hits, Misses: misses}
+	win := Window{From: statsAt(-time.Minute), To: statsT0, Bucket: 30 * time.Second}
+	p := func(d time.Duration, items, bytes, req, hits, misses int64) Point {
+		return Point{At: statsAt(d), Items: items, Bytes: bytes, Requests: req, Hits: hits, Misses: misses}
 	}
 	s := time.Second
 	tests := []struct {
 		name   string
-		points []StatsPoint
+		points []Point
 		want   [2]statsWant
 	}{
 		{
@@ -92,7 +96,7 @@ func TestBucketize(t *testing.T) {
 		},
 		{
 			name: "gauges are the newest value, counts are sums",
-			points: []StatsPoint{
+			points: []Point{
 				p(-55*s, 1, 100, 4, 1, 3),
 				p(-50*s, 2, 200, 6, 4, 2),
 				p(-35*s, 3, 300, 10, 9, 1),
@@ -103,7 +107,7 @@ func TestBucketize(t *testing.T) {
 		},
 		{
 			name: "unsorted input",
-			points: []StatsPoint{
+			points: []Point{
 				p(-35*s, 3, 300, 10, 9, 1),
 				p(-55*s, 1, 100, 4, 1, 3),
 				p(-5*s, 5, 500, 8, 6, 2),
@@ -113,12 +117,12 @@ func TestBucketize(t *testing.T) {
 		},
 		{
 			name:   "empty bucket stays empty",
-			points: []StatsPoint{p(-10*s, 7, 700, 3, 1, 2)},
+			points: []Point{p(-10*s, 7, 700, 3, 1, 2)},
 			want:   [2]statsWant{{}, {1, 7, 700, 3, 1, 2}},
 		},
 		{
 			name: "points outside the window are ignored",
-			points: []StatsPoint{
+			points: []Point{
 				p(-61*s, 9, 900, 100, 100, 0),
 				p(-60*s, 9, 900, 100, 100, 0), // on From: belongs to the bucket before
 				p(1*s, 9, 900, 100, 100, 0),
@@ -128,7 +132,7 @@ func TestBucketize(t *testing.T) {
 		},
 		{
 			name: "a point on a bucket's end belongs to it",
-			points: []StatsPoint{
+			points: []Point{
 				p(-30*s, 1, 10, 1, 1, 0),
 				p(0, 2, 20, 2, 0, 2), // on To: inside
 			},
@@ -136,7 +140,7 @@ func TestBucketize(t *testing.T) {
 		},
 		{
 			name: "restart resets gauges and counts keep summing",
-			points: []StatsPoint{
+			points: []Point{
 				p(-20*s, 50, 5000, 30, 25, 5),
 				p(-15*s, 50, 5000, 40, 30, 10),
 				p(-12*s, 0, 0, 0, 0, 0), // restarted: empty cache
@@ -146,7 +150,7 @@ func TestBucketize(t *testing.T) {
 		},
 		{
 			name: "same time twice: the later row wins the gauges",
-			points: []StatsPoint{
+			points: []Point{
 				p(-10*s, 50, 5000, 3, 3, 0),
 				p(-10*s, 0, 0, 1, 0, 1),
 			},
@@ -154,7 +158,7 @@ func TestBucketize(t *testing.T) {
 		},
 		{
 			name:   "negative counts count as zero",
-			points: []StatsPoint{p(-40*s, 1, 1, -5, -3, -2), p(-45*s, 1, 1, 2, 1, 1)},
+			points: []Point{p(-40*s, 1, 1, -5, -3, -2), p(-45*s, 1, 1, 2, 1, 1)},
 			want:   [2]statsWant{{2, 1, 1, 2, 1, 1}, {}},
 		},
 	}
@@ -179,35 +183,35 @@ func TestBucketize(t *testing.T) {
 func TestBucketizeBounds(t *testing.T) {
 	tests := []struct {
 		name  string
-		win   StatsWindow
+		win   Window
 		n     int
 		first [2]time.Time // Start, End of the oldest bucket
 		width time.Duration
 	}{
 		{
 			name:  "default page window",
-			win:   LastStatsWindow(statsT0),
+			win:   LastWindow(statsT0),
 			n:     20,
 			first: [2]time.Time{statsAt(-10 * time.Minute), statsAt(-570 * time.Second)},
 			width: 30 * time.Second,
 		},
 		{
 			name:  "zero bucket and From mean the defaults",
-			win:   StatsWindow{To: statsT0},
+			win:   Window{To: statsT0},
 			n:     20,
 			first: [2]time.Time{statsAt(-10 * time.Minute), statsAt(-570 * time.Second)},
 			width: 30 * time.Second,
 		},
 		{
 			name:  "5 s buckets",
-			win:   StatsWindow{From: statsAt(-10 * time.Minute), To: statsT0, Bucket: 5 * time.Second},
+			win:   Window{From: statsAt(-10 * time.Minute), To: statsT0, Bucket: 5 * time.Second},
 			n:     120,
 			first: [2]time.Time{statsAt(-10 * time.Minute), statsAt(-595 * time.Second)},
 			width: 5 * time.Second,
 		},
 		{
 			name:  "oldest bucket clipped at From",
-			win:   StatsWindow{From: statsAt(-70 * time.Second), To: statsT0, Bucket: time.Minute},
+			win:   Window{From: statsAt(-70 * time.Second), To: statsT0, Bucket: time.Minute},
 			n:     2,
 			first: [2]time.Time{statsAt(-70 * time.Second), statsAt(-time.Minute)},
 			width: time.Minute,
@@ -244,22 +248,22 @@ func TestBucketizeBounds(t *testing.T) {
 func TestBucketizeBadWindow(t *testing.T) {
 	tests := []struct {
 		name string
-		win  StatsWindow
+		win  Window
 	}{
-		{"bucket over a minute", StatsWindow{From: statsAt(-time.Hour), To: statsT0, Bucket: 61 * time.Second}},
-		{"negative bucket", StatsWindow{From: statsAt(-time.Hour), To: statsT0, Bucket: -time.Second}},
-		{"To before From", StatsWindow{From: statsT0, To: statsAt(-time.Minute), Bucket: time.Second}},
-		{"empty window", StatsWindow{From: statsT0, To: statsT0, Bucket: time.Second}},
-		{"too many buckets", StatsWindow{From: statsAt(-24 * time.Hour), To: statsT0, Bucket: time.Second}},
+		{"bucket over a minute", Window{From: statsAt(-time.Hour), To: statsT0, Bucket: 61 * time.Second}},
+		{"negative bucket", Window{From: statsAt(-time.Hour), To: statsT0, Bucket: -time.Second}},
+		{"To before From", Window{From: statsT0, To: statsAt(-time.Minute), Bucket: time.Second}},
+		{"empty window", Window{From: statsT0, To: statsT0, Bucket: time.Second}},
+		{"too many buckets", Window{From: statsAt(-24 * time.Hour), To: statsT0, Bucket: time.Second}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := Bucketize(nil, tt.win)
-			if !errors.Is(err, ErrStatsWindow) {
-				t.Errorf("Bucketize(%+v) = %d buckets, %v; want ErrStatsWindow", tt.win, len(got), err)
+			if !errors.Is(err, ErrWindow) {
+				t.Errorf("Bucketize(%+v) = %d buckets, %v; want ErrWindow", tt.win, len(got), err)
 			}
-			if err := WriteStatsPNG(&bytes.Buffer{}, StatsItems, nil, tt.win); !errors.Is(err, ErrStatsWindow) {
-				t.Errorf("WriteStatsPNG(%+v) = %v, want ErrStatsWindow", tt.win, err)
+			if err := WritePNG(&bytes.Buffer{}, Items, nil, tt.win); !errors.Is(err, ErrWindow) {
+				t.Errorf("WritePNG(%+v) = %v, want ErrWindow", tt.win, err)
 			}
 		})
 	}
@@ -268,24 +272,24 @@ func TestBucketizeBadWindow(t *testing.T) {
 func TestStatsRates(t *testing.T) {
 	tests := []struct {
 		name            string
-		b               StatsBucket
+		b               Bucket
 		hit, miss, rps  float64
 		wantNaNRates    bool
 		wantLookupCount int64
 	}{
 		{
 			name: "no lookups",
-			b:    StatsBucket{Start: statsAt(-30 * time.Second), End: statsT0, Points: 6},
+			b:    Bucket{Start: statsAt(-30 * time.Second), End: statsT0, Points: 6},
 			rps:  0, wantNaNRates: true,
 		},
 		{
 			name: "three quarters hits",
-			b:    StatsBucket{Start: statsAt(-30 * time.Second), End: statsT0, Points: 6, Requests: 60, Hits: 45, Misses: 15},
+			b:    Bucket{Start: statsAt(-30 * time.Second), End: statsT0, Points: 6, Requests: 60, Hits: 45, Misses: 15},
 			hit:  0.75, miss: 0.25, rps: 2, wantLookupCount: 60,
 		},
 		{
 			name: "all misses",
-			b:    StatsBucket{Start: statsAt(-10 * time.Second), End: statsT0, Points: 2, Requests: 5, Misses: 5},
+			b:    Bucket{Start: statsAt(-10 * time.Second), End: statsT0, Points: 2, Requests: 5, Misses: 5},
 			hit:  0, miss: 1, rps: 0.5, wantLookupCount: 5,
 		},
 	}
@@ -315,28 +319,28 @@ func TestSummarize(t *testing.T) {
 	s := time.Second
 	tests := []struct {
 		name   string
-		points []StatsPoint
-		want   StatsSummary
+		points []Point
+		want   Summary
 	}{
 		{
 			name: "no points",
-			want: StatsSummary{Span: time.Minute},
+			want: Summary{Span: time.Minute},
 		},
 		{
 			name: "newest gauges, last minute's counts",
-			points: []StatsPoint{
+			points: []Point{
 				{At: statsAt(-90 * s), Items: 1, Bytes: 10, Requests: 100, Hits: 100},
 				{At: statsAt(-60 * s), Items: 2, Bytes: 20, Requests: 100, Hits: 100}, // on the edge: out
 				{At: statsAt(-5 * s), Items: 4, Bytes: 40, Requests: 8, Hits: 6, Misses: 2},
 				{At: statsAt(-30 * s), Items: 3, Bytes: 30, Requests: 4, Hits: 1, Misses: 3},
 				{At: statsAt(5 * s), Items: 9, Bytes: 90, Requests: 50, Hits: 50}, // future: ignored
 			},
-			want: StatsSummary{At: statsAt(-5 * s), Items: 4, Bytes: 40, Span: time.Minute, Requests: 12, Hits: 7, Misses: 5},
+			want: Summary{At: statsAt(-5 * s), Items: 4, Bytes: 40, Span: time.Minute, Requests: 12, Hits: 7, Misses: 5},
 		},
 		{
 			name:   "stale newest point still gives the gauges",
-			points: []StatsPoint{{At: statsAt(-time.Hour), Items: 3, Bytes: 30, Requests: 9, Hits: 9}},
-			want:   StatsSummary{At: statsAt(-time.Hour), Items: 3, Bytes: 30, Span: time.Minute},
+			points: []Point{{At: statsAt(-time.Hour), Items: 3, Bytes: 30, Requests: 9, Hits: 9}},
+			want:   Summary{At: statsAt(-time.Hour), Items: 3, Bytes: 30, Span: time.Minute},
 		},
 	}
 	for _, tt := range tests {
@@ -347,7 +351,7 @@ func TestSummarize(t *testing.T) {
 			}
 		})
 	}
-	got := Summarize([]StatsPoint{{At: statsAt(-time.Second), Requests: 120, Hits: 30, Misses: 90}}, statsT0)
+	got := Summarize([]Point{{At: statsAt(-time.Second), Requests: 120, Hits: 30, Misses: 90}}, statsT0)
 	if got.HitRate() != 0.25 || got.MissRate() != 0.75 || got.RequestsPerSecond() != 2 {
 		t.Errorf("HitRate, MissRate, RequestsPerSecond = %v, %v, %v, want 0.25, 0.75, 2",
 			got.HitRate(), got.MissRate(), got.RequestsPerSecond())
@@ -360,8 +364,8 @@ func TestSummarize(t *testing.T) {
 // statsSample returns a realistic ten minutes of 5-second rows ending at
 // statsT0: the cache fills, a two-minute outage leaves no rows, the service
 // restarts empty, and the last minute has rows but no lookups.
-func statsSample() []StatsPoint {
-	var pts []StatsPoint
+func statsSample() []Point {
+	var pts []Point
 	items, size := int64(0), int64(0)
 	for i := 119; i >= 0; i-- {
 		at := statsAt(-time.Duration(i) * 5 * time.Second)
@@ -378,13 +382,13 @@ func statsSample() []StatsPoint {
 		hits := req * int64(40+i%50) / 100
 		items += req / 10
 		size += req / 10 * 48 << 10
-		pts = append(pts, StatsPoint{At: at, Items: items, Bytes: size, Requests: req, Hits: hits, Misses: req - hits})
+		pts = append(pts, Point{At: at, Items: items, Bytes: size, Requests: req, Hits: hits, Misses: req - hits})
 	}
 	return pts
 }
 
 // statsFormatBuckets is the golden form of a bucketized series.
-func statsFormatBuckets(bs []StatsBucket) string {
+func statsFormatBuckets(bs []Bucket) string {
 	rate := func(r float64) string {
 		if math.IsNaN(r) {
 			return "-"
@@ -405,10 +409,10 @@ func statsFormatBuckets(bs []StatsBucket) string {
 func TestBucketizeGolden(t *testing.T) {
 	tests := []struct {
 		name string
-		win  StatsWindow
+		win  Window
 	}{
-		{"30s", LastStatsWindow(statsT0)},
-		{"1m", StatsWindow{From: statsAt(-10 * time.Minute), To: statsT0, Bucket: time.Minute}},
+		{"30s", LastWindow(statsT0)},
+		{"1m", Window{From: statsAt(-10 * time.Minute), To: statsT0, Bucket: time.Minute}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -454,25 +458,25 @@ func statsCountColor(img image.Image, c color.RGBA) int {
 }
 
 func TestWriteStatsPNG(t *testing.T) {
-	win := LastStatsWindow(statsT0)
-	noLookups := []StatsPoint{{At: statsAt(-time.Minute), Items: 3, Bytes: 3 << 20}, {At: statsAt(-time.Second), Items: 3, Bytes: 3 << 20}}
-	single := []StatsPoint{{At: statsAt(-time.Second), Items: 3, Bytes: 3 << 20, Requests: 10, Hits: 5, Misses: 5}}
+	win := LastWindow(statsT0)
+	noLookups := []Point{{At: statsAt(-time.Minute), Items: 3, Bytes: 3 << 20}, {At: statsAt(-time.Second), Items: 3, Bytes: 3 << 20}}
+	single := []Point{{At: statsAt(-time.Second), Items: 3, Bytes: 3 << 20, Requests: 10, Hits: 5, Misses: 5}}
 	data := []struct {
 		name   string
-		points []StatsPoint
-		drawn  func(StatsChart) bool // whether a series line is expected
+		points []Point
+		drawn  func(Chart) bool // whether a series line is expected
 	}{
-		{"empty", nil, func(StatsChart) bool { return false }},
-		{"sample", statsSample(), func(StatsChart) bool { return true }},
-		{"single point", single, func(StatsChart) bool { return true }},
-		{"no lookups", noLookups, func(c StatsChart) bool { return c != StatsHitRate && c != StatsMissRate }},
+		{"empty", nil, func(Chart) bool { return false }},
+		{"sample", statsSample(), func(Chart) bool { return true }},
+		{"single point", single, func(Chart) bool { return true }},
+		{"no lookups", noLookups, func(c Chart) bool { return c != HitRate && c != MissRate }},
 	}
-	for _, c := range StatsCharts() {
+	for _, c := range Charts() {
 		for _, d := range data {
 			t.Run(c.Slug()+"/"+d.name, func(t *testing.T) {
 				var buf bytes.Buffer
-				if err := WriteStatsPNG(&buf, c, d.points, win); err != nil {
-					t.Fatalf("WriteStatsPNG: %v", err)
+				if err := WritePNG(&buf, c, d.points, win); err != nil {
+					t.Fatalf("WritePNG: %v", err)
 				}
 				cfg, format, err := image.DecodeConfig(bytes.NewReader(buf.Bytes()))
 				if err != nil {
@@ -496,9 +500,9 @@ func TestWriteStatsPNG(t *testing.T) {
 }
 
 func TestWriteStatsPNGUnknownChart(t *testing.T) {
-	err := WriteStatsPNG(&bytes.Buffer{}, StatsChart(-1), nil, LastStatsWindow(statsT0))
-	if !errors.Is(err, ErrUnknownStatsChart) {
-		t.Errorf("WriteStatsPNG(StatsChart(-1)) = %v, want ErrUnknownStatsChart", err)
+	err := WritePNG(&bytes.Buffer{}, Chart(-1), nil, LastWindow(statsT0))
+	if !errors.Is(err, ErrUnknownChart) {
+		t.Errorf("WritePNG(Chart(-1)) = %v, want ErrUnknownChart", err)
 	}
 }
 
@@ -557,13 +561,13 @@ func TestStatsCountTicks(t *testing.T) {
 // cost the statistics page pays per image.
 func BenchmarkWriteStatsPNG(b *testing.B) {
 	pts := statsSample()
-	win := LastStatsWindow(statsT0)
-	for _, c := range StatsCharts() {
+	win := LastWindow(statsT0)
+	for _, c := range Charts() {
 		b.Run(c.Slug(), func(b *testing.B) {
 			var buf bytes.Buffer
 			for b.Loop() {
 				buf.Reset()
-				if err := WriteStatsPNG(&buf, c, pts, win); err != nil {
+				if err := WritePNG(&buf, c, pts, win); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -575,14 +579,32 @@ func BenchmarkWriteStatsPNG(b *testing.B) {
 // BenchmarkBucketize measures folding 24 hours of 5-second rows (the whole
 // retention) into the page's window.
 func BenchmarkBucketize(b *testing.B) {
-	var pts []StatsPoint
+	var pts []Point
 	for i := range 24 * 60 * 12 {
-		pts = append(pts, StatsPoint{At: statsAt(-time.Duration(i) * 5 * time.Second), Items: int64(i), Requests: 10, Hits: 7, Misses: 3})
+		pts = append(pts, Point{At: statsAt(-time.Duration(i) * 5 * time.Second), Items: int64(i), Requests: 10, Hits: 7, Misses: 3})
 	}
-	win := LastStatsWindow(statsT0)
+	win := LastWindow(statsT0)
 	for b.Loop() {
 		if _, err := Bucketize(pts, win); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// Every chart starts from reports.NewPlot, so all its text is in the shared typeface.
+func TestChartUsesSans(t *testing.T) {
+	buckets, err := Bucketize(statsSample(), LastWindow(statsT0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plotChart(Items, buckets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, f := range map[string]font.Font{"title": p.Title.TextStyle.Font, "x ticks": p.X.Tick.Label.Font,
+		"y label": p.Y.Label.TextStyle.Font, "y ticks": p.Y.Tick.Label.Font} {
+		if f.Variant != reports.Sans {
+			t.Errorf("%s font variant = %q, want %q", name, f.Variant, reports.Sans)
 		}
 	}
 }
