@@ -1,4 +1,4 @@
-// Package app is the imgcache backend: the JSON API and the pages, the image files on disk, and the read
+// Package app is the imgcache backend: the JSON API and the pages over the image store, with a read
 // path through the memcache service that never serves a stale image.
 package app
 
@@ -17,11 +17,9 @@ import (
 
 	"imgcache/app/imagestore"
 	"imgcache/database"
-	"imgcache/memcache"
-	"imgcache/memcache/cache"
 	"imgcache/memcache/client"
-	"imgcache/memcache/envelope"
-	"imgcache/memcache/metrics"
+	"imgcache/memcache/route"
+	"imgcache/memcache/wire"
 )
 
 // Defaults for a zero Config.
@@ -71,14 +69,15 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Cache is what the backend needs of the memcache service.
+// Cache is what the backend needs of the memcache service. Keys are object names, which never change
+// content, so a cached value can never be stale; see Read.
 type Cache interface {
-	AppendGet(ctx context.Context, dst []byte, key string) ([]byte, cache.Lease, error)
-	Fill(ctx context.Context, key string, value []byte, lease cache.Lease) error
+	AppendGet(ctx context.Context, dst []byte, key string) ([]byte, wire.Lease, error)
+	Fill(ctx context.Context, key string, value []byte, lease wire.Lease) error
 	Invalidate(ctx context.Context, key string) error
 	Clear(ctx context.Context) error
 	Refresh(ctx context.Context) error
-	Stats(ctx context.Context) (memcache.Stats, error)
+	Stats(ctx context.Context) (wire.Stats, error)
 }
 
 var _ Cache = (*client.Client)(nil)
@@ -97,17 +96,16 @@ type Store interface {
 
 var _ Store = (*database.DB)(nil)
 
-// Files is what the backend needs of the image folder.
+// Files is what the backend needs of the image objects.
 type Files interface {
 	Write(data []byte, contentType string) (name string, err error)
 	Read(name string) ([]byte, error)
 	Remove(name string) error
-	RemoveAll() error
 }
 
 var _ Files = (*imagestore.Store)(nil)
 
-// Server is a running backend. Start it with Start (or New + Serve) and stop it with Close.
+// Server is a running backend. Start it with Start (or New, Listen and Serve) and stop it with Close.
 type Server struct {
 	cfg   Config
 	log   *slog.Logger
@@ -115,27 +113,15 @@ type Server struct {
 	store Store
 	files Files
 
-	flights    singleflight.Group // one file read per key among concurrent misses
-	generation atomic.Uint64      // bumped by DeleteAll; scopes flights
+	loads singleflight.Group // one object read among concurrent misses of one object name
 
-	// unsure holds keys whose invalidation failed: the cache may still hold their old image, so their
-	// reads bypass it until an invalidation goes through.
-	// Each mark carries a sequence number, so that a retry removes only the marks made before it.
-	// The key "" (never a valid key) marks a failed clear; a new server starts with it set, since a
-	// previous process may have died between a commit and its invalidation.
-	unsureMu  sync.Mutex
-	unsure    map[string]uint64
-	unsureSeq uint64
-
-	metrics *appMetrics
-
+	metrics   *appMetrics
 	cacheDown atomic.Bool // last seen state: logged on change, not per request, and shown on the pages
+	pages     *pageSet    // parsed templates and static files of the HTML pages
+	routes    *route.Table
 
-	pages *pageSet // parsed templates and static files of the HTML pages
-
-	// base is the parent of every request's context. A handler never passes its *fasthttp.RequestCtx
-	// on as a context.Context: database/sql and the context package keep goroutines that read their
-	// parent after the handler has returned, and fasthttp reuses the RequestCtx for the next request.
+	// base is the parent of every request's context, cancelled by Close for requests that outlive
+	// the shutdown's grace period.
 	base context.Context
 	stop context.CancelFunc
 
@@ -151,16 +137,18 @@ type Server struct {
 func New(cfg Config, c Cache, s Store, f Files) *Server {
 	cfg = cfg.withDefaults()
 	srv := &Server{cfg: cfg, log: cfg.Logger, cache: c, store: s, files: f,
-		unsure: map[string]uint64{"": 0}, serveErr: make(chan error, 1), pages: mustParsePages()}
+		serveErr: make(chan error, 1), pages: mustParsePages()}
 	srv.base, srv.stop = context.WithCancel(context.Background())
-	reg := metrics.NewRegistry()
+	reg := route.NewRegistry()
 	srv.metrics = newAppMetrics(reg)
+	srv.routes = route.New(route.Config{Base: srv.base, OnError: srv.answerError, Log: cfg.Logger,
+		Metrics: route.NewMetrics(reg, "backend")}, srv.routeTable(route.MetricsHandler(reg)))
 	srv.http = &fasthttp.Server{
-		Handler:            metrics.NewHTTP(reg, "backend").Wrap(routeName, srv.handle),
+		Handler:            srv.handle,
 		Name:               "imgcache",
 		MaxRequestBodySize: cfg.MaxUpload + formOverhead,
-		ErrorHandler:       srv.readError,
-		Logger:             envelope.Logger(cfg.Logger),
+		ErrorHandler:       func(rc *fasthttp.RequestCtx, err error) { srv.answerError(rc, srv.badRequest(err)) },
+		Logger:             route.Logger(cfg.Logger),
 		ReadTimeout:        60 * time.Second,
 		WriteTimeout:       60 * time.Second,
 		IdleTimeout:        2 * time.Minute,
@@ -243,16 +231,6 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // URL is the server's base URL.
 func (s *Server) URL() string { return "http://" + s.Addr() }
 
-// handler serves one route. ctx is the request's context, rc the request itself; rc is valid only
-// until the handler returns.
-type handler func(ctx context.Context, rc *fasthttp.RequestCtx) error
-
-// requestContext is the context of one request, cancelled when the handler returns (done) or the
-// server has given up waiting for it at shutdown.
-func (s *Server) requestContext() (ctx context.Context, done context.CancelFunc) {
-	return context.WithCancel(s.base)
-}
-
 // Close finishes in-flight requests and closes what Start opened. Safe to call twice.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
@@ -280,9 +258,10 @@ func (s *Server) Close() error {
 	return s.closeErr
 }
 
-// noteCacheErr logs the cache becoming unreachable once, not once per request.
+// noteCacheErr counts a failed memcache call and logs the cache becoming unreachable once, not once
+// per request.
 func (s *Server) noteCacheErr(err error) {
-	if errors.Is(err, client.ErrUnavailable) || isServerError(err) {
+	if errors.Is(err, wire.ErrUnavailable) {
 		s.metrics.cacheErrors.Inc()
 		if s.cacheDown.CompareAndSwap(false, true) {
 			s.log.Warn("memcache unreachable: serving from database and disk", "url", s.cfg.MemcacheURL, "err", err)
@@ -295,9 +274,4 @@ func (s *Server) noteCacheOK() {
 	if s.cacheDown.CompareAndSwap(true, false) {
 		s.log.Info("memcache reachable again", "url", s.cfg.MemcacheURL)
 	}
-}
-
-func isServerError(err error) bool {
-	var e *envelope.Error
-	return errors.As(err, &e) && e.Code >= 500
 }

@@ -19,13 +19,14 @@ import (
 	"testing"
 	"time"
 
+	"imgcache/memcache/wire"
+
 	"github.com/chromedp/cdproto/cdp"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/chromedp"
 
 	"imgcache/database"
 	"imgcache/database/dbtest"
-	"imgcache/memcache"
 	"imgcache/memcache/client"
 )
 
@@ -369,7 +370,7 @@ func browserPicture(t *testing.T, w, h int) []byte {
 }
 
 // browserCacheStats asks the memcache for its figures directly, to see what a page did to it.
-func browserCacheStats(t *testing.T, st *stack) memcache.Stats {
+func browserCacheStats(t *testing.T, st *stack) wire.Stats {
 	t.Helper()
 	c, err := client.New(st.Memcache.URL(), client.Options{})
 	if err != nil {

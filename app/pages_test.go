@@ -24,10 +24,11 @@ import (
 	"testing"
 	"time"
 
+	"imgcache/memcache/wire"
+
 	"imgcache/app"
 	"imgcache/database"
 	"imgcache/database/dbtest"
-	"imgcache/memcache"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -122,13 +123,13 @@ func openDB(t *testing.T, dsn string) *database.DB {
 	return db
 }
 
-func cacheStats(t *testing.T, st *stack) memcache.Stats {
+func cacheStats(t *testing.T, st *stack) wire.Stats {
 	t.Helper()
 	status, body := do(t, http.MethodGet, st.Memcache.URL()+"/stats", "", nil)
 	if status != http.StatusOK {
 		t.Fatalf("memcache /stats = %d: %s", status, body)
 	}
-	var s memcache.Stats
+	var s wire.Stats
 	if err := json.Unmarshal(body, &s); err != nil {
 		t.Fatal(err)
 	}

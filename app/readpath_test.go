@@ -5,19 +5,15 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 
 	"imgcache/app"
-	"imgcache/app/imagestore"
 	"imgcache/database"
 	"imgcache/database/dbtest"
-	"imgcache/memcache"
-	"imgcache/memcache/cache"
-	"imgcache/memcache/client"
 )
 
 // TestNoStaleReads runs writers and readers on a few keys; a reader that starts after an upload was
@@ -92,112 +88,6 @@ func TestNoStaleReads(t *testing.T) {
 	})
 }
 
-// fakeCache is an in-memory Cache with leases whose calls can be made to fail.
-type fakeCache struct {
-	mu        sync.Mutex
-	values    map[string][]byte
-	leases    map[string]cache.Lease
-	next      cache.Lease
-	down      bool   // every call fails as if the service were unreachable
-	failInval bool   // only invalidations and clears fail
-	afterInv  func() // runs after a successful invalidation, outside the lock
-	gets      int
-}
-
-var _ app.Cache = (*fakeCache)(nil)
-
-func newFakeCache() *fakeCache {
-	return &fakeCache{values: map[string][]byte{}, leases: map[string]cache.Lease{}}
-}
-
-var errDown = client.ErrUnavailable
-
-func (f *fakeCache) AppendGet(_ context.Context, dst []byte, key string) ([]byte, cache.Lease, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.down {
-		return dst, 0, errDown
-	}
-	f.gets++
-	if v, ok := f.values[key]; ok {
-		return append(dst, v...), 0, nil
-	}
-	if _, ok := f.leases[key]; !ok {
-		f.next++
-		f.leases[key] = f.next
-	}
-	return dst, f.leases[key], client.ErrMiss
-}
-
-func (f *fakeCache) Fill(_ context.Context, key string, value []byte, lease cache.Lease) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.down {
-		return errDown
-	}
-	if f.leases[key] != lease {
-		return client.ErrLeaseRevoked
-	}
-	delete(f.leases, key)
-	f.values[key] = value
-	return nil
-}
-
-func (f *fakeCache) Invalidate(_ context.Context, key string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.down || f.failInval {
-		return errDown
-	}
-	delete(f.values, key)
-	delete(f.leases, key)
-	if hook := f.afterInv; hook != nil {
-		f.afterInv = nil
-		f.mu.Unlock()
-		hook()
-		f.mu.Lock()
-	}
-	return nil
-}
-
-func (f *fakeCache) Clear(context.Context) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.down || f.failInval {
-		return errDown
-	}
-	clear(f.values)
-	clear(f.leases)
-	return nil
-}
-
-func (f *fakeCache) Refresh(context.Context) error { return nil }
-
-func (f *fakeCache) Stats(context.Context) (memcache.Stats, error) { return memcache.Stats{}, nil }
-
-func (f *fakeCache) set(fn func(*fakeCache)) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	fn(f)
-}
-
-// newFakeServer is a backend over a fake cache, the real database and real files, used through its methods.
-func newFakeServer(t testing.TB, logs *bytes.Buffer) (*app.Server, *fakeCache) {
-	t.Helper()
-	db, err := database.Open(context.Background(), dbtest.DSNFor(t, database.SQLite))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	files, err := imagestore.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	fc := newFakeCache()
-	log := slog.New(slog.NewTextHandler(logs, nil))
-	return app.New(app.Config{Logger: log}, fc, db, files), fc
-}
-
 func readVersion(t *testing.T, s *app.Server, key string) (version int, fromCache bool) {
 	t.Helper()
 	img, err := s.Read(context.Background(), key, nil)
@@ -211,11 +101,21 @@ func readVersion(t *testing.T, s *app.Server, key string) (version int, fromCach
 	return pngVersion(t, data), img.FromCache
 }
 
-// TestFailedInvalidationBypassesCache: when an upload cannot invalidate the cache (which still holds the
-// old image), reads of that key skip the cache until an invalidation goes through.
-func TestFailedInvalidationBypassesCache(t *testing.T) {
-	var logs bytes.Buffer
-	s, fc := newFakeServer(t, &logs)
+// location is the object name the row of key names.
+func location(t *testing.T, st app.Store, key string) string {
+	t.Helper()
+	row, err := st.GetImage(context.Background(), key)
+	if err != nil {
+		t.Fatalf("GetImage(%q): %v", key, err)
+	}
+	return row.Location
+}
+
+// TestFailedInvalidationServesNoStale: when an upload cannot drop the replaced image from the cache,
+// which still holds it, reads serve the new image all the same: the cache is asked for the new object's
+// name, which nothing ever cached before.
+func TestFailedInvalidationServesNoStale(t *testing.T) {
+	s, p := newAllFakeServer(t)
 	ctx := context.Background()
 	if err := s.Upload(ctx, "k", pngImage(t, 1)); err != nil {
 		t.Fatal(err)
@@ -224,21 +124,136 @@ func TestFailedInvalidationBypassesCache(t *testing.T) {
 	if v, hit := readVersion(t, s, "k"); v != 1 || !hit {
 		t.Fatalf("second read = v%d hit %v, want v1 from the cache", v, hit)
 	}
-	fc.set(func(f *fakeCache) { f.failInval = true })
+	old := location(t, p.store, "k")
+	p.cache.set(func(f *fakeCache) { f.failInval = true })
 	if err := s.Upload(ctx, "k", pngImage(t, 2)); err != nil {
 		t.Fatalf("upload while invalidation fails: %v", err)
 	}
-	for range 3 {
-		if v, hit := readVersion(t, s, "k"); v != 2 || hit {
-			t.Fatalf("read after a failed invalidation = v%d hit %v; want v2 from disk", v, hit)
+	if _, ok := p.cache.cached(old); !ok {
+		t.Fatalf("the cache no longer holds the old image: the test proves nothing")
+	}
+	for i, wantHit := range []bool{false, true, true} {
+		if v, hit := readVersion(t, s, "k"); v != 2 || hit != wantHit {
+			t.Errorf("read %d after a failed invalidation = v%d hit %v; want v2 hit %v", i, v, hit, wantHit)
 		}
 	}
-	fc.set(func(f *fakeCache) { f.failInval = false })
-	if v, _ := readVersion(t, s, "k"); v != 2 {
-		t.Fatalf("read after recovery = v%d, want v2", v)
+}
+
+// TestOldCopiesAreNeverServed: whatever the cache holds under the key itself or under the object
+// name an earlier row named (a previous backend that died before its invalidation, a fill that
+// slipped in), a read returns the image the row names now.
+func TestOldCopiesAreNeverServed(t *testing.T) {
+	s, p := newAllFakeServer(t)
+	ctx := context.Background()
+	if err := s.Upload(ctx, "k", pngImage(t, 1)); err != nil {
+		t.Fatal(err)
 	}
-	if v, hit := readVersion(t, s, "k"); v != 2 || !hit {
-		t.Errorf("second read after recovery = v%d hit %v, want v2 from the cache", v, hit)
+	old := location(t, p.store, "k")
+	if err := s.Upload(ctx, "k", pngImage(t, 2)); err != nil {
+		t.Fatal(err)
+	}
+	stale := []byte(base64.StdEncoding.EncodeToString(pngImage(t, 1)))
+	p.cache.set(func(f *fakeCache) { f.values[old], f.values["k"] = stale, stale })
+	for i := range 3 {
+		if v, _ := readVersion(t, s, "k"); v != 2 {
+			t.Fatalf("read %d = v%d, want v2", i, v)
+		}
+	}
+}
+
+// TestUploadForgetsTheReplacedObject: the replaced image leaves the cache and the store at once,
+// rather than waiting for eviction.
+func TestUploadForgetsTheReplacedObject(t *testing.T) {
+	s, p := newAllFakeServer(t)
+	ctx := context.Background()
+	if err := s.Upload(ctx, "k", pngImage(t, 1)); err != nil {
+		t.Fatal(err)
+	}
+	readVersion(t, s, "k") // fills the cache under the first object's name
+	old := location(t, p.store, "k")
+	if err := s.Upload(ctx, "k", pngImage(t, 2)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := p.cache.cached(old); ok {
+		t.Errorf("the cache still holds the replaced object %s", old)
+	}
+	if p.files.has(old) {
+		t.Errorf("the store still holds the replaced object %s", old)
+	}
+}
+
+// TestSlowFillOfAReplacedObjectIsRefused: a miss whose load finishes after an upload replaced the
+// object fills under a lease that the upload's invalidation revoked, so the cache keeps no copy of an
+// object no row names.
+func TestSlowFillOfAReplacedObjectIsRefused(t *testing.T) {
+	s, p := newAllFakeServer(t)
+	ctx := context.Background()
+	if err := s.Upload(ctx, "k", pngImage(t, 1)); err != nil {
+		t.Fatal(err)
+	}
+	old := location(t, p.store, "k")
+	// The first read's load is overtaken, after it read the object, by an upload of v2. The hook runs
+	// before the fake reads, so the object is removed under the reader: make the read see v1 still by
+	// keeping a copy, as a real reader that opened the file would.
+	v1, _ := p.files.Read(old)
+	p.files.onRead = func(name string) {
+		p.files.onRead = nil
+		if err := s.Upload(ctx, "k", pngImage(t, 2)); err != nil {
+			t.Error(err)
+		}
+		p.files.mu.Lock()
+		p.files.data[name] = v1
+		p.files.mu.Unlock()
+	}
+	if v, hit := readVersion(t, s, "k"); v != 1 || hit {
+		t.Fatalf("the overtaken read = v%d hit %v, want v1 (it began before the upload) from disk", v, hit)
+	}
+	if _, ok := p.cache.cached(old); ok {
+		t.Errorf("the slow fill stored the replaced object %s in the cache", old)
+	}
+	if v, _ := readVersion(t, s, "k"); v != 2 {
+		t.Errorf("next read = v%d, want v2", v)
+	}
+}
+
+// TestReadFollowsAReplacedRow: when the object a row names is removed between reading the row and
+// reading the object (a concurrent upload), the read takes the new row.
+func TestReadFollowsAReplacedRow(t *testing.T) {
+	s, p := newAllFakeServer(t)
+	ctx := context.Background()
+	if err := s.Upload(ctx, "k", pngImage(t, 1)); err != nil {
+		t.Fatal(err)
+	}
+	p.files.onRead = func(string) {
+		p.files.onRead = nil
+		if err := s.Upload(ctx, "k", pngImage(t, 2)); err != nil { // removes the object being read
+			t.Error(err)
+		}
+	}
+	if v, _ := readVersion(t, s, "k"); v != 2 {
+		t.Errorf("read = v%d, want v2", v)
+	}
+}
+
+// TestFailedCommit: when the commit fails, the new object is removed if the row certainly does not
+// name it, and kept if the commit may have happened after all (a connection lost during COMMIT).
+func TestFailedCommit(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		commits  bool
+		wantKept bool
+	}{{"not committed", false, false}, {"committed all the same", true, true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, p := newAllFakeServer(t)
+			p.store.putErr, p.store.commits = errors.New("connection lost"), tt.commits
+			err := s.Upload(context.Background(), "k", pngImage(t, 1))
+			if !errors.Is(err, app.ErrUnavailable) {
+				t.Errorf("Upload = %v, want ErrUnavailable", err)
+			}
+			if got := len(p.files.data); (got == 1) != tt.wantKept {
+				t.Errorf("objects kept = %d, want kept %v", got, tt.wantKept)
+			}
+		})
 	}
 }
 
@@ -273,30 +288,37 @@ func TestCacheDown(t *testing.T) {
 	}
 }
 
-// TestConcurrentMissesReadOnce: concurrent misses of one key share one load and one fill.
+// TestConcurrentMissesReadOnce: concurrent misses of one object share one read of it and one fill.
+// synctest.Wait returns once every reader is blocked: one inside the object read, the others waiting
+// for its result, or (without the shared load) all of them inside the object read.
 func TestConcurrentMissesReadOnce(t *testing.T) {
-	var logs bytes.Buffer
-	s, fc := newFakeServer(t, &logs)
-	ctx := context.Background()
-	if err := s.Upload(ctx, "k", pngImage(t, 7)); err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	for range 50 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if v, _ := readVersion(t, s, "k"); v != 7 {
-				t.Errorf("read v%d, want v7", v)
-			}
-		}()
-	}
-	wg.Wait()
-	fc.mu.Lock()
-	defer fc.mu.Unlock()
-	if _, ok := fc.values["k"]; !ok {
-		t.Errorf("the cache was not filled")
-	}
+	synctest.Test(t, func(t *testing.T) {
+		s, p := newAllFakeServer(t)
+		ctx := context.Background()
+		if err := s.Upload(ctx, "k", pngImage(t, 7)); err != nil {
+			t.Fatal(err)
+		}
+		release := make(chan struct{})
+		p.files.onRead = func(string) { <-release }
+		const readers = 20
+		var wg sync.WaitGroup
+		for range readers {
+			wg.Go(func() {
+				if v, _ := readVersion(t, s, "k"); v != 7 {
+					t.Errorf("read v%d, want v7", v)
+				}
+			})
+		}
+		synctest.Wait()
+		if n := p.files.readCount(); n != 1 {
+			t.Errorf("%d concurrent misses read the object %d times, want once", readers, n)
+		}
+		close(release)
+		wg.Wait()
+		if _, ok := p.cache.cached(location(t, p.store, "k")); !ok {
+			t.Errorf("the cache was not filled")
+		}
+	})
 }
 
 // TestRealMemcacheDown stops the real memcache service under a running backend.
@@ -323,52 +345,5 @@ func TestRealMemcacheDown(t *testing.T) {
 	}
 	if status, _ := call(t, "POST", base+"/api/delete_all", "", nil); status != 200 {
 		t.Errorf("delete_all with memcache down = %d, want 200", status)
-	}
-}
-
-// TestRetryKeepsANewerMark: a read retrying a failed invalidation must not erase the mark of an upload
-// whose own invalidation failed while the retry was in flight; meanwhile an old image got into the cache.
-func TestRetryKeepsANewerMark(t *testing.T) {
-	s, fc := newFakeServer(t, &bytes.Buffer{})
-	ctx := context.Background()
-	if err := s.Upload(ctx, "k", pngImage(t, 1)); err != nil {
-		t.Fatal(err)
-	}
-	readVersion(t, s, "k")
-	fc.set(func(f *fakeCache) { f.failInval = true })
-	if err := s.Upload(ctx, "k", pngImage(t, 2)); err != nil { // marks k
-		t.Fatal(err)
-	}
-	fc.set(func(f *fakeCache) {
-		f.failInval = false
-		f.afterInv = func() { // the retry of the next read has just succeeded
-			fc.set(func(f *fakeCache) { f.failInval = true })
-			if err := s.Upload(ctx, "k", pngImage(t, 3)); err != nil { // marks k again
-				t.Error(err)
-			}
-			fc.set(func(f *fakeCache) {
-				f.failInval = false
-				f.values["k"] = []byte(base64.StdEncoding.EncodeToString(pngImage(t, 2))) // a fill that slipped in
-			})
-		}
-	})
-	for i := range 3 {
-		if v, _ := readVersion(t, s, "k"); v != 3 {
-			t.Fatalf("read %d after v3 was acknowledged = v%d, want v3", i, v)
-		}
-	}
-}
-
-// TestNewServerDistrustsTheCache: a previous backend may have died between a commit and its
-// invalidation, so a new one clears the cache before its first cached read.
-func TestNewServerDistrustsTheCache(t *testing.T) {
-	s, fc := newFakeServer(t, &bytes.Buffer{})
-	ctx := context.Background()
-	if err := s.Upload(ctx, "k", pngImage(t, 1)); err != nil {
-		t.Fatal(err)
-	}
-	fc.set(func(f *fakeCache) { f.values["k"] = []byte(base64.StdEncoding.EncodeToString(pngImage(t, 0))) })
-	if v, hit := readVersion(t, s, "k"); v != 1 || hit {
-		t.Errorf("first read = v%d hit %v, want v1 from disk", v, hit)
 	}
 }

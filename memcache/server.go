@@ -18,8 +18,8 @@ import (
 
 	"imgcache/database"
 	"imgcache/memcache/cache"
-	"imgcache/memcache/envelope"
-	"imgcache/memcache/metrics"
+	"imgcache/memcache/route"
+	"imgcache/memcache/wire"
 )
 
 // Defaults for a zero Config.
@@ -29,9 +29,6 @@ const (
 	DefaultStatsRetention = 24 * time.Hour
 	// DefaultMaxBodySize fits the backend's largest image (16 MiB) as base64 inside JSON.
 	DefaultMaxBodySize = 32 << 20
-	// DefaultCapacityMB and DefaultPolicy apply when the database holds no cache_properties row.
-	DefaultCapacityMB = 10
-	DefaultPolicy     = cache.LRU
 )
 
 // Config configures a Server; the zero value of each field means its default.
@@ -80,8 +77,12 @@ type Server struct {
 	http     *fasthttp.Server
 	requests atomic.Uint64
 	stats    *statsWriter
-	metrics  fasthttp.RequestHandler
+	routes   *route.Table
 	dbErrors prometheus.Counter
+
+	// base is the parent of every request's context, cancelled by Close.
+	base context.Context
+	stop context.CancelFunc
 
 	serveErr  chan error
 	closeOnce sync.Once
@@ -123,7 +124,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		cfg:      cfg,
 		log:      cfg.Logger,
 		db:       db,
-		cache:    cache.New(cache.Config{Capacity: DefaultCapacityMB * cache.MB, Policy: DefaultPolicy, Seed: cfg.Seed}),
+		cache:    cache.New(cache.Config{Capacity: wire.DefaultCapacityMB * cache.MB, Policy: defaultPolicy, Seed: cfg.Seed}),
 		serveErr: make(chan error, 1),
 		dbErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "imgcache_database_errors_total",
 			Help: "Failed database operations.", ConstLabels: prometheus.Labels{"service": "memcache"}}),
@@ -132,10 +133,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		// The cache works without its stored configuration; the defaults stay until a refresh succeeds.
 		s.log.Warn("cannot read cache configuration, using defaults", "err", err)
 	}
-	reg := metrics.NewRegistry()
+	s.base, s.stop = context.WithCancel(context.Background())
+	reg := route.NewRegistry()
 	reg.MustRegister(newCacheCollector(s.cache), s.dbErrors)
-	s.metrics = metrics.Handler(reg)
-	httpMetrics := metrics.NewHTTP(reg, "memcache")
+	s.routes = route.New(route.Config{Base: s.base, OnError: s.answerError, Log: s.log,
+		Metrics: route.NewMetrics(reg, "memcache")}, s.routeTable(route.MetricsHandler(reg)))
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		db.Close()
@@ -143,11 +145,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.ln = ln
 	s.http = &fasthttp.Server{
-		Handler:                       httpMetrics.Wrap(routeName, s.handle),
+		Handler:                       s.handle,
 		Name:                          "imgcache-memcache",
 		MaxRequestBodySize:            cfg.MaxBodySize,
-		ErrorHandler:                  envelope.BodyTooLarge(cfg.MaxBodySize),
-		Logger:                        envelope.Logger(cfg.Logger),
+		ErrorHandler:                  s.readError,
+		Logger:                        route.Logger(cfg.Logger),
 		ReadTimeout:                   30 * time.Second,
 		WriteTimeout:                  30 * time.Second,
 		IdleTimeout:                   2 * time.Minute,
@@ -186,6 +188,7 @@ func (s *Server) Close() error {
 		if err := s.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, fmt.Errorf("close listener: %w", err))
 		}
+		s.stop()
 		s.stats.Close()
 		if err := s.db.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close database: %w", err))
@@ -195,11 +198,20 @@ func (s *Server) Close() error {
 	return s.closeErr
 }
 
+// defaultPolicy is wire.DefaultPolicy in the engine's terms.
+const defaultPolicy = cache.LRU
+
+// handle counts a request and dispatches it.
+func (s *Server) handle(rc *fasthttp.RequestCtx) {
+	s.requests.Add(1)
+	s.routes.Serve(rc)
+}
+
 // refresh applies the newest cache_properties row, or the defaults when there is none.
 func (s *Server) refresh(ctx context.Context) (database.CacheProperties, error) {
 	p, err := s.db.LatestCacheProperties(ctx)
 	if errors.Is(err, database.ErrNotFound) {
-		p = database.CacheProperties{MaxCapacityMB: DefaultCapacityMB, Policy: DefaultPolicy.String()}
+		p = database.CacheProperties{MaxCapacityMB: wire.DefaultCapacityMB, Policy: wire.DefaultPolicy}
 	} else if err != nil {
 		s.dbErrors.Inc()
 		return p, fmt.Errorf("read cache properties: %w", err)

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"imgcache/memcache/wire"
+
 	"imgcache/database"
 	"imgcache/database/dbtest"
 	"imgcache/memcache"
@@ -142,8 +144,8 @@ func TestJSONEndpoints(t *testing.T) {
 	if a.status != 200 || a.body["items"] != float64(0) || a.body["policy"] != "Least Recently Used" {
 		t.Errorf("stats after clear = %d %v, want 0 items, LRU", a.status, a.body)
 	}
-	if got := a.body["capacity_mb"]; got != float64(memcache.DefaultCapacityMB) {
-		t.Errorf("capacity_mb = %v, want %d", got, memcache.DefaultCapacityMB)
+	if got := a.body["capacity_mb"]; got != float64(wire.DefaultCapacityMB) {
+		t.Errorf("capacity_mb = %v, want %d", got, wire.DefaultCapacityMB)
 	}
 	if a := post(t, s, "GET", "/healthz", "", ""); a.status != 200 || a.body["success"] != "true" {
 		t.Errorf("healthz = %d %v", a.status, a.body)
@@ -192,7 +194,7 @@ func TestClientRoundTrip(t *testing.T) {
 	value := []byte(b64(strings.Repeat("x", 15<<10)))
 
 	_, lease, err := c.Get(ctx, key)
-	if !errors.Is(err, client.ErrMiss) || lease == 0 {
+	if !errors.Is(err, wire.ErrMiss) || lease == 0 {
 		t.Fatalf("Get on empty cache = lease %d, %v; want a lease and ErrMiss", lease, err)
 	}
 	if err := c.Fill(ctx, key, value, lease); err != nil {
@@ -211,10 +213,10 @@ func TestClientRoundTrip(t *testing.T) {
 	if err := c.Invalidate(ctx, key); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Fill(ctx, key, value, lease); !errors.Is(err, client.ErrLeaseRevoked) {
+	if err := c.Fill(ctx, key, value, lease); !errors.Is(err, wire.ErrLeaseRevoked) {
 		t.Errorf("Fill after Invalidate = %v, want ErrLeaseRevoked", err)
 	}
-	if _, _, err := c.Get(ctx, key); !errors.Is(err, client.ErrMiss) {
+	if _, _, err := c.Get(ctx, key); !errors.Is(err, wire.ErrMiss) {
 		t.Errorf("Get after refused fill = %v, want ErrMiss", err)
 	}
 
@@ -368,7 +370,7 @@ func TestDatabaseDownAtStart(t *testing.T) {
 	if v, _, err := c.Get(ctx, "k"); err != nil || string(v) != b64("v") {
 		t.Errorf("Get with the database down = %q, %v", v, err)
 	}
-	if st, err := c.Stats(ctx); err != nil || st.Capacity != memcache.DefaultCapacityMB*cache.MB {
+	if st, err := c.Stats(ctx); err != nil || st.Capacity != wire.DefaultCapacityMB*cache.MB {
 		t.Errorf("Stats = %+v, %v; want the default capacity", st, err)
 	}
 	a := post(t, s, "POST", "/refresh_configuration", "", "")

@@ -24,7 +24,7 @@ const (
 	EnvMySQL = "IMGCACHE_TEST_MYSQL"
 	// EnvRequireMySQL set to 1 turns an unreachable server into a failure.
 	EnvRequireMySQL = "IMGCACHE_REQUIRE_MYSQL"
-	// envMySQLAlias is the name SPEC.md gives the same setting.
+	// envMySQLAlias is the conventional name of the same setting, read as a fallback.
 	envMySQLAlias = "MYSQL_TEST_DSN"
 )
 

@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+
+	"imgcache/memcache/wire"
 )
 
-// Lease is a token handed out with a miss (SPEC 5.4). Only a Fill carrying the
-// key's outstanding lease is stored, so a value read before an invalidation can
-// never be cached after it. The zero Lease is never outstanding.
-type Lease uint64
+// Lease is a token handed out with a miss: the protocol's lease, so the service
+// passes it through as is. Only a Fill carrying the key's outstanding lease is
+// stored, so a value read before an invalidation can never be cached after it.
+// The zero Lease is never outstanding.
+type Lease = wire.Lease
 
 // Config configures a Cache. The zero value is a 10 MB LRU cache.
 type Config struct {

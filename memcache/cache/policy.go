@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"imgcache/memcache/wire"
 )
 
-// MB is the unit in which the memcache configuration states capacity (SPEC 5.2).
+// MB is the unit in which the memcache configuration states capacity: 2^20 bytes.
 const MB = 1 << 20
 
 // Defaults used by New when the matching Config field is zero.
@@ -23,8 +25,9 @@ var (
 	// whole capacity. It is a refusal, not a failure: the value simply is not cached.
 	ErrTooLarge = errors.New("entry larger than cache capacity")
 	// ErrLeaseRevoked is returned by Fill when its lease is no longer the
-	// outstanding one for the key, so the value may be stale.
-	ErrLeaseRevoked = errors.New("lease revoked")
+	// outstanding one for the key, so the value may be stale. It is the
+	// protocol's error, which the service answers with 409.
+	ErrLeaseRevoked = wire.ErrLeaseRevoked
 	// ErrUnknownPolicy is returned by ParsePolicy for a name it does not know.
 	ErrUnknownPolicy = errors.New("unknown replacement policy")
 )

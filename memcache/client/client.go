@@ -9,15 +9,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
-	"imgcache/memcache"
-	"imgcache/memcache/cache"
-	"imgcache/memcache/envelope"
+	"imgcache/memcache/wire"
 )
 
 // Defaults for a zero Options.
@@ -26,15 +22,16 @@ const (
 	DefaultMaxConns = 512
 )
 
-// Errors a caller branches on. Anything else the service answered is an *envelope.Error with its status.
-var (
-	// ErrMiss: the key is not cached. Get returns it with the lease to fill the key.
-	ErrMiss = errors.New("cache miss")
-	// ErrLeaseRevoked: a fill came after an invalidation of its key and was refused.
-	ErrLeaseRevoked = errors.New("lease revoked")
-	// ErrUnavailable: the service could not be reached or did not answer in time.
-	ErrUnavailable = errors.New("memcache unavailable")
-)
+// StatusError is an answer of the service outside the outcomes of the wire package: a client error
+// other than a miss or a refused fill. Server errors are wire.ErrUnavailable.
+type StatusError struct {
+	Code    int
+	Message string
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("memcache answered %d: %s", e.Code, e.Message)
+}
 
 // Options tunes a Client; zero values mean the defaults.
 type Options struct {
@@ -96,29 +93,34 @@ func (c *Client) deadline(ctx context.Context) time.Time {
 	return d
 }
 
-// do sends req and returns resp; on a non-2xx answer it returns the service's error. The caller owns
-// and releases both.
+// do sends req and returns resp; on a non-2xx answer it returns the service's error: a 5xx wraps
+// wire.ErrUnavailable, a 404 wire.ErrMiss, a 409 wire.ErrLeaseRevoked, any other a *StatusError. The
+// caller owns and releases both.
 func (c *Client) do(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response) error {
 	if err := ctx.Err(); err != nil {
-		return err
+		return fmt.Errorf("%w: %w", wire.ErrUnavailable, err)
 	}
 	if err := c.hc.DoDeadline(req, resp, c.deadline(ctx)); err != nil {
-		return fmt.Errorf("%w: %s %s: %v", ErrUnavailable, req.Header.Method(), req.URI().Path(), err)
+		return fmt.Errorf("%w: %s %s: %v", wire.ErrUnavailable, req.Header.Method(), req.URI().Path(), err)
 	}
-	if code := resp.StatusCode(); code < 200 || code > 299 {
-		return failure(resp)
-	}
-	return nil
-}
-
-// failure turns an error answer into an *envelope.Error, keeping the service's message.
-func failure(resp *fasthttp.Response) error {
-	var f envelope.Failure
 	code := resp.StatusCode()
-	if err := json.Unmarshal(resp.Body(), &f); err != nil || f.Error.Message == "" {
-		return envelope.Errorf(code, "memcache answered %d", code)
+	if code >= 200 && code <= 299 {
+		return nil
 	}
-	return envelope.Errorf(code, "memcache: %s", f.Error.Message)
+	var f wire.Failure
+	msg := fmt.Sprintf("status %d", code)
+	if err := json.Unmarshal(resp.Body(), &f); err == nil && f.Error.Message != "" {
+		msg = f.Error.Message
+	}
+	switch {
+	case code >= 500:
+		return fmt.Errorf("%w: memcache answered %d: %s", wire.ErrUnavailable, code, msg)
+	case code == http.StatusNotFound && string(req.URI().Path()) == wire.PathGet:
+		return fmt.Errorf("%w: %s", wire.ErrMiss, msg)
+	case code == http.StatusConflict:
+		return fmt.Errorf("%w: %s", wire.ErrLeaseRevoked, msg)
+	}
+	return &StatusError{Code: code, Message: msg}
 }
 
 func (c *Client) request(method, path string) *fasthttp.Request {
@@ -128,41 +130,28 @@ func (c *Client) request(method, path string) *fasthttp.Request {
 	return req
 }
 
-func keyURI(c *Client, path, key string, lease cache.Lease) string {
-	var b strings.Builder
-	b.WriteString(c.base)
-	b.WriteString(path)
-	b.WriteString("?key=")
-	b.WriteString(url.QueryEscape(key))
-	if lease != 0 {
-		b.WriteString("&lease=")
-		b.WriteString(strconv.FormatUint(uint64(lease), 10))
-	}
-	return b.String()
-}
-
 // AppendGet appends the cached value of key (its base64 text) to dst. On a miss it returns dst unchanged,
-// an error wrapping ErrMiss, and the lease to pass to Fill (0 when the cache is off).
-func (c *Client) AppendGet(ctx context.Context, dst []byte, key string) ([]byte, cache.Lease, error) {
+// an error wrapping wire.ErrMiss, and the lease to pass to Fill (0 when the cache is off).
+func (c *Client) AppendGet(ctx context.Context, dst []byte, key string) ([]byte, wire.Lease, error) {
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
 	req.Header.SetMethod(http.MethodPost)
-	req.SetRequestURI(keyURI(c, "/get_from_memcache", key, 0))
+	req.SetRequestURI(wire.KeyURL(c.base, wire.PathGet, key, 0))
 	err := c.do(ctx, req, resp)
 	if err == nil {
 		return append(dst, resp.Body()...), 0, nil
 	}
-	if resp.StatusCode() == http.StatusNotFound && !errors.Is(err, ErrUnavailable) {
-		lease, _ := strconv.ParseUint(string(resp.Header.Peek("X-Lease")), 10, 64)
-		return dst, cache.Lease(lease), fmt.Errorf("get %q: %w", key, ErrMiss)
+	if errors.Is(err, wire.ErrMiss) {
+		lease, _ := wire.ParseLease(string(resp.Header.Peek(wire.HeaderLease)))
+		return dst, lease, fmt.Errorf("get %q: %w", key, err)
 	}
 	return dst, 0, fmt.Errorf("get %q: %w", key, err)
 }
 
 // Get returns a copy of the cached value of key; see AppendGet.
-func (c *Client) Get(ctx context.Context, key string) ([]byte, cache.Lease, error) {
+func (c *Client) Get(ctx context.Context, key string) ([]byte, wire.Lease, error) {
 	return c.AppendGet(ctx, nil, key)
 }
 
@@ -171,29 +160,25 @@ func (c *Client) Put(ctx context.Context, key string, value []byte) error {
 	return c.put(ctx, key, value, 0)
 }
 
-// Fill stores value under key if lease is still valid; it returns an error wrapping ErrLeaseRevoked when
-// the key was invalidated after the miss that handed out the lease.
-func (c *Client) Fill(ctx context.Context, key string, value []byte, lease cache.Lease) error {
+// Fill stores value under key if lease is still valid; it returns an error wrapping wire.ErrLeaseRevoked
+// when the key was invalidated after the miss that handed out the lease.
+func (c *Client) Fill(ctx context.Context, key string, value []byte, lease wire.Lease) error {
 	if lease == 0 {
 		return fmt.Errorf("fill %q: no lease", key)
 	}
 	return c.put(ctx, key, value, lease)
 }
 
-func (c *Client) put(ctx context.Context, key string, value []byte, lease cache.Lease) error {
+func (c *Client) put(ctx context.Context, key string, value []byte, lease wire.Lease) error {
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
 	req.Header.SetMethod(http.MethodPost)
-	req.SetRequestURI(keyURI(c, "/put_into_memcache", key, lease))
-	req.Header.SetContentType("application/octet-stream")
+	req.SetRequestURI(wire.KeyURL(c.base, wire.PathPut, key, lease))
+	req.Header.SetContentType(wire.ContentTypeRaw)
 	req.SetBodyRaw(value)
-	err := c.do(ctx, req, resp)
-	if err != nil && resp.StatusCode() == http.StatusConflict && !errors.Is(err, ErrUnavailable) {
-		err = fmt.Errorf("%w: %v", ErrLeaseRevoked, err)
-	}
-	if err != nil {
+	if err := c.do(ctx, req, resp); err != nil {
 		return fmt.Errorf("put %q: %w", key, err)
 	}
 	return nil
@@ -201,7 +186,7 @@ func (c *Client) put(ctx context.Context, key string, value []byte, lease cache.
 
 // Invalidate removes key from the cache and revokes its outstanding lease.
 func (c *Client) Invalidate(ctx context.Context, key string) error {
-	if err := c.simple(ctx, keyURI(c, "/invalidate_specific_key", key, 0)); err != nil {
+	if err := c.simple(ctx, wire.KeyURL(c.base, wire.PathInvalidate, key, 0)); err != nil {
 		return fmt.Errorf("invalidate %q: %w", key, err)
 	}
 	return nil
@@ -209,7 +194,7 @@ func (c *Client) Invalidate(ctx context.Context, key string) error {
 
 // Clear empties the cache and revokes every lease.
 func (c *Client) Clear(ctx context.Context) error {
-	if err := c.simple(ctx, c.base+"/clear_cache"); err != nil {
+	if err := c.simple(ctx, c.base+wire.PathClear); err != nil {
 		return fmt.Errorf("clear: %w", err)
 	}
 	return nil
@@ -217,16 +202,16 @@ func (c *Client) Clear(ctx context.Context) error {
 
 // Refresh asks the service to apply the newest cache_properties row now.
 func (c *Client) Refresh(ctx context.Context) error {
-	if err := c.simple(ctx, c.base+"/refresh_configuration"); err != nil {
+	if err := c.simple(ctx, c.base+wire.PathRefresh); err != nil {
 		return fmt.Errorf("refresh configuration: %w", err)
 	}
 	return nil
 }
 
 // Stats returns the service's current gauges and counters.
-func (c *Client) Stats(ctx context.Context) (memcache.Stats, error) {
-	var st memcache.Stats
-	req := c.request(http.MethodGet, "/stats")
+func (c *Client) Stats(ctx context.Context) (wire.Stats, error) {
+	var st wire.Stats
+	req := c.request(http.MethodGet, wire.PathStats)
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
@@ -234,14 +219,14 @@ func (c *Client) Stats(ctx context.Context) (memcache.Stats, error) {
 		return st, fmt.Errorf("stats: %w", err)
 	}
 	if err := json.Unmarshal(resp.Body(), &st); err != nil {
-		return st, fmt.Errorf("stats: %w: %v", ErrUnavailable, err)
+		return st, fmt.Errorf("stats: %w: %v", wire.ErrUnavailable, err)
 	}
 	return st, nil
 }
 
 // Health reports whether the service answers.
 func (c *Client) Health(ctx context.Context) error {
-	req := c.request(http.MethodGet, "/healthz")
+	req := c.request(http.MethodGet, wire.PathHealth)
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)

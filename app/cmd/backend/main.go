@@ -9,7 +9,7 @@ import (
 	"os"
 
 	"imgcache/app"
-	"imgcache/memcache/cli"
+	"imgcache/memcache/cmd/cli"
 )
 
 var env = map[string]string{

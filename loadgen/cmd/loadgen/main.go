@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"imgcache/loadgen"
-	"imgcache/memcache/cli"
+	"imgcache/memcache/cmd/cli"
 	benchreport "imgcache/reports/bench"
 )
 

@@ -10,7 +10,7 @@ import (
 
 	"imgcache/database"
 	"imgcache/memcache"
-	"imgcache/memcache/cli"
+	"imgcache/memcache/cmd/cli"
 )
 
 var env = map[string]string{

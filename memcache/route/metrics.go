@@ -1,8 +1,7 @@
-// Package metrics instruments imgcache's fasthttp servers with Prometheus: requests and latency by route
-// and status, served on /metrics from a registry of the server's own.
-package metrics
+package route
 
 import (
+	"context"
 	"strconv"
 	"time"
 
@@ -13,11 +12,11 @@ import (
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 )
 
-// Path is where the metrics are served.
-const Path = "/metrics"
+// MetricsPath is where both services serve their Prometheus metrics.
+const MetricsPath = "/metrics"
 
-// HTTP counts and times a server's requests.
-type HTTP struct {
+// Metrics counts and times a service's requests by route and status.
+type Metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 }
@@ -30,10 +29,10 @@ func NewRegistry() *prometheus.Registry {
 	return reg
 }
 
-// NewHTTP registers the request metrics of service (e.g. "backend") on reg.
-func NewHTTP(reg prometheus.Registerer, service string) *HTTP {
+// NewMetrics registers the request metrics of service (e.g. "backend") on reg.
+func NewMetrics(reg prometheus.Registerer, service string) *Metrics {
 	labels := prometheus.Labels{"service": service}
-	m := &HTTP{
+	m := &Metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "imgcache_http_requests_total", Help: "HTTP requests answered, by route and status.", ConstLabels: labels,
 		}, []string{"route", "status"}),
@@ -48,19 +47,19 @@ func NewHTTP(reg prometheus.Registerer, service string) *HTTP {
 	return m
 }
 
-// Wrap times h. route names the request's route from a fixed set (never the raw path, whose keys would
-// make the label set unbounded).
-func (m *HTTP) Wrap(route func(*fasthttp.RequestCtx) string, h fasthttp.RequestHandler) fasthttp.RequestHandler {
-	return func(ctx *fasthttp.RequestCtx) {
-		start := time.Now()
-		h(ctx)
-		r, status := route(ctx), strconv.Itoa(ctx.Response.StatusCode())
-		m.requests.WithLabelValues(r, status).Inc()
-		m.duration.WithLabelValues(r, status).Observe(time.Since(start).Seconds())
-	}
+// observe records one answered request. label comes from the route table, never from the caller's
+// path, whose keys would make the label set unbounded.
+func (m *Metrics) observe(rc *fasthttp.RequestCtx, label string, start time.Time) {
+	status := strconv.Itoa(rc.Response.StatusCode())
+	m.requests.WithLabelValues(label, status).Inc()
+	m.duration.WithLabelValues(label, status).Observe(time.Since(start).Seconds())
 }
 
-// Handler serves the metrics of g in the Prometheus text format.
-func Handler(g prometheus.Gatherer) fasthttp.RequestHandler {
-	return fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+// MetricsHandler serves the metrics of g in the Prometheus text format.
+func MetricsHandler(g prometheus.Gatherer) Handler {
+	h := fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+	return func(_ context.Context, rc *fasthttp.RequestCtx) error {
+		h(rc)
+		return nil
+	}
 }

@@ -1,0 +1,63 @@
+// Package api is the backend's JSON API contract: its paths, form fields and answers. The backend,
+// loadgen and tests share it; it imports nothing of imgcache but the failure shape it shares with the
+// memcache.
+package api
+
+import (
+	"net/url"
+
+	"imgcache/memcache/wire"
+)
+
+// The API's endpoints. Parameters travel in the request body (multipart form fields), never in the
+// URL query.
+const (
+	PathUpload    = "/api/upload"
+	PathListKeys  = "/api/list_keys"
+	PathKeyPrefix = "/api/key/" // followed by the key, path-escaped
+	PathDeleteAll = "/api/delete_all"
+	PathHealth    = "/healthz"
+	Prefix        = "/api/" // every API path starts with it; errors under it are JSON
+)
+
+// Form fields of PathUpload.
+const (
+	FieldKey  = "key"
+	FieldFile = "file"
+)
+
+// MaxKeyLen is the longest key in bytes (the images.key column is VARCHAR(255)).
+const MaxKeyLen = 255
+
+// KeyPath is the path of PathKeyPrefix for key. Keys may hold "/" and any other character, so the key
+// is path-escaped.
+func KeyPath(key string) string { return PathKeyPrefix + url.PathEscape(key) }
+
+// True is the "success" value of every successful answer.
+const True = wire.True
+
+// Failure is the body of every failed request: {"success":"false","error":{"code":N,"message":M}},
+// answered with HTTP status N.
+type Failure = wire.Failure
+
+// Uploaded answers PathUpload.
+type Uploaded struct {
+	Success string `json:"success"`
+	Key     string `json:"key"`
+}
+
+// Keys answers PathListKeys.
+type Keys struct {
+	Success string   `json:"success"`
+	Keys    []string `json:"keys"`
+}
+
+// Image answers PathKeyPrefix: the stored file's bytes, base64.
+type Image struct {
+	Success string `json:"success"`
+	Key     string `json:"key"`
+	Content string `json:"content"`
+}
+
+// OK answers PathDeleteAll.
+type OK = wire.OK

@@ -1,0 +1,103 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/valyala/fasthttp"
+
+	"imgcache/memcache/route"
+)
+
+// Kinds of error the backend's operations return. Domain code returns them (wrapped, or inside an
+// *Error that carries a message for the client); statusOf alone turns them into HTTP statuses.
+var (
+	// ErrInvalid: the request is malformed or breaks a rule (a bad key, a missing field).
+	ErrInvalid = errors.New("invalid input")
+	// ErrNotFound: no image is stored under the key, or there is no such page.
+	ErrNotFound = errors.New("not found")
+	// ErrTooLarge: the body or the image is over its limit.
+	ErrTooLarge = errors.New("too large")
+	// ErrUnsupported: the file is not an image of a supported type.
+	ErrUnsupported = errors.New("unsupported media type")
+	// ErrUnavailable: a service the operation needs (the database) failed or is unreachable; worth
+	// retrying.
+	ErrUnavailable = errors.New("unavailable")
+)
+
+// Error is an error of a kind with a message written for the person or program that sent the
+// request. Cause, if any, goes to the log, never to the client.
+type Error struct {
+	Kind    error
+	Message string
+	Cause   error
+}
+
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return e.Message + ": " + e.Cause.Error()
+	}
+	return e.Message
+}
+
+// Unwrap gives errors.Is both the kind and the cause.
+func (e *Error) Unwrap() []error { return []error{e.Kind, e.Cause} }
+
+// errorf builds an *Error of kind with a formatted message.
+func errorf(kind error, format string, args ...any) *Error {
+	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
+}
+
+// unavailableMessage is what the client reads when the database fails.
+const unavailableMessage = "the database is unavailable; try again shortly"
+
+// statusOf maps an error to the HTTP status and the message the client sees: the one place where
+// the backend decides them, for the API and the pages alike. A 5xx message never carries the cause.
+func statusOf(err error) (code int, message string) {
+	code = http.StatusInternalServerError
+	switch {
+	case errors.Is(err, ErrInvalid):
+		code = http.StatusBadRequest
+	case errors.Is(err, ErrNotFound), errors.Is(err, route.ErrNoRoute):
+		code = http.StatusNotFound
+	case errors.Is(err, route.ErrMethod):
+		code = http.StatusMethodNotAllowed
+	case errors.Is(err, ErrTooLarge):
+		code = http.StatusRequestEntityTooLarge
+	case errors.Is(err, ErrUnsupported):
+		code = http.StatusUnsupportedMediaType
+	case errors.Is(err, ErrUnavailable):
+		return http.StatusServiceUnavailable, unavailableMessage
+	}
+	if code >= 500 {
+		return code, "internal error"
+	}
+	var e *Error
+	var m *route.MethodError
+	switch {
+	case errors.As(err, &e):
+		return code, e.Message
+	case errors.As(err, &m):
+		return code, m.Error()
+	}
+	return code, err.Error()
+}
+
+// badRequest reads a request body that fasthttp could not read: over the limit, or malformed.
+func (s *Server) badRequest(err error) error {
+	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+		return errorf(ErrTooLarge, "the request body is over the limit of %d bytes (images up to %d bytes)", s.cfg.MaxUpload+formOverhead, s.cfg.MaxUpload)
+	}
+	return &Error{Kind: ErrInvalid, Message: fmt.Sprintf("malformed request: %v", err)}
+}
+
+// failure is statusOf for the request rc, logging the cause of a 5xx: a client error says nothing about
+// the health of the service, so it is not logged.
+func (s *Server) failure(rc *fasthttp.RequestCtx, err error) (code int, message string) {
+	code, message = statusOf(err)
+	if code >= 500 {
+		s.log.Error("request failed", "method", string(rc.Method()), "path", string(rc.Path()), "status", code, "err", err)
+	}
+	return code, message
+}

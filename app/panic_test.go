@@ -1,0 +1,75 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	"imgcache/app"
+	"imgcache/database"
+)
+
+// panicStore panics where the key listing reads the database.
+type panicStore struct{ *fakeStore }
+
+func (panicStore) ListImages(context.Context) ([]database.Image, error) { panic("boom in ListImages") }
+
+// syncBuffer is a log sink that the server's goroutines and the test may use at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestPanicIsA500: a handler that panics answers 500 in its route's contract (the JSON envelope under
+// /api/, the error page elsewhere), its stack goes to the log, and the server keeps serving.
+func TestPanicIsA500(t *testing.T) {
+	var logs syncBuffer
+	s := app.New(app.Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(&logs, nil))},
+		newFakeCache(), panicStore{newFakeStore()}, newFakeFiles())
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve()
+	t.Cleanup(func() { s.Close() })
+
+	r := request(t, "POST", s.URL()+"/api/list_keys", "", nil)
+	var f struct {
+		Success string
+		Error   struct {
+			Code    int
+			Message string
+		}
+	}
+	if err := json.Unmarshal([]byte(r.Body), &f); err != nil || r.Status != 500 || f.Success != "false" || f.Error.Code != 500 {
+		t.Errorf("API answer = %d %q, want 500 in the failure shape", r.Status, r.Body)
+	}
+	if strings.Contains(r.Body, "boom") {
+		t.Errorf("the API answer leaks the panic: %q", r.Body)
+	}
+	r = request(t, "GET", s.URL()+"/keys_list", "", nil)
+	if r.Status != 500 || !strings.Contains(r.Body, "<title>500 Internal Server Error · imgcache</title>") || strings.Contains(r.Body, "boom") {
+		t.Errorf("page answer = %d %.300q, want the 500 error page without the cause", r.Status, r.Body)
+	}
+	if got := logs.String(); !strings.Contains(got, "boom in ListImages") || !strings.Contains(got, "panic_test.go") {
+		t.Errorf("log = %.500q, want the panic and its stack", got)
+	}
+	if r := request(t, "GET", s.URL()+"/healthz", "", nil); r.Status != 200 {
+		t.Errorf("after the panics: /healthz = %d, want 200", r.Status)
+	}
+}

@@ -1,0 +1,104 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+
+	"imgcache/app/api"
+	"imgcache/memcache/route"
+	"imgcache/memcache/wire"
+)
+
+// Paths of the pages and their assets.
+const (
+	pathHome       = "/"
+	pathImage      = "/image"
+	pathUpload     = "/upload_image"
+	pathKeys       = "/keys_list"
+	pathProperties = "/cache_properties"
+	pathClear      = "/cache_properties/clear"
+	pathStats      = "/cache_stats"
+	chartPrefix    = "/cache_stats/chart/"
+	staticPrefix   = "/static/"
+)
+
+// routeTable is the backend's one list of routes: it drives dispatch, the 405s, the metrics labels
+// and the navigation bar (the routes with a Nav label, in this order).
+func (s *Server) routeTable(metrics route.Handler) []route.Route {
+	get, post, getPost := []string{http.MethodGet}, []string{http.MethodPost}, []string{http.MethodGet, http.MethodPost}
+	return []route.Route{
+		// Matched on the original path: fasthttp's cleaned one turns a key like "../x" into another path.
+		{Path: api.PathKeyPrefix, Prefix: true, Original: true, Methods: getPost, Handle: s.apiKey},
+		{Path: api.PathUpload, Methods: post, Handle: s.apiUpload},
+		{Path: api.PathListKeys, Methods: getPost, Handle: s.apiListKeys},
+		{Path: api.PathDeleteAll, Methods: post, Handle: s.apiDeleteAll},
+		{Path: api.PathHealth, Methods: get, Handle: s.health},
+		{Path: route.MetricsPath, Methods: get, Handle: metrics},
+
+		{Path: pathHome, Methods: get, Nav: "Home", Handle: s.pageHome},
+		{Path: pathImage, Methods: getPost, Nav: "View image", Handle: s.pageImage},
+		{Path: pathUpload, Methods: getPost, Nav: "Upload", Handle: s.pageUpload},
+		{Path: pathKeys, Methods: get, Nav: "Keys", Handle: s.pageKeys},
+		{Path: pathProperties, Methods: getPost, Nav: "Cache properties", Handle: s.pageProperties},
+		{Path: pathClear, Methods: post, Handle: s.pageClear},
+		{Path: pathStats, Methods: get, Nav: "Cache statistics", Handle: s.pageStats},
+		{Path: chartPrefix, Prefix: true, Methods: get, Handle: s.pageChart},
+		{Path: staticPrefix, Prefix: true, Methods: get, Handle: s.serveStatic},
+	}
+}
+
+// navItem is one link of the navigation bar.
+type navItem struct{ Path, Label string }
+
+// navBar is the navigation bar every page shares, from the route table.
+func (s *Server) navBar() []navItem {
+	var items []navItem
+	for _, r := range s.routes.Routes() {
+		if r.Nav != "" {
+			items = append(items, navItem{r.Path, r.Nav})
+		}
+	}
+	return items
+}
+
+// handle reads a streamed body under the limit, then dispatches.
+func (s *Server) handle(rc *fasthttp.RequestCtx) {
+	if err := s.limitBody(rc); err != nil {
+		s.answerError(rc, s.badRequest(err))
+		return
+	}
+	s.routes.Serve(rc)
+}
+
+// isAPI reports whether rc is answered in JSON: the API's paths, the health check and the metrics.
+func isAPI(rc *fasthttp.RequestCtx) bool {
+	p := string(rc.Path())
+	return strings.HasPrefix(string(rc.URI().PathOriginal()), api.Prefix) || strings.HasPrefix(p, api.Prefix) ||
+		p == api.PathHealth || p == route.MetricsPath
+}
+
+// answerError answers err in the contract of the request's route: the JSON envelope under /api/, an
+// error page elsewhere. 5xx causes go to the log.
+func (s *Server) answerError(rc *fasthttp.RequestCtx, err error) {
+	if isAPI(rc) {
+		if errors.Is(err, route.ErrNoRoute) {
+			err = errorf(ErrNotFound, "no such endpoint %q", rc.Path())
+		}
+		code, msg := s.failure(rc, err)
+		route.WriteJSON(rc, code, wire.NewFailure(code, msg))
+		return
+	}
+	if errors.Is(err, route.ErrNoRoute) {
+		err = errorf(ErrNotFound, "There is no page at %q.", rc.Path())
+	}
+	s.pageError(rc, err)
+}
+
+func (s *Server) health(_ context.Context, rc *fasthttp.RequestCtx) error {
+	route.WriteJSON(rc, http.StatusOK, api.OK{Success: api.True})
+	return nil
+}
