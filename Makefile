@@ -1,6 +1,5 @@
 # imgcache: see README.md. Every target works on a fresh machine that has only Go.
 GO     ?= go
-export GOFLAGS ?= -mod=mod
 BIN    := bin
 CMDS   := ./memcache/cmd/memcache ./app/cmd/backend ./loadgen/cmd/loadgen
 

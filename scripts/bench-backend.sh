@@ -9,15 +9,15 @@ CONNS="${CONNS:-16}"
 BPORT="${BPORT:-15000}"
 MPORT="${MPORT:-15002}"
 tmp=$(mktemp -d)
-export GOFLAGS=-mod=mod
 go build -o "$tmp/" ./memcache/cmd/memcache ./app/cmd/backend ./scripts/mkimage
 
-wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; echo "port $1 did not open" >&2; exit 1; }
+. scripts/lib.sh
 "$tmp/memcache" -addr "127.0.0.1:$MPORT" -db "sqlite:$tmp/imgcache.db" -log-level warn & mpid=$!
-wait_port "$MPORT"
+trap 'kill $mpid 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+wait_up memcache "$mpid" "127.0.0.1:$MPORT"
 "$tmp/backend" -addr "127.0.0.1:$BPORT" -memcache "http://127.0.0.1:$MPORT" -db "sqlite:$tmp/imgcache.db" -data "$tmp/data" -log-level warn & bpid=$!
 trap 'kill $bpid $mpid 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
-wait_port "$BPORT"
+wait_up backend "$bpid" "127.0.0.1:$BPORT"
 
 "$tmp/mkimage" -size 15360 > "$tmp/15k.png"
 "$tmp/mkimage" -size 51200 > "$tmp/50k.png"

@@ -8,14 +8,14 @@ cd "$(dirname "$0")/.."
 DUR="${DUR:-10s}"
 PORT="${PORT:-15001}"
 tmp=$(mktemp -d)
-export GOFLAGS=-mod=mod
 go build -o "$tmp/" ./memcache/cmd/memcache ./scripts/memfill
+
+. scripts/lib.sh
 
 start() {
   "$tmp/memcache" -addr "127.0.0.1:$PORT" -db "sqlite:$tmp/db-$1.sqlite" -log-level warn &
   pid=$!
-  for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return; sleep 0.1; done
-  echo "memcache did not start" >&2; exit 1
+  wait_up memcache "$pid" "127.0.0.1:$PORT"
 }
 trap 'kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 

@@ -13,17 +13,23 @@ refuse_taken backend "$IMGCACHE_ADDR"
 # one SIGTERM once; a second Ctrl-C kills them at once.
 pids=()
 stopping=0
+# stop STATUS stops both services and exits: with STATUS when they stop cleanly, 1 when one fails to.
 stop() {
+  local status=$1
+  trap - EXIT
   if [ "$stopping" = 1 ]; then
     kill -KILL "${pids[@]}" 2>/dev/null || true
     exit 1
   fi
   stopping=1
   kill -TERM "${pids[@]}" 2>/dev/null || true
-  wait "${pids[@]}" 2>/dev/null || true
-  exit 0
+  for pid in "${pids[@]}"; do
+    wait "$pid" 2>/dev/null || status=1
+  done
+  exit "$status"
 }
-trap stop INT TERM EXIT
+trap 'stop 0' INT TERM
+trap 'stop 1' EXIT
 
 # memcache first: it creates the database file and schema before the backend opens it.
 setsid bin/memcache &
@@ -38,4 +44,18 @@ echo "imgcache is running:"
 echo "  backend   http://${IMGCACHE_ADDR}/"
 echo "  memcache  ${IMGCACHE_MEMCACHE_URL}/stats"
 echo "Press Ctrl-C to stop both."
-wait -n "${pids[@]}" || true
+if [ -t 0 ]; then
+  # Job control gives the terminal to the waiting job alone: a Ctrl-C then ends that job, not make, so
+  # `make run` ends with this script's status instead of make's "Interrupt".
+  set -m
+  status=0
+  # The job exits 3 on Ctrl-C rather than dying of it: bash would take a job killed by SIGINT as its
+  # own interruption and exit through the EXIT trap.
+  ( trap 'exit 3' INT; while kill -0 "${pids[0]}" 2>/dev/null && kill -0 "${pids[1]}" 2>/dev/null; do sleep 0.5; done ) || status=$?
+  set +m
+  [ "$status" -eq 3 ] && stop 0
+else
+  wait -n "${pids[@]}" || true
+fi
+# A service ended by itself, which is a failure: stop the other and exit 1.
+stop 1

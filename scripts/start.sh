@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
-[ -x bin/memcache ] && [ -x bin/backend ] || make build
+# Always build: go build is incremental, and a stale binary would run old code.
+make --no-print-directory build >/dev/null
 
 refuse_taken memcache "$IMGCACHE_MEMCACHE_ADDR"
 refuse_taken backend "$IMGCACHE_ADDR"
