@@ -6,9 +6,10 @@ import (
 	"sync"
 )
 
-// Lease is a token handed out with a miss (SPEC 5.4). Only a Fill carrying the
-// key's outstanding lease is stored, so a value read before an invalidation can
-// never be cached after it. The zero Lease is never outstanding.
+// Lease is a token handed out with a miss. Only a Fill carrying the key's
+// outstanding lease is stored, so a value read before an invalidation can never
+// be cached after it: once a write has invalidated a key, no slower reader of
+// the old value can put it back. The zero Lease is never outstanding.
 type Lease uint64
 
 // Config configures a Cache. The zero value is a 10 MB LRU cache.

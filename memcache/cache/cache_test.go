@@ -132,7 +132,9 @@ func TestCacheLeaseConsumedOnce(t *testing.T) {
 	mustMiss(t, c, "k")
 }
 
-// TestCacheNoStaleRead plays the race from SPEC 5.4 step by step.
+// TestCacheNoStaleRead plays, step by step, the race leases exist for: a
+// reader misses and loads the old image, a writer replaces it and invalidates,
+// and the reader's late fill must not put the old image back.
 func TestCacheNoStaleRead(t *testing.T) {
 	c := New(Config{})
 	c.Put("img", []byte("old"))

@@ -7,7 +7,9 @@ import (
 	"strings"
 )
 
-// MB is the unit in which the memcache configuration states capacity (SPEC 5.2).
+// MB is the unit in which the memcache configuration states capacity: the
+// cache_properties table and the properties page give capacity in MB of 2^20
+// bytes.
 const MB = 1 << 20
 
 // Defaults used by New when the matching Config field is zero.
