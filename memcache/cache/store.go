@@ -27,10 +27,10 @@ type entry struct {
 	slot int32
 }
 
-// link is an entry's place in the recency list; prev is towards the most
-// recently used end. While an entry's slot is free, next links the free list.
-// Links live apart from the entries: a Get rewrites up to four of them, and
-// 8-byte links keep those writes within a few cache lines that stay hot.
+// link is an entry's place in its list (see list); prev is towards the head.
+// While an entry's slot is free, next links the free list. Links live apart
+// from the entries: an LRU Get rewrites up to four of them, and 8-byte links
+// keep those writes within a few cache lines that stay hot.
 type link struct{ prev, next int32 }
 
 func (e *entry) size() int64 { return int64(len(e.key)) + int64(len(e.value)) }
@@ -47,13 +47,13 @@ type Store struct {
 	seed    maphash.Seed
 	index   keyIndex // key to entry
 	entries []entry  // entry table: resident entries and free slots
-	links   []link   // recency list, parallel to entries
+	links   []link   // list links, parallel to entries
 	free    int32    // head of the free slot list, linked by links[i].next
 	// dense holds the index of every resident entry, in no order, so Random can
 	// pick a uniformly random resident entry in O(1); removal swaps the last
 	// element into the hole.
-	dense      []int32
-	head, tail int32 // most and least recently used entry
+	dense []int32
+	queue list // the recency list: the head is the most recently used
 
 	size, capacity int64
 	policy         Policy
@@ -74,8 +74,7 @@ func (s *Store) init(capacity int64, p Policy, seed uint64) {
 	*s = Store{
 		seed:     maphash.MakeSeed(),
 		free:     nilIndex,
-		head:     nilIndex,
-		tail:     nilIndex,
+		queue:    emptyList(),
 		capacity: max(capacity, 0),
 		policy:   p,
 		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
@@ -102,7 +101,7 @@ func (s *Store) get(key string, h uint64) ([]byte, bool) {
 	if i == nilIndex {
 		return nil, false
 	}
-	s.moveToFront(i)
+	s.queue.moveToFront(s.links, i)
 	return s.entries[i].value, true
 }
 
@@ -147,7 +146,7 @@ func (s *Store) put(key string, h uint64, value []byte) (evicted int, existed bo
 		e := &s.entries[i]
 		s.size += need - e.size()
 		e.value = value
-		s.moveToFront(i)
+		s.queue.moveToFront(s.links, i)
 		for s.size > s.capacity {
 			s.evict(i)
 			evicted++
@@ -160,13 +159,7 @@ func (s *Store) put(key string, h uint64, value []byte) (evicted int, existed bo
 	}
 	i = s.alloc()
 	s.entries[i] = entry{key: key, value: value, hash: uint32(h), slot: int32(len(s.dense))}
-	s.links[i] = link{prev: nilIndex, next: s.head}
-	if s.head != nilIndex {
-		s.links[s.head].prev = i
-	} else {
-		s.tail = i
-	}
-	s.head = i
+	s.queue.pushFront(s.links, i)
 	s.dense = append(s.dense, i)
 	s.index.insert(uint32(h), i)
 	s.size += need
@@ -193,7 +186,7 @@ func (s *Store) Clear() {
 	s.entries = s.entries[:0]
 	s.links = s.links[:0]
 	s.dense = s.dense[:0]
-	s.free, s.head, s.tail = nilIndex, nilIndex, nilIndex
+	s.free, s.queue = nilIndex, emptyList()
 	s.size = 0
 }
 
@@ -254,7 +247,7 @@ func (s *Store) evict(keep int32) {
 			v = s.dense[j]
 		}
 	default:
-		v = s.tail
+		v = s.queue.tail
 		if v == keep {
 			v = s.links[v].prev
 		}
@@ -270,17 +263,7 @@ func (s *Store) evict(keep int32) {
 
 // removeAt unlinks the resident entry at index i and frees its slot.
 func (s *Store) removeAt(i int32) {
-	l := s.links[i]
-	if l.prev != nilIndex {
-		s.links[l.prev].next = l.next
-	} else {
-		s.head = l.next
-	}
-	if l.next != nilIndex {
-		s.links[l.next].prev = l.prev
-	} else {
-		s.tail = l.prev
-	}
+	s.queue.unlink(s.links, i)
 	e := &s.entries[i]
 	last := len(s.dense) - 1
 	moved := s.dense[last]
@@ -293,23 +276,4 @@ func (s *Store) removeAt(i int32) {
 	*e = entry{slot: nilIndex}
 	s.links[i] = link{prev: nilIndex, next: s.free}
 	s.free = i
-}
-
-// moveToFront makes the entry at index i the most recently used.
-func (s *Store) moveToFront(i int32) {
-	if s.head == i {
-		return
-	}
-	links := s.links
-	l := links[i]
-	// i is not the head, so it has a predecessor.
-	links[l.prev].next = l.next
-	if l.next != nilIndex {
-		links[l.next].prev = l.prev
-	} else {
-		s.tail = l.prev
-	}
-	links[i] = link{prev: nilIndex, next: s.head}
-	links[s.head].prev = i
-	s.head = i
 }

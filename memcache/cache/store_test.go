@@ -16,7 +16,7 @@ func checkStore(t testing.TB, s *Store) {
 	if len(s.links) != len(s.entries) {
 		t.Fatalf("%d links for %d entries", len(s.links), len(s.entries))
 	}
-	for i := s.head; i != nilIndex; i = s.links[i].next {
+	for i := s.queue.head; i != nilIndex; i = s.links[i].next {
 		if n++; n > len(s.entries) {
 			t.Fatalf("recency list has a cycle")
 		}
@@ -36,8 +36,8 @@ func checkStore(t testing.TB, s *Store) {
 		size += e.size()
 		prev = i
 	}
-	if s.tail != prev {
-		t.Fatalf("tail = %d, want %d", s.tail, prev)
+	if s.queue.tail != prev {
+		t.Fatalf("tail = %d, want %d", s.queue.tail, prev)
 	}
 	if n != s.index.n || n != len(s.dense) || n != s.Len() {
 		t.Fatalf("list has %d entries, index %d, dense %d, Len %d", n, s.index.n, len(s.dense), s.Len())
@@ -74,7 +74,7 @@ func checkStore(t testing.TB, s *Store) {
 // order returns the keys from most to least recently used.
 func order(s *Store) []string {
 	var keys []string
-	for i := s.head; i != nilIndex; i = s.links[i].next {
+	for i := s.queue.head; i != nilIndex; i = s.links[i].next {
 		keys = append(keys, s.entries[i].key)
 	}
 	return keys
