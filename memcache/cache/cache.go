@@ -53,8 +53,8 @@ type Stats struct {
 }
 
 // Cache is a Store safe for concurrent use, with leases and counters. One
-// mutex guards everything: LRU must stay exact across all keys, so the cache is
-// not sharded.
+// mutex guards everything: every policy decides over all keys (LRU's order,
+// SIEVE's hand and S3-FIFO's queues are global), so the cache is not sharded.
 //
 // Values are kept, not copied: after Put or Fill the cache owns the slice, and
 // Get returns it as is. Nobody may modify a slice after handing it to the cache
@@ -178,8 +178,8 @@ func (c *Cache) Clear() {
 
 // Configure sets the capacity in bytes and the policy, and at once evicts by
 // the new policy down to the new capacity. Entries are kept across a policy
-// switch. A capacity of zero (or less) turns caching off and empties the cache.
-// It returns how many entries it evicted.
+// switch (see Store.SetPolicy). A capacity of zero (or less) turns caching off
+// and empties the cache. It returns how many entries it evicted.
 func (c *Cache) Configure(capacity int64, p Policy) (evicted int) {
 	c.mu.Lock()
 	c.store.SetPolicy(p)

@@ -52,3 +52,19 @@ func (l *list) moveToFront(links []link, i int32) {
 	links[l.head].prev = i
 	l.head = i
 }
+
+// prepend moves every entry of front, in order, before the head of l, and
+// empties front. It is O(1).
+func (l *list) prepend(links []link, front *list) {
+	if front.head == nilIndex {
+		return
+	}
+	if l.head == nilIndex {
+		*l = *front
+	} else {
+		links[front.tail].next = l.head
+		links[l.head].prev = front.tail
+		l.head = front.head
+	}
+	*front = emptyList()
+}
