@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -384,5 +385,29 @@ func TestBadDSNFailsAtStart(t *testing.T) {
 		if !errors.Is(err, database.ErrBadDSN) {
 			t.Errorf("Start with DSN %q = %v, want ErrBadDSN", dsn, err)
 		}
+	}
+}
+
+// TestPoliciesInStep: the contract's policies are exactly the engine's, by the same stored names, so
+// a name the properties page accepts is one the service can apply.
+func TestPoliciesInStep(t *testing.T) {
+	var engine []string
+	for _, p := range cache.Policies() {
+		engine = append(engine, p.String())
+	}
+	var contract []string
+	for _, p := range wire.Policies() {
+		contract = append(contract, p.Name)
+		for _, in := range append([]string{p.Name, p.Short}, p.Aliases...) {
+			if got, err := cache.ParsePolicy(in); err != nil || got.String() != p.Name {
+				t.Errorf("engine parses %q as %v, %v; want %q", in, got, err, p.Name)
+			}
+		}
+	}
+	if !slices.Equal(engine, contract) {
+		t.Errorf("engine policies %q, contract policies %q", engine, contract)
+	}
+	if got := memcache.DefaultPolicyName(); got != wire.DefaultPolicy {
+		t.Errorf("the engine's default policy is %q, the contract's %q", got, wire.DefaultPolicy)
 	}
 }

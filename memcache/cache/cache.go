@@ -10,8 +10,9 @@ import (
 
 // Lease is a token handed out with a miss: the protocol's lease, so the service
 // passes it through as is. Only a Fill carrying the key's outstanding lease is
-// stored, so a value read before an invalidation can never be cached after it.
-// The zero Lease is never outstanding.
+// stored, so a value read before an invalidation can never be cached after it:
+// once a write has invalidated a key, no slower reader of the old value can put
+// it back. The zero Lease is never outstanding.
 type Lease = wire.Lease
 
 // Config configures a Cache. The zero value is a 10 MB LRU cache.
@@ -55,8 +56,8 @@ type Stats struct {
 }
 
 // Cache is a Store safe for concurrent use, with leases and counters. One
-// mutex guards everything: LRU must stay exact across all keys, so the cache is
-// not sharded.
+// mutex guards everything: every policy decides over all keys (LRU's order,
+// SIEVE's hand and S3-FIFO's queues are global), so the cache is not sharded.
 //
 // Values are kept, not copied: after Put or Fill the cache owns the slice, and
 // Get returns it as is. Nobody may modify a slice after handing it to the cache
@@ -180,8 +181,8 @@ func (c *Cache) Clear() {
 
 // Configure sets the capacity in bytes and the policy, and at once evicts by
 // the new policy down to the new capacity. Entries are kept across a policy
-// switch. A capacity of zero (or less) turns caching off and empties the cache.
-// It returns how many entries it evicted.
+// switch (see Store.SetPolicy). A capacity of zero (or less) turns caching off
+// and empties the cache. It returns how many entries it evicted.
 func (c *Cache) Configure(capacity int64, p Policy) (evicted int) {
 	c.mu.Lock()
 	c.store.SetPolicy(p)

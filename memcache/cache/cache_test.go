@@ -35,6 +35,8 @@ func TestNewDefaults(t *testing.T) {
 	}{
 		{"zero config", Config{}, DefaultCapacity, LRU},
 		{"explicit", Config{Capacity: 3 * MB, Policy: Random}, 3 * MB, Random},
+		{"SIEVE", Config{Policy: SIEVE}, DefaultCapacity, SIEVE},
+		{"S3-FIFO", Config{Capacity: MB, Policy: S3FIFO}, MB, S3FIFO},
 		{"negative starts off", Config{Capacity: -1}, 0, LRU},
 	}
 	for _, tt := range tests {
@@ -132,7 +134,9 @@ func TestCacheLeaseConsumedOnce(t *testing.T) {
 	mustMiss(t, c, "k")
 }
 
-// TestCacheNoStaleRead plays the race from SPEC 5.4 step by step.
+// TestCacheNoStaleRead plays, step by step, the race leases exist for: a
+// reader misses and loads the old image, a writer replaces it and invalidates,
+// and the reader's late fill must not put the old image back.
 func TestCacheNoStaleRead(t *testing.T) {
 	c := New(Config{})
 	c.Put("img", []byte("old"))
@@ -338,21 +342,61 @@ func TestCacheOnEvictOutsideLock(t *testing.T) {
 }
 
 func TestCacheGetAllocatesNothing(t *testing.T) {
-	c := New(Config{})
-	c.Put("k", make([]byte, 1000))
-	if allocs := testing.AllocsPerRun(1000, func() { c.Get("k") }); allocs != 0 {
-		t.Errorf("Get hit allocates %v times per call, want 0", allocs)
+	for _, p := range Policies() {
+		t.Run(p.String(), func(t *testing.T) {
+			c := New(Config{Policy: p})
+			c.Put("k", make([]byte, 1000))
+			if allocs := testing.AllocsPerRun(1000, func() { c.Get("k") }); allocs != 0 {
+				t.Errorf("Get hit allocates %v times per call, want 0", allocs)
+			}
+		})
+	}
+}
+
+func TestCacheConfigureSwitchKeepsEntries(t *testing.T) {
+	var evicted []string
+	c := New(Config{Capacity: 100, OnEvict: func(k string, _ []byte) { evicted = append(evicted, k) }})
+	for i := range 10 {
+		c.Put(fmt.Sprint(i), make([]byte, 9))
+	}
+	for i, p := range everySwitch {
+		if n := c.Configure(100, p); n != 0 {
+			t.Errorf("Configure(100, %v) evicted %d, want 0", p, n)
+		}
+		if st := c.Stats(); st.Items != 10 || st.Bytes != 100 || st.Policy != p {
+			t.Errorf("after Configure(100, %v) Stats() = %+v, want 10 items, 100 bytes, %v", p, st, p)
+		}
+		mustGetHit(t, c, fmt.Sprint(i%10), make([]byte, 9)) // a use under each policy
+	}
+	if len(evicted) != 0 {
+		t.Errorf("evicted %q, want none", evicted)
+	}
+	if n := c.Configure(50, S3FIFO); n != 5 {
+		t.Errorf("Configure(50, S3-FIFO) evicted %d, want 5", n)
+	}
+	if st := c.Stats(); st.Items != 5 || st.Bytes != 50 || st.Evictions != 5 {
+		t.Errorf("Stats() = %+v, want 5 items of 50 bytes, 5 evictions", st)
 	}
 }
 
 func TestCacheConcurrent(t *testing.T) {
+	for _, p := range Policies() {
+		t.Run(p.String(), func(t *testing.T) { testCacheConcurrent(t, p) })
+	}
+}
+
+// testCacheConcurrent runs workers that get, fill, put, invalidate, clear,
+// reconfigure (to any policy) and read stats at once, starting under policy
+// p, and checks that no one sees another key's value and the store stays
+// consistent. Run it under -race.
+func testCacheConcurrent(t *testing.T, p Policy) {
 	const (
 		workers = 8
 		ops     = 3000
 		keys    = 64
 	)
 	var evictions sync.Map
-	c := New(Config{Capacity: 4000, MaxLeases: 16, OnEvict: func(k string, v []byte) {
+	c := New(Config{Capacity: 4000, Policy: p, MaxLeases: 16, OnEvict: func(k string, v []byte) {
 		if !bytes.HasPrefix(v, []byte(k+":")) {
 			t.Errorf("OnEvict(%q) got a value of another key: %.10q", k, v)
 		}
@@ -392,7 +436,7 @@ func TestCacheConcurrent(t *testing.T) {
 				case n < 92:
 					c.Clear()
 				case n < 95:
-					c.Configure(int64(r.IntN(5000)), Policy(r.IntN(2)))
+					c.Configure(int64(r.IntN(5000)), Policy(r.IntN(len(Policies()))))
 				default:
 					st := c.Stats()
 					if st.Bytes > st.Capacity || st.Hits+st.Misses != st.Gets {

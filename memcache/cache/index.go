@@ -3,7 +3,8 @@ package cache
 // keyIndex maps keys to entry indexes: an open-addressing hash table with linear
 // probing and backward-shift deletion, used instead of a map[string]int32 so
 // that the key's hash can be computed before the Cache takes its lock, and so
-// that the table holds no pointers for the GC to scan.
+// that the table holds no pointers for the GC to scan. S3-FIFO's ghost queue
+// uses one too, mapping key hashes to positions in its ring (findValue).
 //
 // A slot is one uint64: the low 32 bits of the key's hash in the high half, the
 // entry index plus one in the low half; 0 is an empty slot. The hash bits give
@@ -38,6 +39,23 @@ func (x *keyIndex) find(h32 uint32, key string, entries []entry) int32 {
 		}
 		if s>>32 == tag {
 			if i := slotEntry(s); entries[i].key == key {
+				return i
+			}
+		}
+	}
+}
+
+// findValue returns the i for which values[i] == v, or nilIndex: find for a
+// table whose entries are 64-bit values rather than keys.
+func (x *keyIndex) findValue(h32 uint32, v uint64, values []uint64) int32 {
+	tag := uint64(h32)
+	for pos := uint64(h32) & x.mask; ; pos = (pos + 1) & x.mask {
+		s := x.slots[pos]
+		if s == 0 {
+			return nilIndex
+		}
+		if s>>32 == tag {
+			if i := slotEntry(s); values[i] == v {
 				return i
 			}
 		}

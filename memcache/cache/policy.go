@@ -9,7 +9,9 @@ import (
 	"imgcache/memcache/wire"
 )
 
-// MB is the unit in which the memcache configuration states capacity: 2^20 bytes.
+// MB is the unit in which the memcache configuration states capacity: the
+// cache_properties table and the properties page give capacity in MB of 2^20
+// bytes.
 const MB = 1 << 20
 
 // Defaults used by New when the matching Config field is zero.
@@ -41,7 +43,17 @@ const (
 	LRU Policy = iota
 	// Random evicts a uniformly random resident entry.
 	Random
+	// SIEVE keeps entries in insertion order and evicts the first entry not
+	// used since a moving hand last passed it (see sieve.go).
+	SIEVE
+	// S3FIFO filters new entries through a small FIFO queue, keeps those used
+	// again in a main FIFO queue with reinsertion, and remembers recent
+	// evictions in a ghost queue (see s3fifo.go).
+	S3FIFO
 )
+
+// Policies returns every policy, in the order of their values.
+func Policies() []Policy { return []Policy{LRU, Random, SIEVE, S3FIFO} }
 
 // String returns the policy's name as stored in the database.
 func (p Policy) String() string {
@@ -50,13 +62,17 @@ func (p Policy) String() string {
 		return "Least Recently Used"
 	case Random:
 		return "Random Replacement"
+	case SIEVE:
+		return "SIEVE"
+	case S3FIFO:
+		return "S3-FIFO"
 	}
 	return "Policy(" + strconv.Itoa(int(p)) + ")"
 }
 
 // MarshalText encodes the policy as its database name, so Stats encode readably.
 func (p Policy) MarshalText() ([]byte, error) {
-	if p > Random {
+	if p > S3FIFO {
 		return nil, fmt.Errorf("marshal %v: %w", p, ErrUnknownPolicy)
 	}
 	return []byte(p.String()), nil
@@ -73,14 +89,18 @@ func (p *Policy) UnmarshalText(b []byte) error {
 }
 
 // ParsePolicy reads a policy name, ignoring case and surrounding space. It
-// accepts the database names ("Least Recently Used", "Random Replacement") and
-// the short forms "LRU", "RR" and "Random".
+// accepts the database names ("Least Recently Used", "Random Replacement",
+// "SIEVE", "S3-FIFO") and the short forms "LRU", "RR", "Random" and "S3FIFO".
 func ParsePolicy(s string) (Policy, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "least recently used", "lru":
 		return LRU, nil
 	case "random replacement", "rr", "random":
 		return Random, nil
+	case "sieve":
+		return SIEVE, nil
+	case "s3-fifo", "s3fifo":
+		return S3FIFO, nil
 	}
 	return LRU, fmt.Errorf("parse policy %q: %w", s, ErrUnknownPolicy)
 }

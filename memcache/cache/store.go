@@ -17,7 +17,7 @@ const nilIndex = -1
 const maxEntries = math.MaxInt32
 
 // entry is one cached key/value pair. Its index in Store.entries never changes
-// while it is resident, so the key index, the recency list and the dense slot
+// while it is resident, so the key index, the policy's lists and the dense slot
 // table can all refer to it by index.
 type entry struct {
 	key   string
@@ -27,18 +27,28 @@ type entry struct {
 	slot int32
 }
 
-// link is an entry's place in the recency list; prev is towards the most
-// recently used end. While an entry's slot is free, next links the free list.
-// Links live apart from the entries: a Get rewrites up to four of them, and
-// 8-byte links keep those writes within a few cache lines that stay hot.
+// link is an entry's place in its list (see list); prev is towards the head.
+// While an entry's slot is free, next links the free list. Links live apart
+// from the entries: an LRU Get rewrites up to four of them, and 8-byte links
+// keep those writes within a few cache lines that stay hot.
 type link struct{ prev, next int32 }
+
+// An entry's policy state is one byte in Store.meta, so the two FIFO policies
+// add a byte per entry and nothing to the 48-byte entry. The low two bits are
+// a use counter, which SIEVE reads as its visited bit (non-zero: visited) and
+// S3-FIFO as its frequency; sharing it lets a switch between the two carry
+// what is known about each entry. LRU and Random leave the byte alone.
+const (
+	metaFreq  uint8 = 3 // the use counter, 0 to 3
+	metaSmall uint8 = 4 // S3-FIFO: the entry is in the small queue, not the main one
+)
 
 func (e *entry) size() int64 { return int64(len(e.key)) + int64(len(e.value)) }
 
-// Store is a byte-bounded key/value store that evicts by LRU or Random
-// Replacement. Both policies are kept up to date over the same entries at all
-// times, so SetPolicy is O(1) and keeps every entry. Get, Put, Remove and each
-// eviction are O(1).
+// Store is a byte-bounded key/value store that evicts by LRU, Random
+// Replacement, SIEVE or S3-FIFO. Get, Put, Remove and each eviction are O(1),
+// amortised for SIEVE and S3-FIFO, whose evictions may pass over entries that
+// earlier uses paid for. SetPolicy keeps every entry.
 //
 // The size of an entry is len(key)+len(value). A Store is not safe for
 // concurrent use; Cache wraps it with a lock. Stored value slices are kept, not
@@ -47,13 +57,26 @@ type Store struct {
 	seed    maphash.Seed
 	index   keyIndex // key to entry
 	entries []entry  // entry table: resident entries and free slots
-	links   []link   // recency list, parallel to entries
+	links   []link   // list links, parallel to entries
+	meta    []uint8  // policy state (metaFreq, metaSmall), parallel to entries
 	free    int32    // head of the free slot list, linked by links[i].next
 	// dense holds the index of every resident entry, in no order, so Random can
 	// pick a uniformly random resident entry in O(1); removal swaps the last
-	// element into the hole.
-	dense      []int32
-	head, tail int32 // most and least recently used entry
+	// element into the hole. It is kept under every policy, so a switch to
+	// Random costs nothing.
+	dense []int32
+	// queue holds every entry, or under S3-FIFO every entry of the main queue,
+	// head first: the recency list under LRU and Random (the head is the most
+	// recently used), the insertion-ordered queue under SIEVE and S3-FIFO (the
+	// head is the newest).
+	queue list
+	// S3-FIFO's small queue and the bytes and entries in it; empty under the
+	// other policies.
+	small      list
+	smallBytes int64
+	smallLen   int
+	ghost      ghostQueue // S3-FIFO's ghost queue; empty under the other policies
+	hand       int32      // SIEVE's hand: the next entry it examines; nilIndex is the tail
 
 	size, capacity int64
 	policy         Policy
@@ -74,8 +97,9 @@ func (s *Store) init(capacity int64, p Policy, seed uint64) {
 	*s = Store{
 		seed:     maphash.MakeSeed(),
 		free:     nilIndex,
-		head:     nilIndex,
-		tail:     nilIndex,
+		queue:    emptyList(),
+		small:    emptyList(),
+		hand:     nilIndex,
 		capacity: max(capacity, 0),
 		policy:   p,
 		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
@@ -93,7 +117,9 @@ func (s *Store) hash(key string) uint64 { return maphash.String(s.seed, key) }
 // into the Store. nil removes it.
 func (s *Store) SetOnEvict(f func(key string, value []byte)) { s.onEvict = f }
 
-// Get returns the value stored under key and marks it most recently used.
+// Get returns the value stored under key and counts it as a use: LRU makes it
+// the most recently used (so does Random, which keeps LRU's order for a switch
+// back), SIEVE marks it visited, S3-FIFO counts it.
 func (s *Store) Get(key string) ([]byte, bool) { return s.get(key, s.hash(key)) }
 
 // get is Get with the key's hash h already computed.
@@ -102,8 +128,22 @@ func (s *Store) get(key string, h uint64) ([]byte, bool) {
 	if i == nilIndex {
 		return nil, false
 	}
-	s.moveToFront(i)
+	s.touch(i)
 	return s.entries[i].value, true
+}
+
+// touch records a use of the resident entry at index i.
+func (s *Store) touch(i int32) {
+	switch s.policy {
+	case SIEVE:
+		s.meta[i] |= 1 // visited
+	case S3FIFO:
+		if s.meta[i]&metaFreq < s3MaxFreq {
+			s.meta[i]++
+		}
+	default:
+		s.queue.moveToFront(s.links, i)
+	}
 }
 
 // Peek returns the value stored under key without counting it as a use.
@@ -115,9 +155,12 @@ func (s *Store) Peek(key string) ([]byte, bool) {
 	return s.entries[i].value, true
 }
 
-// Put stores value under key as the most recently used entry, replacing any
-// value stored there before, and evicts other entries by the current policy
-// until everything fits. It returns how many entries it evicted.
+// Put stores value under key, replacing any value stored there before, and
+// evicts other entries by the current policy until everything fits. It returns
+// how many entries it evicted. Replacing a value counts as a use of the key (see
+// Get); a new key enters as LRU's most recently used entry, at the head of
+// SIEVE's queue, or at the head of S3-FIFO's small queue (its main queue if the
+// key is in the ghost queue).
 //
 // When caching is off (capacity 0) Put stores nothing and returns nil. An entry
 // larger than the capacity is refused with ErrTooLarge without evicting
@@ -145,9 +188,13 @@ func (s *Store) put(key string, h uint64, value []byte) (evicted int, existed bo
 	}
 	if ok {
 		e := &s.entries[i]
-		s.size += need - e.size()
+		grow := need - e.size()
+		s.size += grow
+		if s.meta[i]&metaSmall != 0 {
+			s.smallBytes += grow
+		}
 		e.value = value
-		s.moveToFront(i)
+		s.touch(i)
 		for s.size > s.capacity {
 			s.evict(i)
 			evicted++
@@ -160,13 +207,12 @@ func (s *Store) put(key string, h uint64, value []byte) (evicted int, existed bo
 	}
 	i = s.alloc()
 	s.entries[i] = entry{key: key, value: value, hash: uint32(h), slot: int32(len(s.dense))}
-	s.links[i] = link{prev: nilIndex, next: s.head}
-	if s.head != nilIndex {
-		s.links[s.head].prev = i
+	s.meta[i] = 0
+	if s.policy == S3FIFO {
+		s.s3fifoInsert(i, h)
 	} else {
-		s.tail = i
+		s.queue.pushFront(s.links, i)
 	}
-	s.head = i
 	s.dense = append(s.dense, i)
 	s.index.insert(uint32(h), i)
 	s.size += need
@@ -192,8 +238,12 @@ func (s *Store) Clear() {
 	clear(s.entries) // drop references to keys and values
 	s.entries = s.entries[:0]
 	s.links = s.links[:0]
+	s.meta = s.meta[:0]
 	s.dense = s.dense[:0]
-	s.free, s.head, s.tail = nilIndex, nilIndex, nilIndex
+	s.free, s.hand = nilIndex, nilIndex
+	s.queue, s.small = emptyList(), emptyList()
+	s.smallBytes, s.smallLen = 0, 0
+	s.ghost.clear()
 	s.size = 0
 }
 
@@ -209,9 +259,43 @@ func (s *Store) Resize(capacity int64) (evicted int) {
 	return evicted
 }
 
-// SetPolicy switches the replacement policy. Every entry stays, and LRU order
-// stays exact, because both policies are always maintained.
-func (s *Store) SetPolicy(p Policy) { s.policy = p }
+// SetPolicy switches the replacement policy. Every entry stays, in the order of
+// the queue it was in, and what one policy knows carries to the next where the
+// next can use it:
+//
+//   - Between LRU and Random nothing changes: both keep the exact recency list.
+//   - From LRU or Random, SIEVE and S3-FIFO take the recency list as their
+//     queue (S3-FIFO as its main queue), least recently used at the tail, with
+//     no entry visited or counted.
+//   - From S3-FIFO, the small queue goes before the main queue (its entries are
+//     the newest), the ghost queue is forgotten, and SIEVE reads a non-zero
+//     count as visited.
+//   - From SIEVE, S3-FIFO puts every entry in the main queue and reads the
+//     visited bits as counts of 1; LRU and Random read the queue as recency.
+//
+// It is O(1) between LRU and Random, O(n) otherwise: switches are rare.
+func (s *Store) SetPolicy(p Policy) {
+	if p == s.policy {
+		return
+	}
+	if s.policy == S3FIFO {
+		s.s3fifoLeave()
+	}
+	if !countsUses(s.policy) && countsUses(p) {
+		clear(s.meta) // counters left over from an earlier switch
+	}
+	if p == SIEVE {
+		// A visited bit is 0 or 1, so that S3-FIFO later reads it as one use.
+		for i, m := range s.meta {
+			s.meta[i] = min(m, 1)
+		}
+	}
+	s.hand = nilIndex
+	s.policy = p
+}
+
+// countsUses reports whether a policy keeps the use counter in Store.meta.
+func countsUses(p Policy) bool { return p == SIEVE || p == S3FIFO }
 
 // Len returns the number of entries.
 func (s *Store) Len() int { return len(s.dense) }
@@ -233,6 +317,7 @@ func (s *Store) alloc() int32 {
 	}
 	s.entries = append(s.entries, entry{})
 	s.links = append(s.links, link{})
+	s.meta = append(s.meta, 0)
 	return int32(len(s.entries) - 1)
 }
 
@@ -253,8 +338,12 @@ func (s *Store) evict(keep int32) {
 			}
 			v = s.dense[j]
 		}
+	case SIEVE:
+		v = s.sieveVictim(keep)
+	case S3FIFO:
+		v = s.s3fifoVictim(keep)
 	default:
-		v = s.tail
+		v = s.queue.tail
 		if v == keep {
 			v = s.links[v].prev
 		}
@@ -270,18 +359,19 @@ func (s *Store) evict(keep int32) {
 
 // removeAt unlinks the resident entry at index i and frees its slot.
 func (s *Store) removeAt(i int32) {
-	l := s.links[i]
-	if l.prev != nilIndex {
-		s.links[l.prev].next = l.next
-	} else {
-		s.head = l.next
-	}
-	if l.next != nilIndex {
-		s.links[l.next].prev = l.prev
-	} else {
-		s.tail = l.prev
-	}
 	e := &s.entries[i]
+	if s.meta[i]&metaSmall != 0 {
+		s.small.unlink(s.links, i)
+		s.smallBytes -= e.size()
+		s.smallLen--
+	} else {
+		if s.hand == i {
+			// SIEVE's hand moves on towards the head, as after an eviction.
+			s.hand = s.links[i].prev
+		}
+		s.queue.unlink(s.links, i)
+	}
+	s.meta[i] = 0
 	last := len(s.dense) - 1
 	moved := s.dense[last]
 	s.dense[e.slot] = moved
@@ -293,23 +383,4 @@ func (s *Store) removeAt(i int32) {
 	*e = entry{slot: nilIndex}
 	s.links[i] = link{prev: nilIndex, next: s.free}
 	s.free = i
-}
-
-// moveToFront makes the entry at index i the most recently used.
-func (s *Store) moveToFront(i int32) {
-	if s.head == i {
-		return
-	}
-	links := s.links
-	l := links[i]
-	// i is not the head, so it has a predecessor.
-	links[l.prev].next = l.next
-	if l.next != nilIndex {
-		links[l.next].prev = l.prev
-	} else {
-		s.tail = l.prev
-	}
-	links[i] = link{prev: nilIndex, next: s.head}
-	links[s.head].prev = i
-	s.head = i
 }

@@ -8,78 +8,6 @@ import (
 	"testing"
 )
 
-// checkStore verifies every internal invariant of s: the recency list, the
-// index map, the dense slot table, the free list and the byte accounting agree.
-func checkStore(t testing.TB, s *Store) {
-	t.Helper()
-	n, size, prev := 0, int64(0), int32(nilIndex)
-	if len(s.links) != len(s.entries) {
-		t.Fatalf("%d links for %d entries", len(s.links), len(s.entries))
-	}
-	for i := s.head; i != nilIndex; i = s.links[i].next {
-		if n++; n > len(s.entries) {
-			t.Fatalf("recency list has a cycle")
-		}
-		e := &s.entries[i]
-		if s.links[i].prev != prev {
-			t.Fatalf("entry %d (%q): prev = %d, want %d", i, e.key, s.links[i].prev, prev)
-		}
-		if j := s.index.find(uint32(s.hash(e.key)), e.key, s.entries); j != i {
-			t.Fatalf("index.find(%q) = %d, want %d", e.key, j, i)
-		}
-		if e.hash != uint32(s.hash(e.key)) {
-			t.Fatalf("entry %d (%q) has hash %#x, want %#x", i, e.key, e.hash, uint32(s.hash(e.key)))
-		}
-		if int(e.slot) >= len(s.dense) || s.dense[e.slot] != i {
-			t.Fatalf("entry %d (%q) has slot %d, not pointing back", i, e.key, e.slot)
-		}
-		size += e.size()
-		prev = i
-	}
-	if s.tail != prev {
-		t.Fatalf("tail = %d, want %d", s.tail, prev)
-	}
-	if n != s.index.n || n != len(s.dense) || n != s.Len() {
-		t.Fatalf("list has %d entries, index %d, dense %d, Len %d", n, s.index.n, len(s.dense), s.Len())
-	}
-	occupied := 0
-	for _, slot := range s.index.slots {
-		if slot != 0 {
-			occupied++
-			if i := slotEntry(slot); i < 0 || int(i) >= len(s.entries) || s.entries[i].slot == nilIndex {
-				t.Fatalf("index slot %#x names entry %d, which is not resident", slot, i)
-			}
-		}
-	}
-	if occupied != n || occupied*4 > len(s.index.slots)*3 {
-		t.Fatalf("index has %d occupied of %d slots, want %d at most 3/4 full", occupied, len(s.index.slots), n)
-	}
-	if size != s.Size() {
-		t.Fatalf("Size() = %d, want sum of entries %d", s.Size(), size)
-	}
-	if s.Size() > s.Capacity() {
-		t.Fatalf("Size() = %d > Capacity() = %d", s.Size(), s.Capacity())
-	}
-	free := 0
-	for i := s.free; i != nilIndex; i = s.links[i].next {
-		if free++; free > len(s.entries) {
-			t.Fatalf("free list has a cycle")
-		}
-	}
-	if n+free != len(s.entries) {
-		t.Fatalf("%d resident + %d free != %d slots", n, free, len(s.entries))
-	}
-}
-
-// order returns the keys from most to least recently used.
-func order(s *Store) []string {
-	var keys []string
-	for i := s.head; i != nilIndex; i = s.links[i].next {
-		keys = append(keys, s.entries[i].key)
-	}
-	return keys
-}
-
 // val returns a value that makes key+value exactly size bytes.
 func val(key string, size int) []byte {
 	v := make([]byte, size-len(key))
@@ -87,71 +15,6 @@ func val(key string, size int) []byte {
 		v[i] = key[0]
 	}
 	return v
-}
-
-func TestParsePolicy(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    Policy
-		wantErr bool
-	}{
-		{"Least Recently Used", LRU, false},
-		{"least recently used", LRU, false},
-		{"  LRU\n", LRU, false},
-		{"lru", LRU, false},
-		{"Random Replacement", Random, false},
-		{"RANDOM REPLACEMENT", Random, false},
-		{"RR", Random, false},
-		{" random ", Random, false},
-		{"", LRU, true},
-		{"LFU", LRU, true},
-		{"Least  Recently Used", LRU, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParsePolicy(tt.in)
-			if tt.wantErr {
-				if !errors.Is(err, ErrUnknownPolicy) {
-					t.Errorf("ParsePolicy(%q) error = %v, want ErrUnknownPolicy", tt.in, err)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Errorf("ParsePolicy(%q) = %v, %v; want %v, nil", tt.in, got, err, tt.want)
-			}
-		})
-	}
-}
-
-func TestPolicyText(t *testing.T) {
-	tests := []struct {
-		p    Policy
-		want string
-	}{
-		{LRU, "Least Recently Used"},
-		{Random, "Random Replacement"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.want, func(t *testing.T) {
-			if got := tt.p.String(); got != tt.want {
-				t.Errorf("String() = %q, want %q", got, tt.want)
-			}
-			b, err := tt.p.MarshalText()
-			if err != nil || string(b) != tt.want {
-				t.Errorf("MarshalText() = %q, %v; want %q, nil", b, err, tt.want)
-			}
-			var back Policy = 7
-			if err := back.UnmarshalText(b); err != nil || back != tt.p {
-				t.Errorf("UnmarshalText(%q) = %v, %v; want %v", b, back, err, tt.p)
-			}
-		})
-	}
-	if _, err := Policy(9).MarshalText(); !errors.Is(err, ErrUnknownPolicy) {
-		t.Errorf("Policy(9).MarshalText() error = %v, want ErrUnknownPolicy", err)
-	}
-	if got, want := Policy(9).String(), "Policy(9)"; got != want {
-		t.Errorf("Policy(9).String() = %q, want %q", got, want)
-	}
 }
 
 // storeOp is one step of a scripted Store test.
@@ -187,6 +50,45 @@ func apply(t *testing.T, s *Store, o storeOp) (evicted int) {
 	}
 	return 0
 }
+
+// play runs ops on a new Store with policy p and returns it with the keys it
+// evicted, in order. It checks the Store's invariants after every step.
+func play(t *testing.T, p Policy, capacity int64, ops []storeOp) (*Store, []string) {
+	t.Helper()
+	s := NewStore(capacity, p, 1)
+	var evicted []string
+	s.SetOnEvict(func(key string, _ []byte) { evicted = append(evicted, key) })
+	total := 0
+	for _, o := range ops {
+		total += apply(t, s, o)
+		checkStore(t, s)
+	}
+	if total != len(evicted) {
+		t.Fatalf("evicted counts sum to %d, but %d evictions were reported", total, len(evicted))
+	}
+	return s, evicted
+}
+
+// puts returns a Put of 10 bytes for each key.
+func puts(keys ...string) []storeOp {
+	ops := make([]storeOp, len(keys))
+	for i, k := range keys {
+		ops[i] = storeOp{"put", k, 10}
+	}
+	return ops
+}
+
+// gets returns a Get for each key.
+func gets(keys ...string) []storeOp {
+	ops := make([]storeOp, len(keys))
+	for i, k := range keys {
+		ops[i] = storeOp{"get", k, 0}
+	}
+	return ops
+}
+
+// script joins groups of ops into one sequence.
+func script(groups ...[]storeOp) []storeOp { return slices.Concat(groups...) }
 
 func TestStoreLRUOrder(t *testing.T) {
 	tests := []struct {
@@ -421,7 +323,7 @@ func TestStoreRandomReplaceKeepsItself(t *testing.T) {
 }
 
 func TestStoreAccounting(t *testing.T) {
-	for _, p := range []Policy{LRU, Random} {
+	for _, p := range Policies() {
 		t.Run(p.String(), func(t *testing.T) {
 			s := NewStore(1000, p, 9)
 			want := func(wantLen int, wantSize int64) {
@@ -457,30 +359,8 @@ func TestStoreAccounting(t *testing.T) {
 	}
 }
 
-func TestStorePolicySwitchKeepsEntries(t *testing.T) {
-	s := NewStore(1000, LRU, 5)
-	for i := range 50 {
-		k := fmt.Sprintf("k%02d", i)
-		s.Put(k, val(k, 20))
-	}
-	before := order(s)
-	for _, p := range []Policy{Random, LRU, Random, Random, LRU} {
-		s.SetPolicy(p)
-		if got := s.Policy(); got != p {
-			t.Fatalf("Policy() = %v, want %v", got, p)
-		}
-		if got := order(s); !slices.Equal(got, before) {
-			t.Fatalf("after SetPolicy(%v) order = %q, want %q", p, got, before)
-		}
-		checkStore(t, s)
-	}
-	if got, want := s.Size(), int64(1000); got != want {
-		t.Errorf("Size() = %d, want %d", got, want)
-	}
-}
-
 func TestStoreResize(t *testing.T) {
-	for _, p := range []Policy{LRU, Random} {
+	for _, p := range Policies() {
 		t.Run(p.String(), func(t *testing.T) {
 			s := NewStore(1000, p, 11)
 			for i := range 100 {
@@ -494,10 +374,12 @@ func TestStoreResize(t *testing.T) {
 				t.Fatalf("Resize(355) = %d, Len %d, Size %d; want 65, 35, 350", n, s.Len(), s.Size())
 			}
 			checkStore(t, s)
-			if p == LRU {
+			if p != Random {
+				// With no use since insertion, the others evict oldest first.
+				resident := append(order(s), smallOrder(s)...)
 				for i := 65; i < 100; i++ {
-					if k := fmt.Sprintf("k%02d", i); !slices.Contains(order(s), k) {
-						t.Errorf("Resize evicted %q, one of the 35 most recent", k)
+					if k := fmt.Sprintf("k%02d", i); !slices.Contains(resident, k) {
+						t.Errorf("Resize evicted %q, one of the 35 newest", k)
 					}
 				}
 			}
@@ -511,9 +393,12 @@ func TestStoreResize(t *testing.T) {
 }
 
 func TestStoreCapacityZero(t *testing.T) {
-	for _, capacity := range []int64{0, -1} {
-		t.Run(fmt.Sprint(capacity), func(t *testing.T) {
-			s := NewStore(capacity, LRU, 1)
+	for _, tt := range []struct {
+		p        Policy
+		capacity int64
+	}{{LRU, 0}, {LRU, -1}, {Random, 0}, {SIEVE, 0}, {S3FIFO, 0}, {S3FIFO, -1}} {
+		t.Run(fmt.Sprint(tt.p, "/", tt.capacity), func(t *testing.T) {
+			s := NewStore(tt.capacity, tt.p, 1)
 			for _, k := range []string{"a", ""} {
 				if n, err := s.Put(k, nil); n != 0 || err != nil {
 					t.Errorf("Put(%q) = %d, %v; want 0, nil", k, n, err)
@@ -534,7 +419,7 @@ func TestStoreCapacityZero(t *testing.T) {
 }
 
 func TestStoreTooLarge(t *testing.T) {
-	for _, p := range []Policy{LRU, Random} {
+	for _, p := range Policies() {
 		t.Run(p.String(), func(t *testing.T) {
 			s := NewStore(100, p, 1)
 			var evicted []string
@@ -569,163 +454,54 @@ func TestStoreTooLarge(t *testing.T) {
 }
 
 func TestStoreGetAllocatesNothing(t *testing.T) {
-	s := NewStore(1<<20, LRU, 1)
-	keys := make([]string, 100)
-	for i := range keys {
-		keys[i] = fmt.Sprintf("key-%d", i)
-		s.Put(keys[i], make([]byte, 100))
-	}
-	i := 0
-	allocs := testing.AllocsPerRun(1000, func() {
-		s.Get(keys[i%len(keys)])
-		s.Get("absent")
-		i++
-	})
-	if allocs != 0 {
-		t.Errorf("Get allocates %v times per call, want 0", allocs)
-	}
-}
-
-// lruModel is an obviously correct, slow LRU used as the reference for Store.
-type lruModel struct {
-	capacity int64
-	keys     []string // most recent first
-	values   map[string][]byte
-}
-
-func (m *lruModel) size() int64 {
-	var n int64
-	for _, k := range m.keys {
-		n += int64(len(k) + len(m.values[k]))
-	}
-	return n
-}
-
-func (m *lruModel) touch(key string) {
-	i := slices.Index(m.keys, key)
-	m.keys = slices.Insert(slices.Delete(m.keys, i, i+1), 0, key)
-}
-
-func (m *lruModel) remove(key string) bool {
-	i := slices.Index(m.keys, key)
-	if i < 0 {
-		return false
-	}
-	m.keys = slices.Delete(m.keys, i, i+1)
-	delete(m.values, key)
-	return true
-}
-
-func (m *lruModel) evictTo(limit int64) (n int) {
-	for len(m.keys) > 0 && (m.size() > limit || limit == 0) {
-		m.remove(m.keys[len(m.keys)-1])
-		n++
-	}
-	return n
-}
-
-func (m *lruModel) put(key string, value []byte) (int, bool) {
-	if m.capacity == 0 {
-		return 0, false
-	}
-	m.remove(key)
-	if int64(len(key)+len(value)) > m.capacity {
-		return 0, true
-	}
-	m.keys = slices.Insert(m.keys, 0, key)
-	m.values[key] = value
-	n := 0
-	for m.size() > m.capacity {
-		m.remove(m.keys[len(m.keys)-1])
-		n++
-	}
-	return n, false
-}
-
-// runModel plays ops (two bytes each) against a Store and the model and fails
-// on the first difference in results, contents or recency order.
-func runModel(t *testing.T, capacity int64, ops []byte) {
-	s := NewStore(capacity, LRU, 1)
-	m := &lruModel{capacity: max(capacity, 0), values: map[string][]byte{}}
-	for i := 0; i+1 < len(ops); i += 2 {
-		op, arg := ops[i], ops[i+1]
-		key := string(rune('a' + arg%12))
-		if arg%12 == 11 {
-			key = ""
-		}
-		var desc string
-		switch op % 8 {
-		case 0, 1, 2: // put
-			value := make([]byte, int(op/8)%40)
-			desc = fmt.Sprintf("Put(%q, %d bytes)", key, len(value))
-			n, err := s.Put(key, value)
-			wantN, wantTooLarge := m.put(key, value)
-			if n != wantN || errors.Is(err, ErrTooLarge) != wantTooLarge || (err != nil && !wantTooLarge) {
-				t.Fatalf("op %d: %s = %d, %v; want %d, too large %v", i/2, desc, n, err, wantN, wantTooLarge)
+	for _, p := range Policies() {
+		t.Run(p.String(), func(t *testing.T) {
+			s := NewStore(1<<20, p, 1)
+			keys := make([]string, 100)
+			for i := range keys {
+				keys[i] = fmt.Sprintf("key-%d", i)
+				s.Put(keys[i], make([]byte, 100))
 			}
-		case 3, 4: // get
-			desc = fmt.Sprintf("Get(%q)", key)
-			v, ok := s.Get(key)
-			want, wantOK := m.values[key]
-			if wantOK {
-				m.touch(key)
+			i := 0
+			allocs := testing.AllocsPerRun(1000, func() {
+				s.Get(keys[i%len(keys)])
+				s.Get("absent")
+				i++
+			})
+			if allocs != 0 {
+				t.Errorf("Get allocates %v times per call, want 0", allocs)
 			}
-			if ok != wantOK || len(v) != len(want) {
-				t.Fatalf("op %d: %s = %d bytes, %v; want %d bytes, %v", i/2, desc, len(v), ok, len(want), wantOK)
-			}
-		case 5: // peek
-			desc = fmt.Sprintf("Peek(%q)", key)
-			_, ok := s.Peek(key)
-			if _, wantOK := m.values[key]; ok != wantOK {
-				t.Fatalf("op %d: %s = %v, want %v", i/2, desc, ok, wantOK)
-			}
-		case 6: // remove
-			desc = fmt.Sprintf("Remove(%q)", key)
-			if got, want := s.Remove(key), m.remove(key); got != want {
-				t.Fatalf("op %d: %s = %v, want %v", i/2, desc, got, want)
-			}
-		case 7: // resize, or now and then clear
-			if op/8%8 == 0 {
-				desc = "Clear()"
-				s.Clear()
-				m.keys, m.values = nil, map[string][]byte{}
-				break
-			}
-			c := int64(op/8) * 3 % 150
-			desc = fmt.Sprintf("Resize(%d)", c)
-			m.capacity = c
-			if got, want := s.Resize(c), m.evictTo(c); got != want {
-				t.Fatalf("op %d: %s = %d, want %d", i/2, desc, got, want)
-			}
-		}
-		checkStore(t, s)
-		if got := order(s); !slices.Equal(got, m.keys) {
-			t.Fatalf("op %d: after %s order = %q, want %q", i/2, desc, got, m.keys)
-		}
-		if s.Size() != m.size() {
-			t.Fatalf("op %d: after %s Size() = %d, want %d", i/2, desc, s.Size(), m.size())
-		}
-	}
-}
-
-func TestStoreMatchesLRUModel(t *testing.T) {
-	for seed := range uint64(50) {
-		t.Run(fmt.Sprint(seed), func(t *testing.T) {
-			r := rand.New(rand.NewPCG(seed, 0))
-			ops := make([]byte, 2000)
-			for i := range ops {
-				ops[i] = byte(r.Uint32())
-			}
-			runModel(t, int64(r.IntN(200))-10, ops)
 		})
 	}
 }
 
-func FuzzStoreLRU(f *testing.F) {
-	f.Add(int64(100), []byte{0, 1, 8, 2, 16, 3, 3, 1, 24, 4, 6, 2})
-	f.Add(int64(0), []byte{0, 1, 3, 1})
-	f.Add(int64(40), []byte{255, 1, 7, 9, 0, 2, 7, 0})
-	f.Fuzz(func(t *testing.T, capacity int64, ops []byte) {
-		runModel(t, capacity%300, ops)
-	})
+// TestStoreSteadyStateAllocatesNothing checks that once the tables have
+// grown, storing and evicting reuse them: a full store that keeps taking new
+// keys, some of them used once, allocates nothing, under every policy.
+func TestStoreSteadyStateAllocatesNothing(t *testing.T) {
+	for _, p := range Policies() {
+		t.Run(p.String(), func(t *testing.T) {
+			const keys = 400
+			s := NewStore(100*110, p, 1) // room for about a quarter of the keys
+			names := make([]string, keys)
+			for i := range names {
+				names[i] = fmt.Sprintf("key-%03d", i)
+			}
+			value := make([]byte, 100)
+			r := rand.New(rand.NewPCG(1, 2))
+			step := func() {
+				k := names[r.IntN(keys)]
+				if _, ok := s.Get(k); !ok {
+					s.Put(k, value)
+				}
+			}
+			for range 20000 {
+				step()
+			}
+			if allocs := testing.AllocsPerRun(10000, step); allocs != 0 {
+				t.Errorf("a Get or Put on a full store allocates %v times per call, want 0", allocs)
+			}
+			checkStore(t, s)
+		})
+	}
 }

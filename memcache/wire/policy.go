@@ -11,6 +11,8 @@ import (
 const (
 	PolicyLRU    = "Least Recently Used"
 	PolicyRandom = "Random Replacement"
+	PolicySIEVE  = "SIEVE"
+	PolicyS3FIFO = "S3-FIFO"
 )
 
 // PolicyInfo describes a replacement policy for the people and programs that choose one.
@@ -26,6 +28,8 @@ func Policies() []PolicyInfo {
 	return []PolicyInfo{
 		{Name: PolicyLRU, Short: "LRU", Label: "Least Recently Used (LRU)", Aliases: []string{"lru"}},
 		{Name: PolicyRandom, Short: "Random", Label: "Random Replacement", Aliases: []string{"rr", "random"}},
+		{Name: PolicySIEVE, Short: "SIEVE", Label: "SIEVE", Aliases: []string{"sieve"}},
+		{Name: PolicyS3FIFO, Short: "S3-FIFO", Label: "S3-FIFO", Aliases: []string{"s3-fifo", "s3fifo"}},
 	}
 }
 

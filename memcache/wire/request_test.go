@@ -129,7 +129,8 @@ func TestKeyURLRoundTrip(t *testing.T) {
 
 func TestParsePolicy(t *testing.T) {
 	for in, want := range map[string]string{"Least Recently Used": PolicyLRU, " lru ": PolicyLRU, "LRU": PolicyLRU,
-		"Random Replacement": PolicyRandom, "RR": PolicyRandom, "random": PolicyRandom} {
+		"Random Replacement": PolicyRandom, "RR": PolicyRandom, "random": PolicyRandom,
+		"SIEVE": PolicySIEVE, " sieve": PolicySIEVE, "S3-FIFO": PolicyS3FIFO, "s3fifo": PolicyS3FIFO} {
 		got, err := ParsePolicy(in)
 		if err != nil || got.Name != want {
 			t.Errorf("ParsePolicy(%q) = %q, %v; want %q", in, got.Name, err, want)
