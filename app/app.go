@@ -96,22 +96,28 @@ type Store interface {
 
 var _ Store = (*database.DB)(nil)
 
-// Files is what the backend needs of the image objects.
-type Files interface {
-	Write(data []byte, contentType string) (name string, err error)
-	Read(name string) ([]byte, error)
-	Remove(name string) error
+// Objects is what the backend needs of the image store: a folder or an object store bucket. The store
+// chooses every name, never from the key, and never reuses one.
+type Objects interface {
+	// Put stores data under a new name and returns the name once the object is durable.
+	Put(ctx context.Context, data []byte, contentType string) (name string, err error)
+	// Get returns an object's bytes, or an error wrapping imagestore.ErrNotFound.
+	Get(ctx context.Context, name string) ([]byte, error)
+	// Delete removes an object; a missing one is not an error.
+	Delete(ctx context.Context, name string) error
+	// List calls fn for every object, with its modification time, stopping at fn's first error.
+	List(ctx context.Context, fn func(name string, modified time.Time) error) error
 }
 
-var _ Files = (*imagestore.Store)(nil)
+var _ Objects = (*imagestore.Store)(nil)
 
 // Server is a running backend. Start it with Start (or New, Listen and Serve) and stop it with Close.
 type Server struct {
 	cfg   Config
 	log   *slog.Logger
-	cache Cache
-	store Store
-	files Files
+	cache   Cache
+	store   Store
+	objects Objects
 
 	loads singleflight.Group // one object read among concurrent misses of one object name
 
@@ -134,9 +140,9 @@ type Server struct {
 }
 
 // New builds a server over the given parts without opening anything; Start wires the real ones.
-func New(cfg Config, c Cache, s Store, f Files) *Server {
+func New(cfg Config, c Cache, s Store, o Objects) *Server {
 	cfg = cfg.withDefaults()
-	srv := &Server{cfg: cfg, log: cfg.Logger, cache: c, store: s, files: f,
+	srv := &Server{cfg: cfg, log: cfg.Logger, cache: c, store: s, objects: o,
 		serveErr: make(chan error, 1), pages: mustParsePages()}
 	srv.base, srv.stop = context.WithCancel(context.Background())
 	reg := route.NewRegistry()
@@ -166,7 +172,7 @@ func New(cfg Config, c Cache, s Store, f Files) *Server {
 // an error here) and serves in the background.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
-	files, err := imagestore.Open(cfg.DataDir + "/images")
+	objects, err := imagestore.Open(cfg.DataDir + "/images")
 	if err != nil {
 		return nil, fmt.Errorf("image folder: %w", err)
 	}
@@ -179,7 +185,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
-	s := New(cfg, mc, db, files)
+	s := New(cfg, mc, db, objects)
 	s.closers = append(s.closers, func() error { mc.Close(); return nil }, db.Close)
 	if err := s.Listen(); err != nil {
 		s.Close()

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -180,7 +182,7 @@ func (f *fakeStore) StatsSince(context.Context, time.Time) ([]database.StatsRow,
 	return nil, nil
 }
 
-// fakeFiles is an in-memory Files. onRead, when set, runs at the start of every Read, outside the lock.
+// fakeFiles is an in-memory Objects. onRead, when set, runs at the start of every Read, outside the lock.
 type fakeFiles struct {
 	mu     sync.Mutex
 	data   map[string][]byte
@@ -189,11 +191,11 @@ type fakeFiles struct {
 	onRead func(name string)
 }
 
-var _ app.Files = (*fakeFiles)(nil)
+var _ app.Objects = (*fakeFiles)(nil)
 
 func newFakeFiles() *fakeFiles { return &fakeFiles{data: map[string][]byte{}} }
 
-func (f *fakeFiles) Write(data []byte, contentType string) (string, error) {
+func (f *fakeFiles) Put(_ context.Context, data []byte, contentType string) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.n++
@@ -202,7 +204,7 @@ func (f *fakeFiles) Write(data []byte, contentType string) (string, error) {
 	return name, nil
 }
 
-func (f *fakeFiles) Read(name string) ([]byte, error) {
+func (f *fakeFiles) Get(_ context.Context, name string) ([]byte, error) {
 	f.mu.Lock()
 	hook := f.onRead
 	f.reads++
@@ -219,10 +221,22 @@ func (f *fakeFiles) Read(name string) ([]byte, error) {
 	return d, nil
 }
 
-func (f *fakeFiles) Remove(name string) error {
+func (f *fakeFiles) Delete(_ context.Context, name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	delete(f.data, name)
+	return nil
+}
+
+func (f *fakeFiles) List(_ context.Context, fn func(string, time.Time) error) error {
+	f.mu.Lock()
+	names := slices.Sorted(maps.Keys(f.data))
+	f.mu.Unlock()
+	for _, n := range names {
+		if err := fn(n, time.Time{}); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -73,7 +73,7 @@ func (s *Server) Upload(ctx context.Context, key string, data []byte) error {
 	case err != nil:
 		return errorf(ErrUnsupported, "the file is not a PNG, JPEG, GIF or WebP image (judged by its bytes, not its name)")
 	}
-	name, err := s.files.Write(data, contentType)
+	name, err := s.objects.Put(ctx, data, contentType)
 	if err != nil {
 		return fmt.Errorf("upload %q: write file: %w", key, err)
 	}
@@ -85,7 +85,7 @@ func (s *Server) Upload(ctx context.Context, key string, data []byte) error {
 		// object only when the row certainly does not name it. An orphan costs less than a lost image.
 		row, rerr := s.store.GetImage(context.WithoutCancel(ctx), key)
 		if rerr == nil && row.Location != name || errors.Is(rerr, database.ErrNotFound) {
-			s.removeObject(name)
+			s.removeObject(ctx, name)
 		}
 		return s.dbError(fmt.Sprintf("upload %q", key), err)
 	}
@@ -105,11 +105,15 @@ func (s *Server) forget(ctx context.Context, name string) {
 	} else {
 		s.noteCacheOK()
 	}
-	s.removeObject(name)
+	s.removeObject(ctx, name)
 }
 
-func (s *Server) removeObject(name string) {
-	if err := s.files.Remove(name); err != nil && !errors.Is(err, imagestore.ErrNotFound) {
+// removeObject deletes an object no row names, detached from the request: its client hanging up must
+// not leave an orphan.
+func (s *Server) removeObject(ctx context.Context, name string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), afterCommit)
+	defer cancel()
+	if err := s.objects.Delete(ctx, name); err != nil {
 		s.log.Error("cannot remove an image object", "name", name, "err", err)
 	}
 }
@@ -183,7 +187,7 @@ func (s *Server) readObject(ctx context.Context, row database.Image, dst []byte)
 // matters for memory only: when the object is replaced after the miss, its invalidation revokes the
 // lease and the fill is refused, so the cache does not keep an object that no row names.
 func (s *Server) load(ctx context.Context, name string, lease wire.Lease) ([]byte, error) {
-	data, err := s.files.Read(name)
+	data, err := s.objects.Get(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("read object %s: %w", name, err)
 	}
@@ -221,7 +225,7 @@ func (s *Server) DeleteAll(ctx context.Context) error {
 		s.noteCacheErr(err)
 	}
 	for _, loc := range locations {
-		s.removeObject(loc)
+		s.removeObject(ctx, loc)
 	}
 	return nil
 }

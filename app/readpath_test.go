@@ -195,7 +195,7 @@ func TestSlowFillOfAReplacedObjectIsRefused(t *testing.T) {
 	// The first read's load is overtaken, after it read the object, by an upload of v2. The hook runs
 	// before the fake reads, so the object is removed under the reader: make the read see v1 still by
 	// keeping a copy, as a real reader that opened the file would.
-	v1, _ := p.files.Read(old)
+	v1, _ := p.files.Get(ctx, old)
 	p.files.onRead = func(name string) {
 		p.files.onRead = nil
 		if err := s.Upload(ctx, "k", pngImage(t, 2)); err != nil {

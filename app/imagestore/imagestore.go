@@ -1,8 +1,10 @@
-// Package imagestore keeps image files under a data folder, written atomically under names the server chooses.
+// Package imagestore keeps image objects in a folder, written atomically and durably under names the
+// server chooses; it also judges which bytes are an image, and names objects for every store.
 package imagestore
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -12,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -90,9 +93,22 @@ func ContentType(name string) (string, error) {
 	return "", fmt.Errorf("content type of %q: %w", name, ErrNotFound) // unreachable: validName checked the extension
 }
 
-// validName reports whether name is exactly what Write produces: 32
-// lower-case hex digits and a known extension. Nothing else can name a file,
-// so no separator, "..", or absolute path gets through.
+// NewName returns a new random object name for an image of contentType: 32
+// lower-case hex digits (128 random bits, so a name is never chosen twice) and
+// the type's extension.
+func NewName(contentType string) (string, error) {
+	ext, ok := extension(contentType)
+	if !ok {
+		return "", fmt.Errorf("name an object of type %q: %w", contentType, ErrNotImage)
+	}
+	return randomHex(nameHexLen/2) + ext, nil
+}
+
+// ValidName reports whether name is exactly what NewName produces. Nothing
+// else can name an object, so no separator, "..", or absolute path gets through.
+func ValidName(name string) bool { return validName(name) }
+
+// validName is ValidName.
 func validName(name string) bool {
 	if len(name) <= nameHexLen {
 		return false
@@ -169,21 +185,33 @@ func (s *Store) fsyncDir() error {
 	return err
 }
 
-// Write stores data, whose type must be contentType as Sniff judges it, under
-// a new random name, and returns the name. The file appears whole or not at
-// all, and is durable when Write returns: it is written to an unnamed file
-// (or, where the file system has none, a temporary one), fsynced, linked or
-// renamed into place, and the folder is fsynced.
-func (s *Store) Write(data []byte, contentType string) (name string, err error) {
+// CheckType returns an error wrapping ErrNotImage unless data is an image of
+// contentType as Sniff judges it: every store checks what it is given.
+func CheckType(data []byte, contentType string) error {
 	sniffed, err := Sniff(data)
 	if err != nil {
-		return "", fmt.Errorf("write image: %w", err)
+		return err
 	}
 	if sniffed != contentType {
-		return "", fmt.Errorf("write image: bytes are %s, not %q: %w", sniffed, contentType, ErrNotImage)
+		return fmt.Errorf("bytes are %s, not %q: %w", sniffed, contentType, ErrNotImage)
 	}
-	ext, _ := extension(contentType)
-	name = randomHex(nameHexLen/2) + ext
+	return nil
+}
+
+// Put stores data, whose type must be contentType as Sniff judges it, under
+// a new random name, and returns the name. The file appears whole or not at
+// all, and is durable when Put returns: it is written to an unnamed file
+// (or, where the file system has none, a temporary one), fsynced, linked or
+// renamed into place, and the folder is fsynced. Local writes do not block
+// on ctx.
+func (s *Store) Put(_ context.Context, data []byte, contentType string) (name string, err error) {
+	if err := CheckType(data, contentType); err != nil {
+		return "", fmt.Errorf("write image: %w", err)
+	}
+	name, err = NewName(contentType)
+	if err != nil {
+		return "", err
+	}
 
 	final := filepath.Join(s.dir, name)
 	if err := writeUnnamed(s.dir, final, data); err != nil {
@@ -271,21 +299,8 @@ func (s *Store) path(op, name string) (string, error) {
 	return filepath.Join(s.dir, name), nil
 }
 
-// Open opens the image called name for reading.
-func (s *Store) Open(name string) (*os.File, error) {
-	p, err := s.path("open", name)
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.Open(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("open image %q: %w", name, ErrNotFound)
-	}
-	return f, err
-}
-
-// Read returns the bytes of the image called name.
-func (s *Store) Read(name string) ([]byte, error) {
+// Get returns the bytes of the image called name.
+func (s *Store) Get(_ context.Context, name string) ([]byte, error) {
 	p, err := s.path("read", name)
 	if err != nil {
 		return nil, err
@@ -297,10 +312,10 @@ func (s *Store) Read(name string) ([]byte, error) {
 	return b, err
 }
 
-// Remove deletes the image called name; a missing image is not an error.
+// Delete removes the image called name; a missing image is not an error.
 // The removal is not fsynced: after a crash the file may come back, an
 // orphan that wastes space but that no database row names.
-func (s *Store) Remove(name string) error {
+func (s *Store) Delete(_ context.Context, name string) error {
 	p, err := s.path("remove", name)
 	if err != nil {
 		return err
@@ -311,25 +326,32 @@ func (s *Store) Remove(name string) error {
 	return nil
 }
 
-// RemoveAll deletes every image file in the folder, that is every regular
-// file named as Write names files; anything else, including the temporary
-// files of writes in progress, stays.
-func (s *Store) RemoveAll() error {
+// List calls fn with the name and modification time of every image in the
+// folder, that is every regular file named as Put names files, in no set
+// order; the temporary files of writes in progress are not listed. It stops
+// at fn's first error and returns it.
+func (s *Store) List(ctx context.Context, fn func(name string, modified time.Time) error) error {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
-		return fmt.Errorf("remove all images: %w", err)
+		return fmt.Errorf("list images: %w", err)
 	}
-	var errs []error
 	for _, e := range entries {
 		if !validName(e.Name()) || !e.Type().IsRegular() {
 			continue
 		}
-		if err := os.Remove(filepath.Join(s.dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, err)
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("remove all images: %w", err)
+		info, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // removed since ReadDir
+		}
+		if err != nil {
+			return fmt.Errorf("list images: %w", err)
+		}
+		if err := fn(e.Name(), info.ModTime()); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -2,9 +2,9 @@ package imagestore
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -29,6 +29,9 @@ var (
 
 // namePattern is what every name Write returns must match.
 var namePattern = regexp.MustCompile(`^[0-9a-f]{32}\.(png|jpg|gif|webp)$`)
+
+// ctx is the context of the tests' store calls.
+var ctx = context.Background()
 
 func TestSniff(t *testing.T) {
 	tests := []struct {
@@ -125,25 +128,16 @@ func TestWriteReadRoundTrip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			name, err := s.Write(tt.data, tt.contentType)
+			name, err := s.Put(ctx, tt.data, tt.contentType)
 			if err != nil {
 				t.Fatalf("Write: %v", err)
 			}
 			if !namePattern.MatchString(name) || filepath.Ext(name) != tt.ext {
 				t.Errorf("Write name = %q, want 32 hex digits + %q", name, tt.ext)
 			}
-			got, err := s.Read(name)
+			got, err := s.Get(ctx, name)
 			if err != nil || !bytes.Equal(got, tt.data) {
 				t.Errorf("Read(%q) = %q, %v; want %q, nil", name, got, err, tt.data)
-			}
-			f, err := s.Open(name)
-			if err != nil {
-				t.Fatalf("Open(%q): %v", name, err)
-			}
-			got, err = io.ReadAll(f)
-			f.Close()
-			if err != nil || !bytes.Equal(got, tt.data) {
-				t.Errorf("Open(%q) read %q, %v; want %q, nil", name, got, err, tt.data)
 			}
 			if ct, err := ContentType(name); ct != tt.contentType || err != nil {
 				t.Errorf("ContentType(%q) = %q, %v; want %q, nil", name, ct, err, tt.contentType)
@@ -186,7 +180,7 @@ func TestWriteRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			name, err := s.Write(tt.data, tt.contentType)
+			name, err := s.Put(ctx, tt.data, tt.contentType)
 			if !errors.Is(err, tt.wantErr) || name != "" {
 				t.Errorf("Write(%q, %q) = %q, %v; want \"\", %v", tt.data, tt.contentType, name, err, tt.wantErr)
 			}
@@ -202,7 +196,7 @@ func TestNamesNeverFromInput(t *testing.T) {
 	evil := append(slices.Clone(pngData), "../../etc/passwd\x00/x/../cat.png"...)
 	seen := map[string]bool{}
 	for i := range 50 {
-		name, err := s.Write(evil, TypePNG)
+		name, err := s.Put(ctx, evil, TypePNG)
 		if err != nil {
 			t.Fatalf("Write #%d: %v", i, err)
 		}
@@ -228,7 +222,7 @@ func TestBadNamesRejected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	good, err := s.Write(pngData, TypePNG)
+	good, err := s.Put(ctx, pngData, TypePNG)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,16 +248,10 @@ func TestBadNamesRejected(t *testing.T) {
 	}
 	for _, name := range names {
 		t.Run(fmt.Sprintf("%q", name), func(t *testing.T) {
-			if _, err := s.Read(name); !errors.Is(err, ErrNotFound) {
+			if _, err := s.Get(ctx, name); !errors.Is(err, ErrNotFound) {
 				t.Errorf("Read(%q) error = %v, want ErrNotFound", name, err)
 			}
-			if f, err := s.Open(name); !errors.Is(err, ErrNotFound) {
-				if f != nil {
-					f.Close()
-				}
-				t.Errorf("Open(%q) error = %v, want ErrNotFound", name, err)
-			}
-			if err := s.Remove(name); !errors.Is(err, ErrNotFound) {
+			if err := s.Delete(ctx, name); !errors.Is(err, ErrNotFound) {
 				t.Errorf("Remove(%q) error = %v, want ErrNotFound", name, err)
 			}
 			if _, err := ContentType(name); !errors.Is(err, ErrNotFound) {
@@ -281,26 +269,23 @@ func TestBadNamesRejected(t *testing.T) {
 func TestMissingAndRemove(t *testing.T) {
 	s := openStore(t)
 	missing := "0123456789abcdef0123456789abcdef.png"
-	if _, err := s.Read(missing); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Get(ctx, missing); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Read(missing) error = %v, want ErrNotFound", err)
 	}
-	if _, err := s.Open(missing); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Open(missing) error = %v, want ErrNotFound", err)
-	}
-	if err := s.Remove(missing); err != nil {
+	if err := s.Delete(ctx, missing); err != nil {
 		t.Errorf("Remove(missing) = %v, want nil", err)
 	}
-	name, err := s.Write(gif87, TypeGIF)
+	name, err := s.Put(ctx, gif87, TypeGIF)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Remove(name); err != nil {
+	if err := s.Delete(ctx, name); err != nil {
 		t.Errorf("Remove(%q) = %v", name, err)
 	}
-	if _, err := s.Read(name); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Get(ctx, name); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Read after Remove error = %v, want ErrNotFound", err)
 	}
-	if err := s.Remove(name); err != nil {
+	if err := s.Delete(ctx, name); err != nil {
 		t.Errorf("second Remove(%q) = %v, want nil", name, err)
 	}
 }
@@ -334,47 +319,47 @@ func TestOpenRemovesLeftoverTempFiles(t *testing.T) {
 	}
 }
 
-func TestRemoveAll(t *testing.T) {
+func TestList(t *testing.T) {
 	s := openStore(t)
 	var images []string
 	for _, d := range [][]byte{pngData, jpegData, gif89, webpData} {
 		ct, _ := Sniff(d)
-		name, err := s.Write(d, ct)
+		name, err := s.Put(ctx, d, ct)
 		if err != nil {
 			t.Fatal(err)
 		}
 		images = append(images, name)
 	}
-	foreign := []string{
-		"README", "0123456789ABCDEF0123456789ABCDEF.png", "0123456789abcdef0123456789abcdef.png.bak",
-		tempPrefix + "inflight",
-	}
-	for _, n := range foreign {
+	for _, n := range []string{"README", "0123456789ABCDEF0123456789ABCDEF.png", "0123456789abcdef0123456789abcdef.png.bak",
+		tempPrefix + "inflight"} {
 		if err := os.WriteFile(filepath.Join(s.Dir(), n), []byte("mine"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	dirLike := "fedcba9876543210fedcba9876543210.png" // an image name, but a folder
-	if err := os.Mkdir(filepath.Join(s.Dir(), dirLike), 0o755); err != nil {
+	if err := os.Mkdir(filepath.Join(s.Dir(), "fedcba9876543210fedcba9876543210.png"), 0o755); err != nil { // an image name, but a folder
 		t.Fatal(err)
 	}
-	foreign = append(foreign, dirLike)
-
-	if err := s.RemoveAll(); err != nil {
-		t.Fatalf("RemoveAll: %v", err)
-	}
-	got := dirNames(t, s.Dir())
-	want := slices.Sorted(slices.Values(foreign))
-	if !slices.Equal(got, want) {
-		t.Errorf("after RemoveAll the folder holds %q, want %q", got, want)
-	}
-	for _, name := range images {
-		if _, err := s.Read(name); !errors.Is(err, ErrNotFound) {
-			t.Errorf("Read(%q) after RemoveAll error = %v, want ErrNotFound", name, err)
+	var got []string
+	before := time.Now().Add(-time.Minute)
+	err := s.List(ctx, func(name string, modified time.Time) error {
+		if modified.Before(before) || modified.After(time.Now().Add(time.Minute)) {
+			t.Errorf("List: %s modified %v, want about now", name, modified)
 		}
+		got = append(got, name)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("List: %v", err)
 	}
-	if err := s.RemoveAll(); err != nil {
-		t.Errorf("RemoveAll on an empty store: %v", err)
+	slices.Sort(got)
+	slices.Sort(images)
+	if !slices.Equal(got, images) {
+		t.Errorf("List = %q, want the images only: %q", got, images)
+	}
+	stop := errors.New("stop")
+	n := 0
+	if err := s.List(ctx, func(string, time.Time) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
+		t.Errorf("List with a failing fn = %v after %d calls, want stop after 1", err, n)
 	}
 }
 
@@ -388,7 +373,7 @@ func TestConcurrentWrites(t *testing.T) {
 		wg.Go(func() {
 			for i := range each {
 				data := append(slices.Clone(pngData), fmt.Sprintf("writer %d image %d", w, i)...)
-				name, err := s.Write(data, TypePNG)
+				name, err := s.Put(ctx, data, TypePNG)
 				if err != nil {
 					t.Errorf("Write: %v", err)
 					return
@@ -407,7 +392,7 @@ func TestConcurrentWrites(t *testing.T) {
 		t.Fatalf("%d images written, want %d", len(written), writers*each)
 	}
 	for name, want := range written {
-		if got, err := s.Read(name); err != nil || !bytes.Equal(got, want) {
+		if got, err := s.Get(ctx, name); err != nil || !bytes.Equal(got, want) {
 			t.Errorf("Read(%q) = %q, %v; want %q", name, got, err, want)
 		}
 	}
@@ -486,7 +471,7 @@ func benchWrites(b *testing.B, mode string) {
 	start, cpu0 := time.Now(), processCPU(b)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := s.Write(data, TypePNG); err != nil {
+			if _, err := s.Put(ctx, data, TypePNG); err != nil {
 				b.Error(err)
 				return
 			}
