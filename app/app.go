@@ -35,13 +35,15 @@ const (
 
 // Config configures a Server; the zero value of each field means its default.
 type Config struct {
-	Addr          string // listen address
-	MemcacheURL   string // base URL of the memcache service
-	DB            string // database DSN; default sqlite:<DataDir>/imgcache.db
-	DataDir       string // folder of the image files (under DataDir/images) and the default database
-	MaxUpload     int    // largest accepted image in bytes
-	MaxCapacityMB int    // largest cache capacity the properties form accepts
-	Logger        *slog.Logger
+	Addr           string        // listen address
+	MemcacheURL    string        // base URL of the memcache service
+	MemcacheSecret string        // the memcache's shared secret, if it has one
+	DB             string        // database DSN; default sqlite:<DataDir>/imgcache.db
+	DBTimeout      time.Duration // deadline of each database call; default database.DefaultTimeout
+	DataDir        string        // folder of the image files (under DataDir/images) and the default database
+	MaxUpload      int           // largest accepted image in bytes
+	MaxCapacityMB  int           // largest cache capacity the properties form accepts
+	Logger         *slog.Logger
 }
 
 func (c Config) withDefaults() Config {
@@ -78,12 +80,14 @@ type Cache interface {
 	Clear(ctx context.Context) error
 	Refresh(ctx context.Context) error
 	Stats(ctx context.Context) (wire.Stats, error)
+	Health(ctx context.Context) error
 }
 
 var _ Cache = (*client.Client)(nil)
 
 // Store is what the backend needs of the database.
 type Store interface {
+	Ping(ctx context.Context) error
 	GetImage(ctx context.Context, key string) (database.Image, error)
 	PutImage(ctx context.Context, img database.Image) (previous string, err error)
 	ListImages(ctx context.Context) ([]database.Image, error)
@@ -113,8 +117,8 @@ var _ Objects = (*imagestore.Store)(nil)
 
 // Server is a running backend. Start it with Start (or New, Listen and Serve) and stop it with Close.
 type Server struct {
-	cfg   Config
-	log   *slog.Logger
+	cfg     Config
+	log     *slog.Logger
 	cache   Cache
 	store   Store
 	objects Objects
@@ -147,7 +151,7 @@ func New(cfg Config, c Cache, s Store, o Objects) *Server {
 	srv.base, srv.stop = context.WithCancel(context.Background())
 	reg := route.NewRegistry()
 	srv.metrics = newAppMetrics(reg)
-	srv.routes = route.New(route.Config{Base: srv.base, OnError: srv.answerError, Log: cfg.Logger,
+	srv.routes = route.New(route.Config{Base: srv.base, OnError: srv.answerError, Log: cfg.Logger, Guard: srv.admit,
 		Metrics: route.NewMetrics(reg, "backend")}, srv.routeTable(route.MetricsHandler(reg)))
 	srv.http = &fasthttp.Server{
 		Handler:            srv.handle,
@@ -180,7 +184,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	mc, err := client.New(cfg.MemcacheURL, client.Options{})
+	db.SetTimeout(cfg.DBTimeout)
+	mc, err := client.New(cfg.MemcacheURL, client.Options{Secret: cfg.MemcacheSecret})
 	if err != nil {
 		db.Close()
 		return nil, err

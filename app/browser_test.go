@@ -19,15 +19,12 @@ import (
 	"testing"
 	"time"
 
-	"imgcache/memcache/wire"
-
 	"github.com/chromedp/cdproto/cdp"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/chromedp"
 
 	"imgcache/database"
 	"imgcache/database/dbtest"
-	"imgcache/memcache/client"
 )
 
 // These tests drive the six pages with a real headless Chromium, as a person at a browser would. They
@@ -370,21 +367,6 @@ func browserPicture(t *testing.T, w, h int) []byte {
 }
 
 // browserCacheStats asks the memcache for its figures directly, to see what a page did to it.
-func browserCacheStats(t *testing.T, st *stack) wire.Stats {
-	t.Helper()
-	c, err := client.New(st.Memcache.URL(), client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	s, err := c.Stats(ctx)
-	if err != nil {
-		t.Fatalf("memcache stats: %v", err)
-	}
-	return s
-}
 
 // browserUpload stores an image through the JSON API, for tests about other pages.
 func browserUpload(t *testing.T, st *stack, key string, data []byte) {
@@ -538,7 +520,7 @@ func TestBrowserCacheProperties(t *testing.T) {
 			t.Fatalf("read %q: status %d: %s", key, code, body)
 		}
 	}
-	before := browserCacheStats(t, st)
+	before := cacheStats(t, st)
 	if before.Items == 0 {
 		t.Fatalf("memcache holds no items after reads, so clearing could not be seen")
 	}
@@ -577,13 +559,13 @@ func TestBrowserCacheProperties(t *testing.T) {
 			t.Errorf("form shows %q, want the saved settings [%d %s]", got, capacity, policy)
 		}
 		b.screenshot(t, "properties-saved")
-		if got := browserCacheStats(t, st); got.CapacityMB != capacity || got.Policy != policyName {
+		if got := cacheStats(t, st); got.CapacityMB != capacity || got.Policy != policyName {
 			t.Errorf("memcache has %d MB, %s; want %d MB, %s", got.CapacityMB, got.Policy, capacity, policyName)
 		}
 	})
 
 	t.Run("clear", func(t *testing.T) {
-		if got := browserCacheStats(t, st).Items; got == 0 {
+		if got := cacheStats(t, st).Items; got == 0 {
 			t.Fatalf("memcache holds no items before Clear cache")
 		}
 		if got := b.follow(t, "click Clear cache", chromedp.Click(chromedp.CSS(`button.danger`), chromedp.NodeVisible)); got != 200 {
@@ -593,7 +575,7 @@ func TestBrowserCacheProperties(t *testing.T) {
 		if got, want := b.text(t, ".notice.ok"), "The cache was cleared."; got != want {
 			t.Errorf("flash = %q, want %q", got, want)
 		}
-		if got := browserCacheStats(t, st).Items; got != 0 {
+		if got := cacheStats(t, st).Items; got != 0 {
 			t.Errorf("memcache holds %d items after Clear cache, want 0", got)
 		}
 		if got := b.facts(t, "dl.facts")["The cache reports"]; !strings.Contains(got, "; 0 items,") {

@@ -21,6 +21,8 @@ var (
 	ErrTooLarge = errors.New("too large")
 	// ErrUnsupported: the file is not an image of a supported type.
 	ErrUnsupported = errors.New("unsupported media type")
+	// ErrForbidden: a state-changing request from another site, or a page form without its token.
+	ErrForbidden = errors.New("forbidden")
 	// ErrUnavailable: a service the operation needs (the database) failed or is unreachable; worth
 	// retrying.
 	ErrUnavailable = errors.New("unavailable")
@@ -59,6 +61,8 @@ func statusOf(err error) (code int, message string) {
 	switch {
 	case errors.Is(err, ErrInvalid):
 		code = http.StatusBadRequest
+	case errors.Is(err, ErrForbidden):
+		code = http.StatusForbidden
 	case errors.Is(err, ErrNotFound), errors.Is(err, route.ErrNoRoute):
 		code = http.StatusNotFound
 	case errors.Is(err, route.ErrMethod):

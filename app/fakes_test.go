@@ -93,6 +93,15 @@ func (f *fakeCache) Clear(context.Context) error {
 
 func (f *fakeCache) Refresh(context.Context) error { return nil }
 
+func (f *fakeCache) Health(context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return errDown
+	}
+	return nil
+}
+
 func (f *fakeCache) Stats(context.Context) (wire.Stats, error) { return wire.Stats{}, nil }
 
 func (f *fakeCache) set(fn func(*fakeCache)) {
@@ -120,6 +129,8 @@ type fakeStore struct {
 var _ app.Store = (*fakeStore)(nil)
 
 func newFakeStore() *fakeStore { return &fakeStore{rows: map[string]database.Image{}} }
+
+func (f *fakeStore) Ping(context.Context) error { return nil }
 
 func (f *fakeStore) GetImage(_ context.Context, key string) (database.Image, error) {
 	f.mu.Lock()

@@ -185,6 +185,9 @@ func (s *Server) pageUpload(ctx context.Context, rc *fasthttp.RequestCtx) error 
 	if err != nil {
 		return fail(err)
 	}
+	if err := checkForm(rc, fields[csrfField]); err != nil {
+		return fail(err)
+	}
 	key := fields["key"]
 	p.Key = shownKey(key)
 	if err := CheckKey(key); err != nil {

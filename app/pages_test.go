@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"image"
 	_ "image/png"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"imgcache/memcache/client"
 	"imgcache/memcache/wire"
 
 	"imgcache/app"
@@ -61,6 +62,7 @@ func request(t *testing.T, method, url, contentType string, body io.Reader) resp
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	req.AddCookie(&http.Cookie{Name: "imgcache_csrf", Value: testToken})
 	resp, err := noRedirect.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
@@ -78,8 +80,16 @@ func get(t *testing.T, url string) response {
 	return request(t, http.MethodGet, url, "", nil)
 }
 
+// postForm posts a page form, with the form token unless v has one.
 func postForm(t *testing.T, url string, v url.Values) response {
 	t.Helper()
+	if !v.Has("csrf") {
+		v = maps.Clone(v)
+		if v == nil {
+			v = map[string][]string{}
+		}
+		v.Set("csrf", testToken)
+	}
 	return request(t, http.MethodPost, url, "application/x-www-form-urlencoded", strings.NewReader(v.Encode()))
 }
 
@@ -125,13 +135,16 @@ func openDB(t *testing.T, dsn string) *database.DB {
 
 func cacheStats(t *testing.T, st *stack) wire.Stats {
 	t.Helper()
-	status, body := do(t, http.MethodGet, st.Memcache.URL()+"/stats", "", nil)
-	if status != http.StatusOK {
-		t.Fatalf("memcache /stats = %d: %s", status, body)
-	}
-	var s wire.Stats
-	if err := json.Unmarshal(body, &s); err != nil {
+	c, err := client.New(st.Memcache.URL(), client.Options{Secret: stackSecret})
+	if err != nil {
 		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := c.Stats(ctx)
+	if err != nil {
+		t.Fatalf("memcache stats: %v", err)
 	}
 	return s
 }
@@ -314,7 +327,8 @@ func TestPageBadInput(t *testing.T) {
 
 	// emptyFile is what a browser sends when no file was chosen: a file part without a file name.
 	emptyFile := func() (io.Reader, string) {
-		return strings.NewReader("--B\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nk\r\n" +
+		return strings.NewReader("--B\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n" + testToken + "\r\n" +
+			"--B\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nk\r\n" +
 			"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\"\r\nContent-Type: application/octet-stream\r\n\r\n\r\n--B--\r\n"), "multipart/form-data; boundary=B"
 	}
 	upload := func(key, name string, file []byte) func(t *testing.T) (io.Reader, string) {
@@ -324,7 +338,7 @@ func TestPageBadInput(t *testing.T) {
 	}
 	props2 := func(capacity, policy string) func(t *testing.T) (io.Reader, string) {
 		return func(t *testing.T) (io.Reader, string) {
-			return strings.NewReader(url.Values{"capacity": {capacity}, "policy": {policy}}.Encode()), "application/x-www-form-urlencoded"
+			return strings.NewReader(url.Values{"capacity": {capacity}, "policy": {policy}, "csrf": {testToken}}.Encode()), "application/x-www-form-urlencoded"
 		}
 	}
 	png := pngImage(t, 9)

@@ -132,8 +132,11 @@ func parseProperties(capacity, policy string, max int) (int, wire.PolicyInfo, er
 // setProperties writes a cache_properties row and asks the memcache to apply it. When the memcache is
 // unreachable the row stays written: the memcache reads the newest row when it starts.
 func (s *Server) setProperties(ctx context.Context, rc *fasthttp.RequestCtx) error {
-	v, err := formValues(rc, "capacity", "policy")
+	v, err := formValues(rc, "capacity", "policy", csrfField)
 	if err != nil {
+		return err
+	}
+	if err := checkForm(rc, v[csrfField]); err != nil {
 		return err
 	}
 	mb, pol, err := parseProperties(v["capacity"], v["policy"], s.cfg.MaxCapacityMB)
@@ -162,6 +165,13 @@ func (s *Server) setProperties(ctx context.Context, rc *fasthttp.RequestCtx) err
 }
 
 func (s *Server) pageClear(ctx context.Context, rc *fasthttp.RequestCtx) error {
+	v, err := formValues(rc, csrfField)
+	if err != nil {
+		return err
+	}
+	if err := checkForm(rc, v[csrfField]); err != nil {
+		return err
+	}
 	if err := s.cache.Clear(ctx); err != nil {
 		s.noteCacheErr(err)
 		s.log.Warn("clear cache failed", "err", err)

@@ -111,6 +111,7 @@ type chrome struct {
 	Nav       []navItem // set by render from the route table
 	CacheDown bool      // set by render from the server's view of the cache
 	Flash     string    // the outcome of the last action
+	CSRF      string    // the form token, set by render
 	Error     string    // what went wrong, in words for the person at the browser
 }
 
@@ -157,7 +158,7 @@ func (s *Server) pageError(rc *fasthttp.RequestCtx, err error) {
 // render executes a page into a buffer first, so that a template failure becomes a clean 500.
 func (s *Server) render(rc *fasthttp.RequestCtx, status int, name string, data pageData) {
 	c := data.page()
-	c.CacheDown, c.Nav = s.cacheDown.Load(), s.navBar()
+	c.CacheDown, c.Nav, c.CSRF = s.cacheDown.Load(), s.navBar(), formToken(rc)
 	var buf bytes.Buffer
 	err := s.pages.tmpl[name].ExecuteTemplate(&buf, "layout", data)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -98,7 +99,29 @@ func (s *Server) answerError(rc *fasthttp.RequestCtx, err error) {
 	s.pageError(rc, err)
 }
 
-func (s *Server) health(_ context.Context, rc *fasthttp.RequestCtx) error {
-	route.WriteJSON(rc, http.StatusOK, api.OK{Success: api.True})
+// healthTimeout bounds each check of /healthz: a load balancer polls it often and must not pile up
+// requests on a hung dependency.
+const healthTimeout = time.Second
+
+// health reports whether the backend can serve: its database answers (else 503) and, for information,
+// whether the memcache does.
+func (s *Server) health(ctx context.Context, rc *fasthttp.RequestCtx) error {
+	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
+	defer cancel()
+	h := api.Health{Success: api.True, Database: api.StateOK, Memcache: api.StateOK}
+	dbErr := make(chan error, 1)
+	go func() { dbErr <- s.store.Ping(ctx) }()
+	if err := s.cache.Health(ctx); err != nil {
+		h.Memcache = api.StateUnreachable
+		s.noteCacheErr(err)
+	}
+	if err := <-dbErr; err != nil {
+		s.metrics.dbErrors.Inc()
+		h.Success, h.Database = "false", api.StateUnreachable
+		h.Error = &wire.FailureBody{Code: http.StatusServiceUnavailable, Message: "the database does not answer"}
+		route.WriteJSON(rc, http.StatusServiceUnavailable, h)
+		return nil
+	}
+	route.WriteJSON(rc, http.StatusOK, h)
 	return nil
 }

@@ -29,13 +29,13 @@ type stack struct {
 func startStack(t *testing.T, dsn string, mutate func(*app.Config)) *stack {
 	t.Helper()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	mc, err := memcache.Start(context.Background(), memcache.Config{Addr: "127.0.0.1:0", DB: dsn, StatsInterval: time.Hour, Logger: quiet, Seed: 1})
+	mc, err := memcache.Start(context.Background(), memcache.Config{Addr: "127.0.0.1:0", DB: dsn, StatsInterval: time.Hour, Logger: quiet, Seed: 1, Secret: stackSecret})
 	if err != nil {
 		t.Fatalf("start memcache: %v", err)
 	}
 	t.Cleanup(func() { mc.Close() })
 	st := &stack{Memcache: mc, DataDir: t.TempDir(), DSN: dsn}
-	cfg := app.Config{Addr: "127.0.0.1:0", MemcacheURL: mc.URL(), DB: dsn, DataDir: st.DataDir, Logger: quiet}
+	cfg := app.Config{Addr: "127.0.0.1:0", MemcacheURL: mc.URL(), MemcacheSecret: stackSecret, DB: dsn, DataDir: st.DataDir, Logger: quiet}
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -48,11 +48,23 @@ func startStack(t *testing.T, dsn string, mutate func(*app.Config)) *stack {
 	return st
 }
 
-// multipartBody builds an upload form. A nil file leaves the file field out.
+// stackSecret is the memcache's shared secret in a test stack.
+const stackSecret = "stack-secret"
+
+// testToken is the form token the tests' requests carry, in the cookie and in every form they post,
+// as a browser does after loading a page.
+const testToken = "7e57707e7e57707e7e57707e7e57707e7e57707e7e57707e7e57707e7e57707e"
+
+// multipartBody builds an upload form, with the form token. A nil file leaves the file field out.
 func multipartBody(t *testing.T, fields map[string]string, fileName string, file []byte) (body *bytes.Buffer, contentType string) {
 	t.Helper()
 	body = &bytes.Buffer{}
 	w := multipart.NewWriter(body)
+	if _, ok := fields["csrf"]; !ok {
+		if err := w.WriteField("csrf", testToken); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for k, v := range fields {
 		if err := w.WriteField(k, v); err != nil {
 			t.Fatal(err)

@@ -19,8 +19,6 @@ import (
 // chartDPI is the resolution statschart draws PNGs at, for the <img> size on the statistics page.
 const chartDPI = 96
 
-
-
 // figure is one labelled number of the statistics page.
 type figure struct{ Label, Value string }
 

@@ -22,6 +22,8 @@ type CacheProperties struct {
 // LatestCacheProperties returns the most recently inserted row, or an error
 // wrapping ErrNotFound when there is none.
 func (db *DB) LatestCacheProperties(ctx context.Context) (CacheProperties, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	var p CacheProperties
 	err := db.db.QueryRowContext(ctx,
 		"SELECT id, max_capacity, replacement_method, created_at FROM cache_properties ORDER BY id DESC LIMIT 1",
@@ -39,6 +41,8 @@ func (db *DB) LatestCacheProperties(ctx context.Context) (CacheProperties, error
 // stored: with its new ID, and CreatedAt in UTC to the microsecond, now
 // when p's is zero.
 func (db *DB) InsertCacheProperties(ctx context.Context, p CacheProperties) (CacheProperties, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	p.CreatedAt = nowOr(p.CreatedAt)
 	res, err := db.exec(ctx,
 		"INSERT INTO cache_properties (max_capacity, replacement_method, created_at) VALUES (?, ?, ?)",
@@ -64,6 +68,8 @@ type StatsRow struct {
 
 // InsertStats appends r (its ID is ignored); CreatedAt zero means now.
 func (db *DB) InsertStats(ctx context.Context, r StatsRow) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	_, err := db.exec(ctx,
 		"INSERT INTO cache_stats (cache_size, key_count, request_count, hit_count, miss_count, created_at) VALUES (?, ?, ?, ?, ?, ?)",
 		r.CacheSize, r.KeyCount, r.RequestCount, r.HitCount, r.MissCount, db.timeArg(nowOr(r.CreatedAt)))
@@ -75,6 +81,8 @@ func (db *DB) InsertStats(ctx context.Context, r StatsRow) error {
 
 // StatsSince returns the rows created at or after since, oldest first.
 func (db *DB) StatsSince(ctx context.Context, since time.Time) ([]StatsRow, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	rows, err := db.db.QueryContext(ctx,
 		"SELECT id, cache_size, key_count, request_count, hit_count, miss_count, created_at FROM cache_stats"+
 			" WHERE created_at >= ? ORDER BY created_at, id",
@@ -99,6 +107,8 @@ func (db *DB) StatsSince(ctx context.Context, since time.Time) ([]StatsRow, erro
 
 // PruneStats deletes the rows created before before and returns how many.
 func (db *DB) PruneStats(ctx context.Context, before time.Time) (int64, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	res, err := db.exec(ctx, "DELETE FROM cache_stats WHERE created_at < ?", db.timeArg(before))
 	var n int64
 	if err == nil {

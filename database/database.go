@@ -96,8 +96,29 @@ type DB struct {
 	// three round trips (prepare, execute, close) instead of one.
 	getImage *sql.Stmt
 
+	// timeout bounds every call, so that a hung database answers callers with an error in
+	// seconds instead of holding them, and their pool connections, for as long as it hangs.
+	timeout time.Duration
+
 	closeOnce sync.Once
 	closeErr  error
+}
+
+// DefaultTimeout bounds each call of a DB unless SetTimeout says otherwise.
+const DefaultTimeout = 5 * time.Second
+
+// SetTimeout sets the deadline of every later call: d after it starts, or the caller's deadline if
+// earlier. Zero or less means DefaultTimeout. Call it before sharing db.
+func (db *DB) SetTimeout(d time.Duration) {
+	if d <= 0 {
+		d = DefaultTimeout
+	}
+	db.timeout = d
+}
+
+// bound gives ctx the call's deadline.
+func (db *DB) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, db.timeout)
 }
 
 // Open opens the database named by dsn: "sqlite:PATH" (PATH may carry
@@ -152,7 +173,7 @@ func openSQLite(ctx context.Context, dsn string) (*DB, error) {
 	}
 	sdb.SetMaxOpenConns(sqliteMaxConns)
 	sdb.SetMaxIdleConns(sqliteMaxConns)
-	db := &DB{db: sdb, dialect: SQLite, writeSem: make(chan struct{}, 1)}
+	db := &DB{db: sdb, dialect: SQLite, writeSem: make(chan struct{}, 1), timeout: DefaultTimeout}
 	if err := initSQLite(ctx, db); err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("database: open sqlite %s: %w", path, err)
@@ -216,6 +237,9 @@ func openMySQL(ctx context.Context, dsn string) (*DB, error) {
 	}
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout // dialing a server that does not answer
+	}
 	// PutImage tells an insert from an existing row by the affected-row count.
 	cfg.ClientFoundRows = false
 	// One round trip per query with arguments instead of three (prepare,
@@ -238,7 +262,7 @@ func openMySQL(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database: open mysql %s: %w", name, err)
 	}
-	db := &DB{db: sdb, dialect: MySQL}
+	db := &DB{db: sdb, dialect: MySQL, timeout: DefaultTimeout}
 	if err := db.init(ctx, mysqlSchema); err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("database: open mysql %s: %w", name, err)
@@ -341,6 +365,8 @@ func (db *DB) SQL() *sql.DB { return db.db }
 
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	if err := db.db.PingContext(ctx); err != nil {
 		return fmt.Errorf("ping %s: %w", db.dialect, err)
 	}

@@ -41,6 +41,8 @@ func scanImage(row interface{ Scan(...any) error }) (Image, error) {
 
 // GetImage returns the row for key, or an error wrapping ErrNotFound.
 func (db *DB) GetImage(ctx context.Context, key string) (Image, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	img, err := scanImage(db.getImage.QueryRowContext(ctx, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		err = ErrNotFound
@@ -57,6 +59,8 @@ func (db *DB) GetImage(ctx context.Context, key string) (Image, error) {
 // holding the row's lock, so concurrent uploads of one key each learn the
 // previous location exactly once: no file is deleted twice or leaked.
 func (db *DB) PutImage(ctx context.Context, img Image) (previous string, err error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	if err := checkImage(img); err != nil {
 		return "", fmt.Errorf("put image %q: %w", img.Key, err)
 	}
@@ -118,6 +122,8 @@ func checkImage(img Image) error {
 
 // ListImages returns every row, ordered by key (byte order).
 func (db *DB) ListImages(ctx context.Context) ([]Image, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	rows, err := db.db.QueryContext(ctx, "SELECT "+imageColumns+" FROM images ORDER BY `key`")
 	if err != nil {
 		return nil, fmt.Errorf("list images: %w", err)
@@ -139,6 +145,8 @@ func (db *DB) ListImages(ctx context.Context) ([]Image, error) {
 
 // CountImages returns the number of rows.
 func (db *DB) CountImages(ctx context.Context) (int, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	var n int
 	if err := db.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM images").Scan(&n); err != nil {
 		return 0, fmt.Errorf("count images: %w", err)
@@ -149,6 +157,8 @@ func (db *DB) CountImages(ctx context.Context) (int, error) {
 // DeleteAllImages deletes every row in one transaction and returns the
 // locations it deleted, ordered by key, so the caller can delete the files.
 func (db *DB) DeleteAllImages(ctx context.Context) (locations []string, err error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	lock := ""
 	if db.dialect == MySQL {
 		lock = " FOR UPDATE" // no upload may slip in between the read and the delete

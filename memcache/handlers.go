@@ -40,6 +40,10 @@ func statusOf(err error) (code int, message string) {
 	switch {
 	case errors.Is(err, wire.ErrMalformed):
 		code = http.StatusBadRequest
+	case errors.Is(err, wire.ErrUnauthorized):
+		code = http.StatusUnauthorized
+	case errors.Is(err, wire.ErrForbidden):
+		code = http.StatusForbidden
 	case errors.Is(err, route.ErrNoRoute):
 		code = http.StatusNotFound
 	case errors.Is(err, route.ErrMethod):
@@ -69,6 +73,9 @@ func (s *Server) answerError(rc *fasthttp.RequestCtx, err error) {
 	code, msg := statusOf(err)
 	if code >= 500 {
 		s.log.Error("request failed", "method", string(rc.Method()), "path", string(rc.Path()), "status", code, "err", err)
+	}
+	if code == http.StatusUnauthorized {
+		rc.Response.Header.Set("WWW-Authenticate", `Bearer realm="imgcache-memcache"`)
 	}
 	route.WriteJSON(rc, code, wire.NewFailure(code, msg))
 }
@@ -191,7 +198,16 @@ func (s *Server) statsHandler(_ context.Context, rc *fasthttp.RequestCtx) error 
 	return nil
 }
 
-func (s *Server) health(_ context.Context, rc *fasthttp.RequestCtx) error {
-	writeOK(rc)
+// healthTimeout bounds the database check of /healthz.
+const healthTimeout = time.Second
+
+func (s *Server) health(ctx context.Context, rc *fasthttp.RequestCtx) error {
+	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
+	defer cancel()
+	h := wire.Health{Success: wire.True, Database: "ok"}
+	if err := s.db.Ping(ctx); err != nil {
+		h.Database = "unreachable"
+	}
+	route.WriteJSON(rc, http.StatusOK, h)
 	return nil
 }

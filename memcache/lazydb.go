@@ -12,7 +12,8 @@ import (
 // lazyDB opens the database on first use and again after a failed open, so the cache serves while the
 // database is unreachable at start-up and picks it up when it comes back.
 type lazyDB struct {
-	dsn string
+	dsn     string
+	timeout time.Duration // of each call, once open
 
 	mu     sync.Mutex
 	db     *database.DB
@@ -33,9 +34,19 @@ func (l *lazyDB) get(ctx context.Context) (*database.DB, error) {
 		if err != nil {
 			return nil, err
 		}
+		db.SetTimeout(l.timeout)
 		l.db = db
 	}
 	return l.db, nil
+}
+
+// Ping checks that the database answers, opening it if needed.
+func (l *lazyDB) Ping(ctx context.Context) error {
+	db, err := l.get(ctx)
+	if err != nil {
+		return err
+	}
+	return db.Ping(ctx)
 }
 
 func (l *lazyDB) LatestCacheProperties(ctx context.Context) (database.CacheProperties, error) {

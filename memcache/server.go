@@ -4,6 +4,7 @@ package memcache
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,9 +36,13 @@ const (
 type Config struct {
 	Addr           string        // listen address
 	DB             string        // database DSN (database.DefaultDSN)
+	DBTimeout      time.Duration // deadline of each database call; default database.DefaultTimeout
 	StatsInterval  time.Duration // how often a cache_stats row is written
 	StatsRetention time.Duration // cache_stats rows older than this are pruned
 	MaxBodySize    int           // request body limit in bytes
+	// Secret, when set, must come with every request but the health check, as
+	// "Authorization: Bearer SECRET". Without one the service listens on loopback only.
+	Secret string
 	Seed           uint64        // seed of Random Replacement; 0 picks one from the clock
 	Logger         *slog.Logger
 }
@@ -110,10 +115,13 @@ func Run(ctx context.Context, cfg Config) error {
 // an error here, not later) and serves in the background.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
+	if cfg.Secret == "" && !loopback(cfg.Addr) {
+		return nil, fmt.Errorf("refusing to listen on %s without a secret: anyone who reaches it could put images in the cache; set -secret (IMGCACHE_MEMCACHE_SECRET) or listen on 127.0.0.1", cfg.Addr)
+	}
 	// The database is opened here to report a bad DSN or an unusable SQLite file at once, but an
 	// unreachable MySQL server does not stop the cache: lazyDB opens it again when the stats writer or
 	// a refresh next needs it.
-	db := &lazyDB{dsn: cfg.DB}
+	db := &lazyDB{dsn: cfg.DB, timeout: cfg.DBTimeout}
 	if _, err := db.get(ctx); err != nil {
 		if errors.Is(err, database.ErrBadDSN) || !strings.HasPrefix(cfg.DB, string(database.MySQL)+":") {
 			return nil, fmt.Errorf("open database: %w", err)
@@ -136,7 +144,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	s.base, s.stop = context.WithCancel(context.Background())
 	reg := route.NewRegistry()
 	reg.MustRegister(newCacheCollector(s.cache), s.dbErrors)
-	s.routes = route.New(route.Config{Base: s.base, OnError: s.answerError, Log: s.log,
+	s.routes = route.New(route.Config{Base: s.base, OnError: s.answerError, Log: s.log, Guard: s.admit,
 		Metrics: route.NewMetrics(reg, "memcache")}, s.routeTable(route.MetricsHandler(reg)))
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -200,6 +208,37 @@ func (s *Server) Close() error {
 
 // defaultPolicy is wire.DefaultPolicy in the engine's terms.
 const defaultPolicy = cache.LRU
+
+// loopback reports whether addr (host:port) is on a loopback interface only: an empty or wildcard
+// host listens on every interface.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// admit refuses browser-style requests (the service is internal, and a page must not reach it through
+// a user's browser) and, when the service has a secret, requests without it; the health check needs
+// no secret, so that a supervisor can poll it.
+func (s *Server) admit(rc *fasthttp.RequestCtx, r *route.Route) error {
+	h := &rc.Request.Header
+	if len(h.Peek("Origin")) > 0 || len(h.Peek("Sec-Fetch-Site")) > 0 && string(h.Peek("Sec-Fetch-Site")) != "none" {
+		return fmt.Errorf("%w: the memcache is an internal service; browsers may not call it", wire.ErrForbidden)
+	}
+	if s.cfg.Secret == "" || r != nil && r.Path == wire.PathHealth {
+		return nil
+	}
+	if subtle.ConstantTimeCompare(h.Peek(wire.HeaderAuthorization), []byte(wire.Bearer(s.cfg.Secret))) != 1 {
+		return fmt.Errorf("%w: send the service's secret as \"Authorization: Bearer SECRET\"", wire.ErrUnauthorized)
+	}
+	return nil
+}
 
 // handle counts a request and dispatches it.
 func (s *Server) handle(rc *fasthttp.RequestCtx) {

@@ -61,3 +61,19 @@ type Image struct {
 
 // OK answers PathDeleteAll.
 type OK = wire.OK
+
+// States of a dependency in Health.
+const (
+	StateOK          = "ok"
+	StateUnreachable = "unreachable"
+)
+
+// Health answers PathHealth: 200 while the backend can serve, 503 (with Error) when its database does
+// not answer, so that a load balancer takes it out. A memcache that does not answer only slows reads,
+// so it is reported but keeps the 200.
+type Health struct {
+	Success  string            `json:"success"`
+	Database string            `json:"database"`
+	Memcache string            `json:"memcache"`
+	Error    *wire.FailureBody `json:"error,omitempty"`
+}

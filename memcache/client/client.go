@@ -37,6 +37,7 @@ func (e *StatusError) Error() string {
 type Options struct {
 	Timeout  time.Duration // per request, when the context has no earlier deadline
 	MaxConns int           // pooled connections
+	Secret   string        // the service's shared secret, sent with every request; "" sends none
 }
 
 // Client talks to one memcache service. It is safe for concurrent use.
@@ -44,6 +45,7 @@ type Client struct {
 	hc      *fasthttp.HostClient
 	base    string
 	timeout time.Duration
+	auth    string // the Authorization header, or ""
 }
 
 // New returns a client for the service at baseURL (e.g. http://127.0.0.1:5001).
@@ -76,7 +78,15 @@ func New(baseURL string, opts Options) (*Client, error) {
 		},
 		base:    "http://" + u.Host,
 		timeout: opts.Timeout,
+		auth:    auth(opts.Secret),
 	}, nil
+}
+
+func auth(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	return wire.Bearer(secret)
 }
 
 // URL is the service's base URL.
@@ -100,6 +110,9 @@ func (c *Client) do(ctx context.Context, req *fasthttp.Request, resp *fasthttp.R
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%w: %w", wire.ErrUnavailable, err)
 	}
+	if c.auth != "" {
+		req.Header.Set(wire.HeaderAuthorization, c.auth)
+	}
 	if err := c.hc.DoDeadline(req, resp, c.deadline(ctx)); err != nil {
 		return fmt.Errorf("%w: %s %s: %v", wire.ErrUnavailable, req.Header.Method(), req.URI().Path(), err)
 	}
@@ -115,6 +128,9 @@ func (c *Client) do(ctx context.Context, req *fasthttp.Request, resp *fasthttp.R
 	switch {
 	case code >= 500:
 		return fmt.Errorf("%w: memcache answered %d: %s", wire.ErrUnavailable, code, msg)
+	case code == http.StatusUnauthorized, code == http.StatusForbidden:
+		// A wrong secret makes the cache as good as down for this caller, and says why in the log.
+		return fmt.Errorf("%w: %w: memcache answered %d: %s", wire.ErrUnavailable, wire.ErrUnauthorized, code, msg)
 	case code == http.StatusNotFound && string(req.URI().Path()) == wire.PathGet:
 		return fmt.Errorf("%w: %s", wire.ErrMiss, msg)
 	case code == http.StatusConflict:

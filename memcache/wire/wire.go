@@ -63,7 +63,18 @@ var (
 	ErrMalformed = errors.New("malformed request")
 	// ErrUnavailable: the service could not be reached, did not answer in time, or failed (5xx).
 	ErrUnavailable = errors.New("memcache unavailable")
+	// ErrUnauthorized: the request lacked the service's secret, or carried another (401).
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrForbidden: a browser-style request (an Origin header); the service is internal (403).
+	ErrForbidden = errors.New("forbidden")
 )
+
+// HeaderAuthorization carries the shared secret as "Bearer SECRET" on every request but PathHealth,
+// whenever the service has a secret.
+const HeaderAuthorization = "Authorization"
+
+// Bearer is the Authorization value for secret.
+func Bearer(secret string) string { return "Bearer " + secret }
 
 // True and False are the string values of the contract's "success" field: the original design used
 // strings, not JSON booleans, and its clients compare them as text.
@@ -119,6 +130,13 @@ type Configured struct {
 	Success    string `json:"success"`
 	CapacityMB int    `json:"capacity_mb"`
 	Policy     string `json:"policy"`
+}
+
+// Health is the body of PathHealth, which needs no secret: the service answers 200 while it serves,
+// and reports whether its database answers (it serves without it, on its last configuration).
+type Health struct {
+	Success  string `json:"success"`
+	Database string `json:"database"` // "ok" or "unreachable"
 }
 
 // Stats is the body of PathStats: gauges now and counters since the service started.

@@ -9,17 +9,20 @@ import (
 	"os"
 
 	"imgcache/app"
+	"imgcache/database"
 	"imgcache/memcache/cmd/cli"
 )
 
 var env = map[string]string{
-	"addr":         "IMGCACHE_ADDR",
-	"memcache":     "IMGCACHE_MEMCACHE_URL",
-	"db":           "IMGCACHE_DB",
-	"data":         "IMGCACHE_DATA",
-	"max-upload":   "IMGCACHE_MAX_UPLOAD",
-	"max-capacity": "IMGCACHE_MAX_CAPACITY",
-	"log-level":    "IMGCACHE_LOG_LEVEL",
+	"addr":            "IMGCACHE_ADDR",
+	"memcache":        "IMGCACHE_MEMCACHE_URL",
+	"memcache-secret": "IMGCACHE_MEMCACHE_SECRET",
+	"db":              "IMGCACHE_DB",
+	"db-timeout":      "IMGCACHE_DB_TIMEOUT",
+	"data":            "IMGCACHE_DATA",
+	"max-upload":      "IMGCACHE_MAX_UPLOAD",
+	"max-capacity":    "IMGCACHE_MAX_CAPACITY",
+	"log-level":       "IMGCACHE_LOG_LEVEL",
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stderr)) }
@@ -30,7 +33,9 @@ func run(args []string, stderr io.Writer) int {
 	var cfg app.Config
 	fs.StringVar(&cfg.Addr, "addr", app.DefaultAddr, "listen address (use :5000 to listen on every interface)")
 	fs.StringVar(&cfg.MemcacheURL, "memcache", app.DefaultMemcacheURL, "base URL of the memcache service")
+	fs.StringVar(&cfg.MemcacheSecret, "memcache-secret", "", "the memcache's shared secret (prefer the environment variable: flags show in ps)")
 	fs.StringVar(&cfg.DB, "db", "", "database: sqlite:PATH or mysql:USER@tcp(HOST:PORT)/DB (default sqlite:DATA/imgcache.db)")
+	fs.DurationVar(&cfg.DBTimeout, "db-timeout", database.DefaultTimeout, "deadline of each database call: a hung database answers 503 after it")
 	fs.StringVar(&cfg.DataDir, "data", app.DefaultDataDir, "data folder: images under DATA/images, and the default database")
 	fs.IntVar(&cfg.MaxUpload, "max-upload", app.DefaultMaxUpload, "largest accepted image in bytes")
 	fs.IntVar(&cfg.MaxCapacityMB, "max-capacity", app.DefaultMaxCapacityMB, "largest cache capacity in MB the properties page accepts")

@@ -15,7 +15,9 @@ import (
 
 var env = map[string]string{
 	"addr":            "IMGCACHE_MEMCACHE_ADDR",
+	"secret":          "IMGCACHE_MEMCACHE_SECRET",
 	"db":              "IMGCACHE_DB",
+	"db-timeout":      "IMGCACHE_DB_TIMEOUT",
 	"stats-interval":  "IMGCACHE_STATS_INTERVAL",
 	"stats-retention": "IMGCACHE_STATS_RETENTION",
 	"max-body":        "IMGCACHE_MEMCACHE_MAX_BODY",
@@ -29,7 +31,9 @@ func run(args []string, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var cfg memcache.Config
 	fs.StringVar(&cfg.Addr, "addr", memcache.DefaultAddr, "listen address (internal service: loopback by default)")
+	fs.StringVar(&cfg.Secret, "secret", "", "shared secret callers must send as \"Authorization: Bearer SECRET\"; required to listen beyond loopback (prefer the environment variable: flags show in ps)")
 	fs.StringVar(&cfg.DB, "db", database.DefaultDSN, "database: sqlite:PATH or mysql:USER@tcp(HOST:PORT)/DB")
+	fs.DurationVar(&cfg.DBTimeout, "db-timeout", database.DefaultTimeout, "deadline of each database call")
 	fs.DurationVar(&cfg.StatsInterval, "stats-interval", memcache.DefaultStatsInterval, "how often a cache_stats row is written")
 	fs.DurationVar(&cfg.StatsRetention, "stats-retention", memcache.DefaultStatsRetention, "cache_stats rows older than this are deleted")
 	fs.IntVar(&cfg.MaxBodySize, "max-body", memcache.DefaultMaxBodySize, "request body limit in bytes")

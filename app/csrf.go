@@ -1,0 +1,85 @@
+package app
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"net/http"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+
+	"imgcache/memcache/route"
+)
+
+// A page form carries a token that must equal the one in the browser's cookie (a double-submit
+// cookie): another site can make a browser send the cookie, but can neither read it nor set it, so it
+// cannot fill in the form's field. No server state is needed, so any backend checks any form.
+const (
+	csrfCookie = "imgcache_csrf"
+	csrfField  = "csrf"
+	csrfBytes  = 32
+)
+
+// admit refuses a state-changing request that a page of another origin sent through a browser: its
+// Origin is not this server's, or the browser says it is cross-site. API clients that send no Origin
+// (curl, loadgen) are not affected.
+func (s *Server) admit(rc *fasthttp.RequestCtx, _ *route.Route) error {
+	switch string(rc.Method()) {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return nil
+	}
+	h := &rc.Request.Header
+	if string(h.Peek("Sec-Fetch-Site")) == "cross-site" {
+		return errorf(ErrForbidden, "a page of another site cannot send this request")
+	}
+	if origin := string(h.Peek("Origin")); origin != "" && !sameOrigin(origin, string(rc.Host())) {
+		return errorf(ErrForbidden, "a page of another origin (%s) cannot send this request", origin)
+	}
+	return nil
+}
+
+// sameOrigin reports whether origin (scheme://host[:port]) names host, the request's Host header. The
+// scheme is not compared: behind a TLS proxy the browser's origin is https while the backend sees
+// http, and no other site can take our host name.
+func sameOrigin(origin, host string) bool {
+	_, rest, ok := strings.Cut(origin, "://")
+	return ok && host != "" && strings.EqualFold(rest, host)
+}
+
+// formToken returns the request's form token, setting a new one in a cookie when it has none.
+func formToken(rc *fasthttp.RequestCtx) string {
+	if t := string(rc.Request.Header.Cookie(csrfCookie)); validToken(t) {
+		return t
+	}
+	b := make([]byte, csrfBytes)
+	rand.Read(b) // never fails: crypto/rand aborts the program instead
+	t := hex.EncodeToString(b)
+	c := fasthttp.AcquireCookie()
+	defer fasthttp.ReleaseCookie(c)
+	c.SetKey(csrfCookie)
+	c.SetValue(t)
+	c.SetPath("/")
+	c.SetHTTPOnly(true)
+	c.SetSameSite(fasthttp.CookieSameSiteStrictMode)
+	rc.Response.Header.SetCookie(c)
+	rc.Request.Header.SetCookie(csrfCookie, t) // a page rendered later in this request uses the same one
+	return t
+}
+
+func validToken(t string) bool {
+	if len(t) != 2*csrfBytes {
+		return false
+	}
+	_, err := hex.DecodeString(t)
+	return err == nil
+}
+
+// checkForm refuses a page form whose token does not match the cookie's.
+func checkForm(rc *fasthttp.RequestCtx, field string) error {
+	cookie := rc.Request.Header.Cookie(csrfCookie)
+	if !validToken(field) || subtle.ConstantTimeCompare(cookie, []byte(field)) != 1 {
+		return errorf(ErrForbidden, "This form is out of date or came from another site. Reload the page and send it again.")
+	}
+	return nil
+}
