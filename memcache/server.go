@@ -43,8 +43,8 @@ type Config struct {
 	// Secret, when set, must come with every request but the health check, as
 	// "Authorization: Bearer SECRET". Without one the service listens on loopback only.
 	Secret string
-	Seed           uint64        // seed of Random Replacement; 0 picks one from the clock
-	Logger         *slog.Logger
+	Seed   uint64 // seed of Random Replacement; 0 picks one from the clock
+	Logger *slog.Logger
 }
 
 func (c Config) withDefaults() Config {
