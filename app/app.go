@@ -43,7 +43,11 @@ type Config struct {
 	DataDir        string        // folder of the image files (under DataDir/images) and the default database
 	MaxUpload      int           // largest accepted image in bytes
 	MaxCapacityMB  int           // largest cache capacity the properties form accepts
-	Logger         *slog.Logger
+	// SweepGrace is the age an object must reach before the orphan sweep may remove it; SweepInterval
+	// how often the sweep runs (besides at start); a negative interval turns the sweep off.
+	SweepGrace    time.Duration
+	SweepInterval time.Duration
+	Logger        *slog.Logger
 }
 
 func (c Config) withDefaults() Config {
@@ -64,6 +68,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxCapacityMB <= 0 {
 		c.MaxCapacityMB = DefaultMaxCapacityMB
+	}
+	if c.SweepGrace <= 0 {
+		c.SweepGrace = DefaultSweepGrace
+	}
+	if c.SweepInterval == 0 {
+		c.SweepInterval = DefaultSweepInterval
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -96,6 +106,7 @@ type Store interface {
 	LatestCacheProperties(ctx context.Context) (database.CacheProperties, error)
 	InsertCacheProperties(ctx context.Context, p database.CacheProperties) (database.CacheProperties, error)
 	StatsSince(ctx context.Context, since time.Time) ([]database.StatsRow, error)
+	NamedLocations(ctx context.Context, locations []string) (map[string]bool, error)
 }
 
 var _ Store = (*database.DB)(nil)
@@ -123,7 +134,8 @@ type Server struct {
 	store   Store
 	objects Objects
 
-	loads singleflight.Group // one object read among concurrent misses of one object name
+	loads   singleflight.Group // one object read among concurrent misses of one object name
+	uploads uploads            // in flight, for the orphan sweep
 
 	metrics   *appMetrics
 	cacheDown atomic.Bool // last seen state: logged on change, not per request, and shown on the pages
@@ -132,8 +144,9 @@ type Server struct {
 
 	// base is the parent of every request's context, cancelled by Close for requests that outlive
 	// the shutdown's grace period.
-	base context.Context
-	stop context.CancelFunc
+	base       context.Context
+	stop       context.CancelFunc
+	background sync.WaitGroup // goroutines the server owns (the sweep), stopped by Close
 
 	ln        net.Listener
 	http      *fasthttp.Server
@@ -199,6 +212,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := mc.Health(ctx); err != nil {
 		s.noteCacheErr(err)
 	}
+	if cfg.SweepInterval > 0 {
+		s.background.Add(1)
+		go s.sweepLoop()
+	}
 	go s.Serve()
 	return s, nil
 }
@@ -258,7 +275,8 @@ func (s *Server) Close() error {
 				errs = append(errs, fmt.Errorf("close listener: %w", err))
 			}
 		}
-		s.stop() // requests that outlived the grace period
+		s.stop() // requests that outlived the grace period, and the sweep
+		s.background.Wait()
 		for _, c := range s.closers {
 			if err := c(); err != nil {
 				errs = append(errs, err)

@@ -193,6 +193,18 @@ func (f *fakeStore) StatsSince(context.Context, time.Time) ([]database.StatsRow,
 	return nil, nil
 }
 
+func (f *fakeStore) NamedLocations(_ context.Context, locations []string) (map[string]bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	named := map[string]bool{}
+	for _, r := range f.rows {
+		if slices.Contains(locations, r.Location) {
+			named[r.Location] = true
+		}
+	}
+	return named, nil
+}
+
 // fakeFiles is an in-memory Objects. onRead, when set, runs at the start of every Read, outside the lock.
 type fakeFiles struct {
 	mu     sync.Mutex

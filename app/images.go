@@ -73,6 +73,8 @@ func (s *Server) Upload(ctx context.Context, key string, data []byte) error {
 	case err != nil:
 		return errorf(ErrUnsupported, "the file is not a PNG, JPEG, GIF or WebP image (judged by its bytes, not its name)")
 	}
+	id := s.uploads.begin()
+	defer s.uploads.end(id)
 	name, err := s.objects.Put(ctx, data, contentType)
 	if err != nil {
 		return fmt.Errorf("upload %q: write file: %w", key, err)

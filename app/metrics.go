@@ -9,6 +9,7 @@ type appMetrics struct {
 	reads       *prometheus.CounterVec // by source: cache or disk
 	dbErrors    prometheus.Counter
 	cacheErrors prometheus.Counter
+	orphans     prometheus.Counter
 }
 
 func newAppMetrics(reg *prometheus.Registry) *appMetrics {
@@ -21,6 +22,8 @@ func newAppMetrics(reg *prometheus.Registry) *appMetrics {
 		cacheErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "imgcache_memcache_errors_total",
 			Help: "Calls to the memcache service that failed (unreachable or 5xx).", ConstLabels: labels}),
 	}
-	reg.MustRegister(m.reads, m.dbErrors, m.cacheErrors)
+	m.orphans = prometheus.NewCounter(prometheus.CounterOpts{Name: "imgcache_orphans_removed_total",
+		Help: "Objects the sweep removed because no row named them.", ConstLabels: labels})
+	reg.MustRegister(m.reads, m.dbErrors, m.cacheErrors, m.orphans)
 	return m
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -188,4 +189,41 @@ func (db *DB) DeleteAllImages(ctx context.Context) (locations []string, err erro
 		return nil, fmt.Errorf("delete all images: %w", err)
 	}
 	return locations, nil
+}
+
+// MaxNamedBatch bounds the locations one NamedLocations call takes, to keep its statement small.
+const MaxNamedBatch = 500
+
+// NamedLocations returns the subset of locations that some row names.
+func (db *DB) NamedLocations(ctx context.Context, locations []string) (map[string]bool, error) {
+	if len(locations) > MaxNamedBatch {
+		return nil, fmt.Errorf("named locations: %d locations, at most %d at a time", len(locations), MaxNamedBatch)
+	}
+	named := map[string]bool{}
+	if len(locations) == 0 {
+		return named, nil
+	}
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	args := make([]any, len(locations))
+	for i, l := range locations {
+		args[i] = l
+	}
+	q := "SELECT location FROM images WHERE location IN (?" + strings.Repeat(", ?", len(locations)-1) + ")"
+	rows, err := db.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("named locations: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l string
+		if err := rows.Scan(&l); err != nil {
+			return nil, fmt.Errorf("named locations: %w", err)
+		}
+		named[l] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("named locations: %w", err)
+	}
+	return named, nil
 }

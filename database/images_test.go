@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -328,4 +329,57 @@ func TestDeleteAllRacesPut(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestNamedLocations(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := open(t, dsn)
+		for k, loc := range map[string]string{"a": "file-a", "b": "file-b"} {
+			if _, err := db.PutImage(ctx, database.Image{Key: k, Location: loc}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := db.PutImage(ctx, database.Image{Key: "b", Location: "file-b2"}); err != nil { // file-b is now named by none
+			t.Fatal(err)
+		}
+		got, err := db.NamedLocations(ctx, []string{"file-a", "file-b", "file-b2", "file-x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]bool{"file-a": true, "file-b2": true}; !maps.Equal(got, want) {
+			t.Errorf("NamedLocations = %v, want %v", got, want)
+		}
+		if got, err := db.NamedLocations(ctx, nil); err != nil || len(got) != 0 {
+			t.Errorf("NamedLocations(none) = %v, %v; want empty", got, err)
+		}
+		if _, err := db.NamedLocations(ctx, make([]string, database.MaxNamedBatch+1)); err == nil {
+			t.Errorf("NamedLocations over the batch limit: no error")
+		}
+	})
+}
+
+// TestCallDeadline: a call on a database that does not answer ends with its deadline, not when the
+// database comes back. SQLite's lock held by another connection stands for a hung server.
+func TestCallDeadline(t *testing.T) {
+	ctx := context.Background()
+	dsn := dbtest.DSN(t, database.SQLite)
+	db := open(t, dsn)
+	holder := open(t, dsn)
+	tx, err := holder.SQL().BeginTx(ctx, nil) // _txlock=immediate: takes the write lock now
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	db.SetTimeout(200 * time.Millisecond)
+	start := time.Now()
+	_, err = db.PutImage(ctx, database.Image{Key: "k", Location: "l"})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("PutImage under a held lock = %v, want DeadlineExceeded", err)
+	}
+	// Not a timing assertion on the code: busy_timeout is 5 s, so a call that waited for the lock
+	// instead of its deadline would take that long.
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("PutImage took %v: it waited for the lock, not its deadline", d)
+	}
 }

@@ -74,6 +74,9 @@ func TestSchemasInStep(t *testing.T) {
 		if got := indexedColumns(t, db, "cache_stats"); !slices.Contains(got, "created_at") {
 			t.Errorf("%s: cache_stats indexes start with %q, want one on created_at", db.Dialect(), got)
 		}
+		if got := indexedColumns(t, db, "images"); !slices.Contains(got, "location") {
+			t.Errorf("%s: images indexes start with %q, want one on location", db.Dialect(), got)
+		}
 	}
 }
 

@@ -37,3 +37,6 @@ CREATE TABLE IF NOT EXISTS cache_stats (
 );
 
 CREATE INDEX IF NOT EXISTS cache_stats_created_at ON cache_stats (created_at);
+
+-- The orphan sweep asks which objects a row names.
+CREATE INDEX IF NOT EXISTS images_location ON images (location);

@@ -39,6 +39,8 @@ func run(args []string, stderr io.Writer) int {
 	fs.StringVar(&cfg.DataDir, "data", app.DefaultDataDir, "data folder: images under DATA/images, and the default database")
 	fs.IntVar(&cfg.MaxUpload, "max-upload", app.DefaultMaxUpload, "largest accepted image in bytes")
 	fs.IntVar(&cfg.MaxCapacityMB, "max-capacity", app.DefaultMaxCapacityMB, "largest cache capacity in MB the properties page accepts")
+	fs.DurationVar(&cfg.SweepGrace, "sweep-grace", app.DefaultSweepGrace, "age an image object must reach before the orphan sweep may remove it")
+	fs.DurationVar(&cfg.SweepInterval, "sweep-interval", app.DefaultSweepInterval, "how often the orphan sweep runs, besides at start; negative turns it off")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	fs.Usage = cli.Usage(fs, "backend: the imgcache pages and JSON API", env)
 	if err := fs.Parse(args); err != nil {
