@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -17,16 +18,26 @@ import (
 	"imgcache/memcache/route"
 )
 
-// readForm parses a multipart body held in memory into its text fields and files. fasthttp's own
-// parser would spill large files to the system temp folder; this one never writes anywhere.
+// maxFormParts bounds the parts of a multipart form: the upload form has three, and every part costs
+// memory and parsing however small it is.
+const maxFormParts = 16
+
+// readForm parses the request's multipart body, held in memory, into its text fields and files.
 func readForm(rc *fasthttp.RequestCtx) (fields map[string]string, files map[string][]byte, err error) {
-	mediaType, params, err := mime.ParseMediaType(string(rc.Request.Header.ContentType()))
+	return parseForm(string(rc.Request.Header.ContentType()), rc.PostBody())
+}
+
+// parseForm parses a multipart/form-data body into its text fields and files. fasthttp's own parser
+// would spill large files to the system temp folder; this one never writes anywhere. A field name
+// sent twice is refused rather than resolved one way or the other.
+func parseForm(contentType string, body []byte) (fields map[string]string, files map[string][]byte, err error) {
+	mediaType, params, err := mime.ParseMediaType(contentType)
 	if err != nil || mediaType != "multipart/form-data" || params["boundary"] == "" {
 		return nil, nil, errorf(ErrInvalid, "send a multipart/form-data body with the fields %q and %q", api.FieldKey, api.FieldFile)
 	}
-	r := multipart.NewReader(bytes.NewReader(rc.PostBody()), params["boundary"])
+	r := multipart.NewReader(bytes.NewReader(body), params["boundary"])
 	fields, files = map[string]string{}, map[string][]byte{}
-	for {
+	for parts := 0; ; parts++ {
 		p, err := r.NextPart()
 		if err == io.EOF {
 			return fields, files, nil
@@ -34,14 +45,22 @@ func readForm(rc *fasthttp.RequestCtx) (fields map[string]string, files map[stri
 		if err != nil {
 			return nil, nil, errorf(ErrInvalid, "malformed multipart body: %v", err)
 		}
+		if parts == maxFormParts {
+			return nil, nil, errorf(ErrInvalid, "the form has more than %d parts", maxFormParts)
+		}
 		data, err := io.ReadAll(p)
 		if err != nil {
 			return nil, nil, errorf(ErrInvalid, "malformed multipart body: %v", err)
 		}
 		name := p.FormName()
+		_, dupField := fields[name]
+		_, dupFile := files[name]
+		if dupField || dupFile {
+			return nil, nil, errorf(ErrInvalid, "the form has the field %q twice; send it once", name)
+		}
 		if p.FileName() != "" {
 			files[name] = data
-		} else if _, dup := fields[name]; !dup {
+		} else {
 			fields[name] = string(data)
 		}
 	}
@@ -89,11 +108,9 @@ func (s *Server) apiListKeys(ctx context.Context, rc *fasthttp.RequestCtx) error
 // apiKey answers api.Image, writing the base64 from the cache straight into the response buffer:
 // base64 needs no JSON escaping.
 func (s *Server) apiKey(ctx context.Context, rc *fasthttp.RequestCtx) error {
-	// The original path, not fasthttp's normalised one: keys may hold "/" and "..", escaped or not.
-	escaped := strings.TrimPrefix(string(rc.URI().PathOriginal()), api.PathKeyPrefix)
-	key, err := url.PathUnescape(escaped)
+	key, err := keyFromPath(string(rc.URI().PathOriginal()))
 	if err != nil {
-		return errorf(ErrInvalid, "the key in the path is not validly escaped: %v", err)
+		return err
 	}
 	quoted, err := json.Marshal(key)
 	if err != nil {
@@ -113,6 +130,20 @@ func (s *Server) apiKey(ctx context.Context, rc *fasthttp.RequestCtx) error {
 	return nil
 }
 
+// keyFromPath reads the key of /api/key/<key> from the original path, not fasthttp's normalised one:
+// keys may hold "/" and "..", escaped or not. The key rule is checked too.
+func keyFromPath(original string) (string, error) {
+	escaped, ok := strings.CutPrefix(original, api.PathKeyPrefix)
+	if !ok {
+		return "", errorf(ErrInvalid, "the path does not start with %s", api.PathKeyPrefix)
+	}
+	key, err := url.PathUnescape(escaped)
+	if err != nil {
+		return "", errorf(ErrInvalid, "the key in the path is not validly escaped: %v", err)
+	}
+	return key, CheckKey(key)
+}
+
 func (s *Server) apiDeleteAll(ctx context.Context, rc *fasthttp.RequestCtx) error {
 	if err := s.DeleteAll(ctx); err != nil {
 		return err
@@ -121,12 +152,16 @@ func (s *Server) apiDeleteAll(ctx context.Context, rc *fasthttp.RequestCtx) erro
 	return nil
 }
 
-// maxDrain bounds how much of an oversized body is read and thrown away before answering 413.
-const maxDrain = 256 << 20
+// Draining an oversized body before its 413: closing a connection with unread data makes the kernel
+// send a reset, and the client then loses the answer while it is still writing. The drain is bounded
+// in bytes and in time, so a client that declares a huge body and sends little is answered at once.
+const (
+	maxDrain     = 256 << 20
+	drainTimeout = 500 * time.Millisecond
+)
 
-// limitBody reads a streamed body under the limit. The server streams bodies so that an oversized one
-// can be drained before the 413 goes out: closing a connection with unread data makes the kernel send a
-// reset, and the client then loses the answer while it is still writing.
+// limitBody reads a streamed body under the limit. A body declared or found over the limit is
+// drained briefly and refused with fasthttp.ErrBodyTooLarge.
 func (s *Server) limitBody(rc *fasthttp.RequestCtx) error {
 	n := rc.Request.Header.ContentLength()
 	if !rc.Request.IsBodyStream() || n == 0 {
@@ -134,24 +169,37 @@ func (s *Server) limitBody(rc *fasthttp.RequestCtx) error {
 	}
 	limit := s.cfg.MaxUpload + formOverhead
 	stream := rc.RequestBodyStream()
-	var body []byte
-	if n > 0 && n <= limit {
-		body = make([]byte, n)
+	switch {
+	case n > limit: // declared over the limit: not one byte of it is kept
+		s.drain(rc, stream)
+		return fasthttp.ErrBodyTooLarge
+	case n > 0:
+		body := make([]byte, n)
 		if _, err := io.ReadFull(stream, body); err != nil {
 			return err
 		}
-	} else { // chunked, or declared over the limit
-		var err error
-		if body, err = io.ReadAll(io.LimitReader(stream, int64(limit)+1)); err != nil {
-			return err
-		}
-		if len(body) > limit {
-			if drained, _ := io.Copy(io.Discard, io.LimitReader(stream, maxDrain)); drained == maxDrain {
-				rc.SetConnectionClose()
-			}
-			return fasthttp.ErrBodyTooLarge
-		}
+		rc.Request.SetBodyRaw(body)
+		return nil
+	}
+	// Chunked: read up to the limit, and refuse what goes past it.
+	body, err := io.ReadAll(io.LimitReader(stream, int64(limit)+1))
+	if err != nil {
+		return err
+	}
+	if len(body) > limit {
+		s.drain(rc, stream)
+		return fasthttp.ErrBodyTooLarge
 	}
 	rc.Request.SetBodyRaw(body)
 	return nil
+}
+
+// drain reads and throws away what the client is still sending, for at most drainTimeout and
+// maxDrain bytes, and closes the connection after the answer.
+func (s *Server) drain(rc *fasthttp.RequestCtx, stream io.Reader) {
+	rc.SetConnectionClose()
+	if conn := rc.Conn(); conn != nil {
+		conn.SetReadDeadline(time.Now().Add(drainTimeout))
+	}
+	io.Copy(io.Discard, io.LimitReader(stream, maxDrain))
 }

@@ -29,6 +29,15 @@ const (
 	DefaultDataDir       = "data"
 	DefaultMaxUpload     = 16 << 20 // bytes of image; the request limit adds room for the form around it
 	DefaultMaxCapacityMB = 2048
+	// DefaultMaxImageSide and DefaultMaxImagePixels bound an image's dimensions as its header states
+	// them: a small file can declare a huge image, which whoever decodes it would have to allocate.
+	DefaultMaxImageSide   = 16384
+	DefaultMaxImagePixels = 100_000_000
+	// DefaultMaxConnsPerIP caps one client address's connections, so that one client holding many idle
+	// connections cannot take the server's capacity from the others.
+	DefaultMaxConnsPerIP = 1024
+	// idleTimeout closes a keep-alive connection that sends nothing for this long.
+	idleTimeout = 30 * time.Second
 	// formOverhead is what a multipart body may carry besides the image (boundaries, headers, the key).
 	formOverhead = 64 << 10
 )
@@ -43,6 +52,9 @@ type Config struct {
 	DataDir        string        // folder of the image files (under DataDir/images) and the default database
 	MaxUpload      int           // largest accepted image in bytes
 	MaxCapacityMB  int           // largest cache capacity the properties form accepts
+	MaxImageSide   int           // largest width or height of an accepted image, in pixels
+	MaxImagePixels int64         // largest area of an accepted image, in pixels
+	MaxConnsPerIP  int           // most connections one client address may hold
 	// SweepGrace is the age an object must reach before the orphan sweep may remove it; SweepInterval
 	// how often the sweep runs (besides at start); a negative interval turns the sweep off.
 	SweepGrace    time.Duration
@@ -68,6 +80,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxCapacityMB <= 0 {
 		c.MaxCapacityMB = DefaultMaxCapacityMB
+	}
+	if c.MaxImageSide <= 0 {
+		c.MaxImageSide = DefaultMaxImageSide
+	}
+	if c.MaxImagePixels <= 0 {
+		c.MaxImagePixels = DefaultMaxImagePixels
+	}
+	if c.MaxConnsPerIP <= 0 {
+		c.MaxConnsPerIP = DefaultMaxConnsPerIP
 	}
 	if c.SweepGrace <= 0 {
 		c.SweepGrace = DefaultSweepGrace
@@ -170,11 +191,13 @@ func New(cfg Config, c Cache, s Store, o Objects) *Server {
 		Handler:            srv.handle,
 		Name:               "imgcache",
 		MaxRequestBodySize: cfg.MaxUpload + formOverhead,
-		ErrorHandler:       func(rc *fasthttp.RequestCtx, err error) { srv.answerError(rc, srv.badRequest(err)) },
+		ErrorHandler:       srv.readError,
 		Logger:             route.Logger(cfg.Logger),
 		ReadTimeout:        60 * time.Second,
 		WriteTimeout:       60 * time.Second,
-		IdleTimeout:        2 * time.Minute,
+		IdleTimeout:        idleTimeout,
+		MaxConnsPerIP:      cfg.MaxConnsPerIP,
+		ReadBufferSize:     8 << 10, // the request line and headers; more is a 414 or 431
 		NoDefaultDate:      true,
 		CloseOnShutdown:    true,
 		// Multipart bodies are parsed by the upload handler from memory: fasthttp's own parser would

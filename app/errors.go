@@ -8,6 +8,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"imgcache/memcache/route"
+	"imgcache/memcache/wire"
 )
 
 // Kinds of error the backend's operations return. Domain code returns them (wrapped, or inside an
@@ -21,6 +22,8 @@ var (
 	ErrTooLarge = errors.New("too large")
 	// ErrUnsupported: the file is not an image of a supported type.
 	ErrUnsupported = errors.New("unsupported media type")
+	// ErrUnprocessable: a well-formed request that a rule refuses, such as an image too large in pixels.
+	ErrUnprocessable = errors.New("unprocessable")
 	// ErrForbidden: a state-changing request from another site, or a page form without its token.
 	ErrForbidden = errors.New("forbidden")
 	// ErrUnavailable: a service the operation needs (the database) failed or is unreachable; worth
@@ -69,8 +72,18 @@ func statusOf(err error) (code int, message string) {
 		code = http.StatusMethodNotAllowed
 	case errors.Is(err, ErrTooLarge):
 		code = http.StatusRequestEntityTooLarge
+	case errors.Is(err, route.ErrURITooLong):
+		return http.StatusRequestURITooLong, "the request URI is too long"
+	case errors.Is(err, route.ErrHeaderTooLarge):
+		return http.StatusRequestHeaderFieldsTooLarge, "the request headers are too large"
+	case errors.Is(err, route.ErrTimeout):
+		return http.StatusRequestTimeout, "the request did not arrive in time"
+	case errors.Is(err, route.ErrUnreadable):
+		return http.StatusBadRequest, "malformed request: it is not HTTP this server can read"
 	case errors.Is(err, ErrUnsupported):
 		code = http.StatusUnsupportedMediaType
+	case errors.Is(err, ErrUnprocessable):
+		code = http.StatusUnprocessableEntity
 	case errors.Is(err, ErrUnavailable):
 		return http.StatusServiceUnavailable, unavailableMessage
 	}
@@ -88,12 +101,21 @@ func statusOf(err error) (code int, message string) {
 	return code, err.Error()
 }
 
-// badRequest reads a request body that fasthttp could not read: over the limit, or malformed.
-func (s *Server) badRequest(err error) error {
+// bodyTooLarge is the error of a body over the limit.
+func (s *Server) bodyTooLarge() error {
+	return errorf(ErrTooLarge, "the request body is over the limit of %d bytes (images up to %d bytes)", s.cfg.MaxUpload+formOverhead, s.cfg.MaxUpload)
+}
+
+// readError answers a request fasthttp could not read. Its path is unknown, so the answer is the
+// API's JSON envelope, which a browser shows readably too.
+func (s *Server) readError(rc *fasthttp.RequestCtx, err error) {
+	err = route.ReadError(err)
 	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
-		return errorf(ErrTooLarge, "the request body is over the limit of %d bytes (images up to %d bytes)", s.cfg.MaxUpload+formOverhead, s.cfg.MaxUpload)
+		err = s.bodyTooLarge()
 	}
-	return &Error{Kind: ErrInvalid, Message: fmt.Sprintf("malformed request: %v", err)}
+	code, msg := s.failure(rc, err)
+	rc.SetConnectionClose()
+	route.WriteJSON(rc, code, wire.NewFailure(code, msg))
 }
 
 // failure is statusOf for the request rc, logging the cause of a 5xx: a client error says nothing about

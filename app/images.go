@@ -66,13 +66,19 @@ func (s *Server) Upload(ctx context.Context, key string, data []byte) error {
 	if len(data) > s.cfg.MaxUpload {
 		return errorf(ErrTooLarge, "the file is %d bytes; the limit is %d", len(data), s.cfg.MaxUpload)
 	}
-	contentType, err := imagestore.Sniff(data)
+	info, err := imagestore.Inspect(data)
 	switch {
 	case errors.Is(err, imagestore.ErrEmpty):
 		return errorf(ErrInvalid, "the file is empty")
 	case err != nil:
-		return errorf(ErrUnsupported, "the file is not a PNG, JPEG, GIF or WebP image (judged by its bytes, not its name)")
+		return &Error{Kind: ErrUnsupported, Message: "the file is not a PNG, JPEG, GIF or WebP image (judged by its bytes, not its name)", Cause: err}
+	case info.Width > s.cfg.MaxImageSide || info.Height > s.cfg.MaxImageSide:
+		return errorf(ErrUnprocessable, "the image is %dx%d pixels; the limit is %d pixels a side", info.Width, info.Height, s.cfg.MaxImageSide)
+	case info.Pixels() > s.cfg.MaxImagePixels:
+		return errorf(ErrUnprocessable, "the image is %dx%d pixels, %.1f megapixels; the limit is %.1f megapixels",
+			info.Width, info.Height, float64(info.Pixels())/1e6, float64(s.cfg.MaxImagePixels)/1e6)
 	}
+	contentType := info.ContentType
 	id := s.uploads.begin()
 	defer s.uploads.end(id)
 	name, err := s.objects.Put(ctx, data, contentType)

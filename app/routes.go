@@ -69,7 +69,12 @@ func (s *Server) navBar() []navItem {
 // handle reads a streamed body under the limit, then dispatches.
 func (s *Server) handle(rc *fasthttp.RequestCtx) {
 	if err := s.limitBody(rc); err != nil {
-		s.answerError(rc, s.badRequest(err))
+		if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+			err = s.bodyTooLarge()
+		} else {
+			err = errorf(ErrInvalid, "malformed request: %v", err)
+		}
+		s.answerError(rc, err)
 		return
 	}
 	s.routes.Serve(rc)

@@ -54,6 +54,14 @@ func statusOf(err error) (code int, message string) {
 		code = http.StatusRequestEntityTooLarge
 	case errors.Is(err, errUnavailable):
 		code = http.StatusServiceUnavailable
+	case errors.Is(err, route.ErrURITooLong):
+		return http.StatusRequestURITooLong, "the request URI is too long"
+	case errors.Is(err, route.ErrHeaderTooLarge):
+		return http.StatusRequestHeaderFieldsTooLarge, "the request headers are too large"
+	case errors.Is(err, route.ErrTimeout):
+		return http.StatusRequestTimeout, "the request did not arrive in time"
+	case errors.Is(err, route.ErrUnreadable):
+		return http.StatusBadRequest, "malformed request: it is not HTTP this service can read"
 	}
 	var m *wire.MalformedError
 	switch {
@@ -82,11 +90,11 @@ func (s *Server) answerError(rc *fasthttp.RequestCtx, err error) {
 
 // readError answers a request fasthttp could not read: over the body limit, or malformed.
 func (s *Server) readError(rc *fasthttp.RequestCtx, err error) {
+	err = route.ReadError(err)
 	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
 		err = fmt.Errorf("request body exceeds the limit of %d bytes: %w", s.cfg.MaxBodySize, err)
-	} else {
-		err = &wire.MalformedError{Message: fmt.Sprintf("malformed request: %v", err)}
 	}
+	rc.SetConnectionClose()
 	s.answerError(rc, err)
 }
 

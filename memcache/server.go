@@ -30,6 +30,9 @@ const (
 	DefaultStatsRetention = 24 * time.Hour
 	// DefaultMaxBodySize fits the backend's largest image (16 MiB) as base64 inside JSON.
 	DefaultMaxBodySize = 32 << 20
+	// DefaultMaxConnsPerIP caps one client address's connections: each backend pools up to 512, and
+	// several may share a host.
+	DefaultMaxConnsPerIP = 4096
 )
 
 // Config configures a Server; the zero value of each field means its default.
@@ -40,6 +43,7 @@ type Config struct {
 	StatsInterval  time.Duration // how often a cache_stats row is written
 	StatsRetention time.Duration // cache_stats rows older than this are pruned
 	MaxBodySize    int           // request body limit in bytes
+	MaxConnsPerIP  int           // most connections one client address may hold
 	// Secret, when set, must come with every request but the health check, as
 	// "Authorization: Bearer SECRET". Without one the service listens on loopback only.
 	Secret string
@@ -62,6 +66,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBodySize <= 0 {
 		c.MaxBodySize = DefaultMaxBodySize
+	}
+	if c.MaxConnsPerIP <= 0 {
+		c.MaxConnsPerIP = DefaultMaxConnsPerIP
 	}
 	if c.Seed == 0 {
 		c.Seed = uint64(time.Now().UnixNano())
@@ -160,7 +167,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Logger:                        route.Logger(cfg.Logger),
 		ReadTimeout:                   30 * time.Second,
 		WriteTimeout:                  30 * time.Second,
-		IdleTimeout:                   2 * time.Minute,
+		IdleTimeout:                   2 * time.Minute, // longer than the client's 30 s, so the client closes first
+		MaxConnsPerIP:                 cfg.MaxConnsPerIP,
 		DisableHeaderNamesNormalizing: true,
 		NoDefaultDate:                 true,
 		NoDefaultContentType:          true,

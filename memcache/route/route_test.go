@@ -6,9 +6,11 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/valyala/fasthttp"
@@ -172,4 +174,48 @@ func TestNewRefusesDuplicatePaths(t *testing.T) {
 		}
 	}()
 	New(Config{}, []Route{{Path: "/a"}, {Path: "/a"}})
+}
+
+// TestReadError sends what fasthttp cannot read to a real server and checks how ReadError names it.
+func TestReadError(t *testing.T) {
+	got := make(chan error, 1)
+	srv := &fasthttp.Server{Handler: func(*fasthttp.RequestCtx) {}, ReadBufferSize: 4096,
+		MaxRequestBodySize: 16, Logger: Logger(slog.New(slog.DiscardHandler)),
+		ErrorHandler: func(rc *fasthttp.RequestCtx, err error) { got <- ReadError(err); rc.SetStatusCode(400) }}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Shutdown() })
+	tests := []struct {
+		name, request string
+		want          error
+	}{
+		{"long URI", "GET /api/" + strings.Repeat("a", 5000) + " HTTP/1.1\r\nHost: x\r\n\r\n", ErrURITooLong},
+		{"large header", "GET /api/x HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("b", 5000) + "\r\n\r\n", ErrHeaderTooLarge},
+		{"header without colon", "GET /api/x HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", ErrUnreadable},
+		{"not HTTP", "GARBAGE\r\n\r\n", ErrUnreadable},
+		{"declared body over the limit", "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n", fasthttp.ErrBodyTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if _, err := c.Write([]byte(tt.request)); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err := <-got:
+				if !errors.Is(err, tt.want) {
+					t.Errorf("ReadError = %v, want %v", err, tt.want)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the server never reported the error")
+			}
+		})
+	}
 }

@@ -14,14 +14,15 @@ import (
 )
 
 var env = map[string]string{
-	"addr":            "IMGCACHE_MEMCACHE_ADDR",
-	"secret":          "IMGCACHE_MEMCACHE_SECRET",
-	"db":              "IMGCACHE_DB",
-	"db-timeout":      "IMGCACHE_DB_TIMEOUT",
-	"stats-interval":  "IMGCACHE_STATS_INTERVAL",
-	"stats-retention": "IMGCACHE_STATS_RETENTION",
-	"max-body":        "IMGCACHE_MEMCACHE_MAX_BODY",
-	"log-level":       "IMGCACHE_LOG_LEVEL",
+	"addr":             "IMGCACHE_MEMCACHE_ADDR",
+	"secret":           "IMGCACHE_MEMCACHE_SECRET",
+	"db":               "IMGCACHE_DB",
+	"db-timeout":       "IMGCACHE_DB_TIMEOUT",
+	"stats-interval":   "IMGCACHE_STATS_INTERVAL",
+	"stats-retention":  "IMGCACHE_STATS_RETENTION",
+	"max-body":         "IMGCACHE_MEMCACHE_MAX_BODY",
+	"max-conns-per-ip": "IMGCACHE_MEMCACHE_MAX_CONNS_PER_IP",
+	"log-level":        "IMGCACHE_LOG_LEVEL",
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stderr)) }
@@ -37,6 +38,7 @@ func run(args []string, stderr io.Writer) int {
 	fs.DurationVar(&cfg.StatsInterval, "stats-interval", memcache.DefaultStatsInterval, "how often a cache_stats row is written")
 	fs.DurationVar(&cfg.StatsRetention, "stats-retention", memcache.DefaultStatsRetention, "cache_stats rows older than this are deleted")
 	fs.IntVar(&cfg.MaxBodySize, "max-body", memcache.DefaultMaxBodySize, "request body limit in bytes")
+	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", memcache.DefaultMaxConnsPerIP, "most connections one client address may hold")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	fs.Usage = cli.Usage(fs, "memcache: the imgcache cache service (LRU and Random Replacement, stats to the database)", env)
 	if err := fs.Parse(args); err != nil {
