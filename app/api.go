@@ -160,6 +160,17 @@ const (
 	drainTimeout = 500 * time.Millisecond
 )
 
+// headerReceived lets a request whose declared body is over the limit reach limitBody after one byte
+// of it, for its 413: fasthttp otherwise waits for the first 8 KB of a body before the handler runs,
+// and a client that declares a huge body and sends a few bytes would hold the connection until the
+// read timeout.
+func (s *Server) headerReceived(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	if h.ContentLength() > s.cfg.MaxUpload+formOverhead {
+		return fasthttp.RequestConfig{MaxRequestBodySize: 1, ReadTimeout: drainTimeout}
+	}
+	return fasthttp.RequestConfig{}
+}
+
 // limitBody reads a streamed body under the limit. A body declared or found over the limit is
 // drained briefly and refused with fasthttp.ErrBodyTooLarge.
 func (s *Server) limitBody(rc *fasthttp.RequestCtx) error {

@@ -204,6 +204,7 @@ func New(cfg Config, c Cache, s Store, o Objects) *Server {
 		// spill large files to the system temp folder, outside the data folder.
 		DisablePreParseMultipartForm: true,
 		StreamRequestBody:            true, // see limitBody
+		HeaderReceived:               srv.headerReceived,
 	}
 	return srv
 }

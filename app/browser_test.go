@@ -191,6 +191,33 @@ func (b *browser) onEvent(ev any) {
 	b.problems = append(b.problems, fmt.Sprintf("%s: %s (%s)", e.Entry.Source, e.Entry.Text, e.Entry.URL))
 }
 
+// forgetConsole drops the console errors logged so far that contain want: those a test provoked on
+// purpose (a refused request is a failed load). It fails the test if none does.
+func (b *browser) forgetConsole(t *testing.T, want ...string) {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	kept := b.problems[:0]
+	found := map[string]bool{}
+	for _, p := range b.problems {
+		matched := false
+		for _, w := range want {
+			if strings.Contains(p, w) {
+				matched, found[w] = true, true
+			}
+		}
+		if !matched {
+			kept = append(kept, p)
+		}
+	}
+	b.problems = kept
+	for _, w := range want {
+		if !found[w] {
+			t.Errorf("no console error contains %q", w)
+		}
+	}
+}
+
 // checkConsole fails the test if any page logged an error to the console.
 func (b *browser) checkConsole(t *testing.T) {
 	b.mu.Lock()

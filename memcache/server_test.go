@@ -64,24 +64,7 @@ type answer struct {
 // post sends body to path with net/http, a client independent of the code under test.
 func post(t *testing.T, s *memcache.Server, method, path, contentType, body string) answer {
 	t.Helper()
-	req, err := http.NewRequest(method, s.URL()+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	a := answer{status: resp.StatusCode, header: resp.Header}
-	if err := json.Unmarshal(raw, &a.body); err != nil {
-		t.Fatalf("%s %s: body %q is not JSON: %v", method, path, raw, err)
-	}
-	return a
+	return send(t, s, method, path, contentType, body, nil)
 }
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
