@@ -40,4 +40,3 @@ func Inspect(data []byte) (Info, error) {
 	}
 	return Info{ContentType: ct, Width: cfg.Width, Height: cfg.Height}, nil
 }
-
