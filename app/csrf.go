@@ -9,6 +9,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"imgcache/app/api"
 	"imgcache/memcache/route"
 )
 
@@ -16,8 +17,8 @@ import (
 // cookie): another site can make a browser send the cookie, but can neither read it nor set it, so it
 // cannot fill in the form's field. No server state is needed, so any backend checks any form.
 const (
-	csrfCookie = "imgcache_csrf"
-	csrfField  = "csrf"
+	csrfCookie = api.FormTokenCookie
+	csrfField  = api.FormTokenField
 	csrfBytes  = 32
 )
 

@@ -3,6 +3,8 @@ package loadgen
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"imgcache/app/api"
 )
 
 // Cache policies of the run matrix. PolicyOff is the baseline: capacity 0 turns caching off.
@@ -114,9 +118,10 @@ func (c *Control) WaitHealthy(ctx context.Context, timeout time.Duration) error 
 // SetCache sets the capacity (whole MB; 0 turns caching off) and policy through the backend's
 // cache-properties form, the path a user takes.
 func (c *Control) SetCache(ctx context.Context, capacityMB int, policy string) error {
-	form := url.Values{"capacity": {strconv.Itoa(capacityMB)}, "policy": {policy}}
+	token := formToken()
+	form := url.Values{"capacity": {strconv.Itoa(capacityMB)}, "policy": {policy}, api.FormTokenField: {token}}
 	code, body, err := c.do(ctx, http.MethodPost, c.BackendURL+"/cache_properties",
-		strings.NewReader(form.Encode()), http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+		strings.NewReader(form.Encode()), formHeader(token, "application/x-www-form-urlencoded"))
 	if err != nil {
 		return fmt.Errorf("set cache %d MB %s: %w", capacityMB, policy, err)
 	}
@@ -128,7 +133,10 @@ func (c *Control) SetCache(ctx context.Context, capacityMB int, policy string) e
 
 // ClearCache empties the cache through the backend.
 func (c *Control) ClearCache(ctx context.Context) error {
-	code, body, err := c.do(ctx, http.MethodPost, c.BackendURL+"/cache_properties/clear", nil, nil)
+	token := formToken()
+	form := url.Values{api.FormTokenField: {token}}
+	code, body, err := c.do(ctx, http.MethodPost, c.BackendURL+"/cache_properties/clear",
+		strings.NewReader(form.Encode()), formHeader(token, "application/x-www-form-urlencoded"))
 	if err != nil {
 		return fmt.Errorf("clear cache: %w", err)
 	}
@@ -136,6 +144,19 @@ func (c *Control) ClearCache(ctx context.Context) error {
 		return fmt.Errorf("clear cache: status %d %q: %w", code, snippet(body), ErrService)
 	}
 	return nil
+}
+
+// formToken is a fresh form token: the pages' forms want one in a field and the same in a cookie,
+// as a browser sends them after loading the page.
+func formToken() string {
+	b := make([]byte, 32)
+	rand.Read(b) // never fails: crypto/rand aborts the program instead
+	return hex.EncodeToString(b)
+}
+
+// formHeader is the header of a page form post carrying token.
+func formHeader(token, contentType string) http.Header {
+	return http.Header{"Content-Type": {contentType}, "Cookie": {api.FormTokenCookie + "=" + token}}
 }
 
 // ErrNoStats reports that no memcache URL was given.
