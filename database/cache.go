@@ -57,13 +57,15 @@ func (db *DB) InsertCacheProperties(ctx context.Context, p CacheProperties) (Cac
 }
 
 // StatsRow is one row of cache_stats: the two gauges (CacheSize in bytes,
-// KeyCount) at CreatedAt, and the counts of the interval that ended then.
+// KeyCount) at CreatedAt, and the counts of the interval that ended then, of
+// memcache node NodeID (0 for a node that is not in a pool's table).
 type StatsRow struct {
 	ID                                int64
 	CacheSize                         int64
 	KeyCount                          int64
 	RequestCount, HitCount, MissCount int64
 	CreatedAt                         time.Time
+	NodeID                            int64
 }
 
 // InsertStats appends r (its ID is ignored); CreatedAt zero means now.
@@ -71,20 +73,20 @@ func (db *DB) InsertStats(ctx context.Context, r StatsRow) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	_, err := db.exec(ctx,
-		"INSERT INTO cache_stats (cache_size, key_count, request_count, hit_count, miss_count, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-		r.CacheSize, r.KeyCount, r.RequestCount, r.HitCount, r.MissCount, db.timeArg(nowOr(r.CreatedAt)))
+		"INSERT INTO cache_stats (cache_size, key_count, request_count, hit_count, miss_count, created_at, node_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		r.CacheSize, r.KeyCount, r.RequestCount, r.HitCount, r.MissCount, db.timeArg(nowOr(r.CreatedAt)), r.NodeID)
 	if err != nil {
 		return fmt.Errorf("insert stats: %w", err)
 	}
 	return nil
 }
 
-// StatsSince returns the rows created at or after since, oldest first.
+// StatsSince returns the rows of every node created at or after since, oldest first.
 func (db *DB) StatsSince(ctx context.Context, since time.Time) ([]StatsRow, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	rows, err := db.db.QueryContext(ctx,
-		"SELECT id, cache_size, key_count, request_count, hit_count, miss_count, created_at FROM cache_stats"+
+		"SELECT id, cache_size, key_count, request_count, hit_count, miss_count, created_at, node_id FROM cache_stats"+
 			" WHERE created_at >= ? ORDER BY created_at, id",
 		db.timeArg(since))
 	if err != nil {
@@ -94,7 +96,7 @@ func (db *DB) StatsSince(ctx context.Context, since time.Time) ([]StatsRow, erro
 	var out []StatsRow
 	for rows.Next() {
 		var r StatsRow
-		if err := rows.Scan(&r.ID, &r.CacheSize, &r.KeyCount, &r.RequestCount, &r.HitCount, &r.MissCount, scanTime{&r.CreatedAt}); err != nil {
+		if err := rows.Scan(&r.ID, &r.CacheSize, &r.KeyCount, &r.RequestCount, &r.HitCount, &r.MissCount, scanTime{&r.CreatedAt}, &r.NodeID); err != nil {
 			return nil, fmt.Errorf("stats since %s: %w", since.Format(time.RFC3339), err)
 		}
 		out = append(out, r)

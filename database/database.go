@@ -328,13 +328,50 @@ func (db *DB) init(ctx context.Context, schema string) error {
 				return fmt.Errorf("create tables: %w", err)
 			}
 		}
-		return nil
+		return db.migrate(ctx, tx)
 	})
 	if err != nil {
 		return err
 	}
 	db.getImage, err = db.db.PrepareContext(ctx, getImageQuery)
 	return err
+}
+
+// addedColumns are the columns added to tables after they first shipped: a table made before has
+// them added at start. Each is also in the schema files, last, so that new and old tables agree.
+var addedColumns = []struct{ table, column, sqliteDDL, mysqlDDL string }{
+	{"cache_stats", "node_id", "INTEGER NOT NULL DEFAULT 0", "BIGINT NOT NULL DEFAULT 0"},
+}
+
+// mysqlErrDupColumn is ER_DUP_FIELDNAME: another process added the column first.
+const mysqlErrDupColumn = 1060
+
+// migrate adds the columns a table made by an older version lacks.
+func (db *DB) migrate(ctx context.Context, tx *sql.Tx) error {
+	for _, c := range addedColumns {
+		q := "SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?"
+		ddl := c.sqliteDDL
+		if db.dialect == MySQL {
+			q = "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ?"
+			ddl = c.mysqlDDL
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, q, c.table, c.column).Scan(&n); err != nil {
+			return fmt.Errorf("migrate %s.%s: %w", c.table, c.column, err)
+		}
+		if n > 0 {
+			continue
+		}
+		_, err := tx.ExecContext(ctx, "ALTER TABLE "+c.table+" ADD COLUMN "+c.column+" "+ddl)
+		var myErr *mysql.MySQLError
+		if errors.As(err, &myErr) && myErr.Number == mysqlErrDupColumn {
+			err = nil
+		}
+		if err != nil {
+			return fmt.Errorf("migrate %s.%s: %w", c.table, c.column, err)
+		}
+	}
+	return nil
 }
 
 // splitStatements cuts a schema file into statements. It drops whole-line

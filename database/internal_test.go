@@ -11,8 +11,8 @@ func TestSplitStatements(t *testing.T) {
 		name, schema string
 		want         int
 	}{
-		{"mysql", mysqlSchema, 3},
-		{"sqlite", sqliteSchema, 5},
+		{"mysql", mysqlSchema, 7},
+		{"sqlite", sqliteSchema, 10},
 		{"comment with semicolon", "-- a; b\nCREATE TABLE x (a INT);\n\n", 1},
 	}
 	for _, tt := range tests {

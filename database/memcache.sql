@@ -47,6 +47,57 @@ CREATE TABLE IF NOT EXISTS cache_stats (
     hit_count     INT         NOT NULL DEFAULT 0,
     miss_count    INT         NOT NULL DEFAULT 0,
     created_at    DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    node_id       BIGINT      NOT NULL DEFAULT 0,
     PRIMARY KEY (id),
     INDEX cache_stats_created_at (created_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- The memcache pool. Each node registers itself under the URL backends reach it at, and heartbeats;
+-- the active set is chosen by hand (the pool page) or by the auto-scaler.
+CREATE TABLE IF NOT EXISTS memcache_nodes (
+    id            BIGINT       NOT NULL AUTO_INCREMENT,
+    address       VARCHAR(255) NOT NULL,
+    state         VARCHAR(16)  NOT NULL DEFAULT 'active',
+    capacity_mb   INT          NOT NULL DEFAULT 0,
+    registered_at DATETIME(6)  NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    last_seen     DATETIME(6)  NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    PRIMARY KEY (id),
+    UNIQUE KEY memcache_nodes_address (address)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- The auto-scaler's settings; the newest row is in force.
+CREATE TABLE IF NOT EXISTS pool_settings (
+    id           BIGINT      NOT NULL AUTO_INCREMENT,
+    enabled      INT         NOT NULL DEFAULT 0,
+    interval_ms  BIGINT      NOT NULL,
+    grow_above   DOUBLE      NOT NULL,
+    shrink_below DOUBLE      NOT NULL,
+    grow_ratio   DOUBLE      NOT NULL,
+    shrink_ratio DOUBLE      NOT NULL,
+    cooldown_ms  BIGINT      NOT NULL,
+    min_nodes    INT         NOT NULL,
+    max_nodes    INT         NOT NULL,
+    created_at   DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    PRIMARY KEY (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- Every decision about the pool's size, the auto-scaler's and the ones made by hand, with its inputs.
+CREATE TABLE IF NOT EXISTS pool_events (
+    id         BIGINT       NOT NULL AUTO_INCREMENT,
+    created_at DATETIME(6)  NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    action     VARCHAR(16)  NOT NULL,
+    from_nodes INT          NOT NULL,
+    to_nodes   INT          NOT NULL,
+    miss_rate  DOUBLE       NOT NULL DEFAULT 0,
+    lookups    BIGINT       NOT NULL DEFAULT 0,
+    reason     VARCHAR(255) NOT NULL DEFAULT '',
+    PRIMARY KEY (id),
+    INDEX pool_events_created_at (created_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- One row: when the auto-scaler last evaluated, so that of several backends only one acts per interval.
+CREATE TABLE IF NOT EXISTS pool_lock (
+    id           INT         NOT NULL,
+    evaluated_at DATETIME(6) NOT NULL,
+    PRIMARY KEY (id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

@@ -16,7 +16,7 @@ import (
 	"imgcache/database/dbtest"
 )
 
-var tables = []string{"images", "cache_properties", "cache_stats"}
+var tables = []string{"images", "cache_properties", "cache_stats", "memcache_nodes", "pool_settings", "pool_events", "pool_lock"}
 
 // columns returns the column names of table, in order.
 func columns(t *testing.T, db *database.DB, table string) []string {

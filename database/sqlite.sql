@@ -33,10 +33,53 @@ CREATE TABLE IF NOT EXISTS cache_stats (
     request_count INTEGER NOT NULL DEFAULT 0,
     hit_count     INTEGER NOT NULL DEFAULT 0,
     miss_count    INTEGER NOT NULL DEFAULT 0,
-    created_at    TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f000', 'now'))
+    created_at    TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f000', 'now')),
+    node_id       INTEGER NOT NULL DEFAULT 0
 );
 
 CREATE INDEX IF NOT EXISTS cache_stats_created_at ON cache_stats (created_at);
 
 -- The orphan sweep asks which objects a row names.
 CREATE INDEX IF NOT EXISTS images_location ON images (location);
+
+-- The memcache pool: see memcache.sql.
+CREATE TABLE IF NOT EXISTS memcache_nodes (
+    id            INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    address       TEXT    NOT NULL UNIQUE,
+    state         TEXT    NOT NULL DEFAULT 'active',
+    capacity_mb   INTEGER NOT NULL DEFAULT 0,
+    registered_at TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f000', 'now')),
+    last_seen     TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f000', 'now'))
+);
+
+CREATE TABLE IF NOT EXISTS pool_settings (
+    id           INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    enabled      INTEGER NOT NULL DEFAULT 0,
+    interval_ms  INTEGER NOT NULL,
+    grow_above   REAL    NOT NULL,
+    shrink_below REAL    NOT NULL,
+    grow_ratio   REAL    NOT NULL,
+    shrink_ratio REAL    NOT NULL,
+    cooldown_ms  INTEGER NOT NULL,
+    min_nodes    INTEGER NOT NULL,
+    max_nodes    INTEGER NOT NULL,
+    created_at   TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f000', 'now'))
+);
+
+CREATE TABLE IF NOT EXISTS pool_events (
+    id         INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    created_at TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f000', 'now')),
+    action     TEXT    NOT NULL,
+    from_nodes INTEGER NOT NULL,
+    to_nodes   INTEGER NOT NULL,
+    miss_rate  REAL    NOT NULL DEFAULT 0,
+    lookups    INTEGER NOT NULL DEFAULT 0,
+    reason     TEXT    NOT NULL DEFAULT ''
+);
+
+CREATE INDEX IF NOT EXISTS pool_events_created_at ON pool_events (created_at);
+
+CREATE TABLE IF NOT EXISTS pool_lock (
+    id           INTEGER NOT NULL PRIMARY KEY,
+    evaluated_at TEXT    NOT NULL
+);
