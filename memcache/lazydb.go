@@ -85,3 +85,27 @@ func (l *lazyDB) Close() error {
 	l.db = nil
 	return err
 }
+
+func (l *lazyDB) RegisterNode(ctx context.Context, address string, capacityMB int, state string) (database.Node, error) {
+	db, err := l.get(ctx)
+	if err != nil {
+		return database.Node{}, err
+	}
+	return db.RegisterNode(ctx, address, capacityMB, state)
+}
+
+func (l *lazyDB) Heartbeat(ctx context.Context, id int64, capacityMB int) error {
+	db, err := l.get(ctx)
+	if err != nil {
+		return err
+	}
+	return db.Heartbeat(ctx, id, capacityMB)
+}
+
+func (l *lazyDB) LeaveNode(ctx context.Context, id int64) error {
+	db, err := l.get(ctx)
+	if err != nil {
+		return err
+	}
+	return db.LeaveNode(ctx, id)
+}

@@ -47,8 +47,15 @@ type Config struct {
 	// Secret, when set, must come with every request but the health check, as
 	// "Authorization: Bearer SECRET". Without one the service listens on loopback only.
 	Secret string
-	Seed   uint64 // seed of Random Replacement; 0 picks one from the clock
-	Logger *slog.Logger
+	// Advertise is the URL backends reach this node at, registered in the pool's table; empty means
+	// http:// and the bound address, which must then not be a wildcard.
+	Advertise string
+	// Standby registers a new node as standby rather than active: running, but not routed to until it
+	// is activated on the pool page or by the auto-scaler.
+	Standby   bool
+	Heartbeat time.Duration // how often the node heartbeats in the pool's table
+	Seed      uint64        // seed of Random Replacement; 0 picks one from the clock
+	Logger    *slog.Logger
 }
 
 func (c Config) withDefaults() Config {
@@ -70,6 +77,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxConnsPerIP <= 0 {
 		c.MaxConnsPerIP = DefaultMaxConnsPerIP
 	}
+	if c.Heartbeat <= 0 {
+		c.Heartbeat = DefaultHeartbeat
+	}
 	if c.Seed == 0 {
 		c.Seed = uint64(time.Now().UnixNano())
 	}
@@ -89,6 +99,7 @@ type Server struct {
 	http     *fasthttp.Server
 	requests atomic.Uint64
 	stats    *statsWriter
+	member   *member
 	routes   *route.Table
 	dbErrors prometheus.Counter
 
@@ -159,6 +170,17 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	s.ln = ln
+	url, err := advertiseURL(cfg.Advertise, ln.Addr())
+	if err != nil {
+		ln.Close()
+		db.Close()
+		return nil, err
+	}
+	state := database.NodeActive
+	if cfg.Standby {
+		state = database.NodeStandby
+	}
+	s.member = startMember(db, url, state, func() int { return int(s.cache.Stats().Capacity / cache.MB) }, cfg.Heartbeat, s.log)
 	s.http = &fasthttp.Server{
 		Handler:                       s.handle,
 		Name:                          "imgcache-memcache",
@@ -174,7 +196,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		NoDefaultContentType:          true,
 		CloseOnShutdown:               true,
 	}
-	s.stats = startStatsWriter(s.cache, db, cfg.StatsInterval, cfg.StatsRetention, s.log, s.dbErrors.Inc)
+	s.stats = startStatsWriter(s.cache, db, s.member.ID, cfg.StatsInterval, cfg.StatsRetention, s.log, s.dbErrors.Inc)
 	go func() {
 		if err := s.http.Serve(ln); err != nil {
 			s.serveErr <- err
@@ -205,6 +227,7 @@ func (s *Server) Close() error {
 			errs = append(errs, fmt.Errorf("close listener: %w", err))
 		}
 		s.stop()
+		s.member.Close()
 		s.stats.Close()
 		if err := s.db.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close database: %w", err))

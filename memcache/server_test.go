@@ -293,7 +293,8 @@ func TestStatsRowsAndShutdown(t *testing.T) {
 		if len(rows) != 1 {
 			t.Fatalf("got %d stats rows after shutdown, want 1: %+v", len(rows), rows)
 		}
-		want := database.StatsRow{CacheSize: int64(len("k") + len(b64("v"))), KeyCount: 1, RequestCount: 2, HitCount: 1, MissCount: 1}
+		// The node registered in the pool's table at start, so its rows carry its id.
+		want := database.StatsRow{CacheSize: int64(len("k") + len(b64("v"))), KeyCount: 1, RequestCount: 2, HitCount: 1, MissCount: 1, NodeID: 1}
 		got := rows[0]
 		got.ID, got.CreatedAt = 0, time.Time{}
 		if got != want {
@@ -393,4 +394,44 @@ func TestPoliciesInStep(t *testing.T) {
 	if got := memcache.DefaultPolicyName(); got != wire.DefaultPolicy {
 		t.Errorf("the engine's default policy is %q, the contract's %q", got, wire.DefaultPolicy)
 	}
+}
+
+// TestNodeRegistersAndLeaves: a node is in the pool's table, active (or standby when asked), as soon
+// as Start returns, heartbeats, and is gone from the live set as soon as it closes.
+func TestNodeRegistersAndLeaves(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		a := startServer(t, dsn, func(c *memcache.Config) { c.Heartbeat = 20 * time.Millisecond })
+		b := startServer(t, dsn, func(c *memcache.Config) { c.Standby = true })
+		db, err := database.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		nodes, err := db.Nodes(ctx)
+		if err != nil || len(nodes) != 2 {
+			t.Fatalf("Nodes = %+v, %v; want two", nodes, err)
+		}
+		if nodes[0].Address != a.URL() || nodes[0].State != database.NodeActive || nodes[0].CapacityMB != wire.DefaultCapacityMB {
+			t.Errorf("first node = %+v, want %s active with %d MB", nodes[0], a.URL(), wire.DefaultCapacityMB)
+		}
+		if nodes[1].Address != b.URL() || nodes[1].State != database.NodeStandby {
+			t.Errorf("second node = %+v, want %s standby", nodes[1], b.URL())
+		}
+		first := nodes[0].LastSeen
+		for end := time.Now().Add(10 * time.Second); time.Now().Before(end); {
+			if nodes, _ = db.Nodes(ctx); nodes[0].LastSeen.After(first) {
+				break
+			}
+		}
+		if !nodes[0].LastSeen.After(first) {
+			t.Errorf("no heartbeat in 10 s: last seen stays %v", first)
+		}
+		if err := a.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if nodes, _ = db.Nodes(ctx); nodes[0].Alive(time.Now(), time.Minute) {
+			t.Errorf("a closed node is still alive: %+v", nodes[0])
+		}
+	})
 }

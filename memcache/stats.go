@@ -19,6 +19,7 @@ const pruneEvery = time.Minute
 type statsWriter struct {
 	cache     *cache.Cache
 	db        statsStore
+	node      func() int64 // the node's id in the pool's table, 0 until registered
 	interval  time.Duration
 	retention time.Duration
 	log       *slog.Logger
@@ -42,9 +43,9 @@ type statsStore interface {
 
 var _ statsStore = (*database.DB)(nil)
 
-func startStatsWriter(c *cache.Cache, db statsStore, interval, retention time.Duration, log *slog.Logger, onError func()) *statsWriter {
+func startStatsWriter(c *cache.Cache, db statsStore, node func() int64, interval, retention time.Duration, log *slog.Logger, onError func()) *statsWriter {
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &statsWriter{cache: c, db: db, interval: interval, retention: retention, log: log, onError: onError,
+	w := &statsWriter{cache: c, db: db, node: node, interval: interval, retention: retention, log: log, onError: onError,
 		cancel: cancel, done: make(chan struct{}), last: c.Stats()}
 	go w.loop(ctx)
 	return w
@@ -76,6 +77,7 @@ func (w *statsWriter) flush(ctx context.Context, now time.Time) {
 		HitCount:     int64(st.Hits - w.last.Hits),
 		MissCount:    int64(st.Misses - w.last.Misses),
 		CreatedAt:    now,
+		NodeID:       w.node(),
 	}
 	if err := w.db.InsertStats(ctx, row); err != nil {
 		w.onError()

@@ -39,7 +39,7 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 
 // newTestWriter builds a writer whose loop is not running, so the test drives flush itself.
 func newTestWriter(c *cache.Cache, st statsStore) *statsWriter {
-	return &statsWriter{cache: c, db: st, interval: time.Second, retention: time.Hour, log: quietLogger(), onError: func() {}, last: c.Stats()}
+	return &statsWriter{cache: c, db: st, node: func() int64 { return 4 }, interval: time.Second, retention: time.Hour, log: quietLogger(), onError: func() {}, last: c.Stats()}
 }
 
 func TestStatsWriterIntervalCounts(t *testing.T) {
@@ -65,10 +65,10 @@ func TestStatsWriterIntervalCounts(t *testing.T) {
 	w.flush(context.Background(), t0.Add(15*time.Second))
 
 	want := []database.StatsRow{
-		{CacheSize: 5, KeyCount: 1, RequestCount: 3, HitCount: 1, MissCount: 2, CreatedAt: t0},
-		{CacheSize: 5, KeyCount: 1, RequestCount: 1, HitCount: 1, MissCount: 0, CreatedAt: t0.Add(5 * time.Second)},
+		{CacheSize: 5, KeyCount: 1, RequestCount: 3, HitCount: 1, MissCount: 2, CreatedAt: t0, NodeID: 4},
+		{CacheSize: 5, KeyCount: 1, RequestCount: 1, HitCount: 1, MissCount: 0, CreatedAt: t0.Add(5 * time.Second), NodeID: 4},
 		// The failed interval's miss is carried into the next row, not lost.
-		{CacheSize: 5, KeyCount: 1, RequestCount: 2, HitCount: 1, MissCount: 1, CreatedAt: t0.Add(15 * time.Second)},
+		{CacheSize: 5, KeyCount: 1, RequestCount: 2, HitCount: 1, MissCount: 1, CreatedAt: t0.Add(15 * time.Second), NodeID: 4},
 	}
 	if len(store.rows) != len(want) {
 		t.Fatalf("got %d rows, want %d: %+v", len(store.rows), len(want), store.rows)
@@ -87,7 +87,7 @@ func TestStatsWriterIntervalCounts(t *testing.T) {
 func TestStatsWriterCloseWritesLastRow(t *testing.T) {
 	c := cache.New(cache.Config{Capacity: cache.MB})
 	store := &fakeStats{}
-	w := startStatsWriter(c, store, time.Hour, time.Hour, quietLogger(), func() {})
+	w := startStatsWriter(c, store, func() int64 { return 4 }, time.Hour, time.Hour, quietLogger(), func() {})
 	c.Get("k")
 	w.Close()
 	w.Close() // twice is safe
@@ -112,7 +112,7 @@ func (n notifyStats) PruneStats(context.Context, time.Time) (int64, error) { ret
 func TestStatsWriterTicks(t *testing.T) {
 	c := cache.New(cache.Config{Capacity: cache.MB})
 	store := notifyStats{rows: make(chan database.StatsRow)}
-	w := startStatsWriter(c, store, 10*time.Millisecond, time.Hour, quietLogger(), func() {})
+	w := startStatsWriter(c, store, func() int64 { return 4 }, 10*time.Millisecond, time.Hour, quietLogger(), func() {})
 	c.Get("a")
 	var got []database.StatsRow
 	timeout := time.After(10 * time.Second)

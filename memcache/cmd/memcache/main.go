@@ -33,6 +33,8 @@ func run(args []string, stderr io.Writer) int {
 	var cfg memcache.Config
 	fs.StringVar(&cfg.Addr, "addr", memcache.DefaultAddr, "listen address (internal service: loopback by default)")
 	fs.StringVar(&cfg.Secret, "secret", "", "shared secret callers must send as \"Authorization: Bearer SECRET\"; required to listen beyond loopback (prefer the environment variable: flags show in ps)")
+	fs.StringVar(&cfg.Advertise, "advertise", "", "the URL backends reach this node at (default http:// and -addr; required when -addr is a wildcard)")
+	fs.BoolVar(&cfg.Standby, "standby", false, "join the pool as a standby node, used once activated (pool page or auto-scaler)")
 	fs.StringVar(&cfg.DB, "db", database.DefaultDSN, "database: sqlite:PATH or mysql:USER@tcp(HOST:PORT)/DB")
 	fs.DurationVar(&cfg.DBTimeout, "db-timeout", database.DefaultTimeout, "deadline of each database call")
 	fs.DurationVar(&cfg.StatsInterval, "stats-interval", memcache.DefaultStatsInterval, "how often a cache_stats row is written")
