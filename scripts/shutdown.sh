@@ -5,9 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 status=0
-for name in backend memcache; do
-  pidfile="$IMGCACHE_DATA/$name.pid"
-  [ -f "$pidfile" ] || { echo "$name: not running (no $pidfile)"; continue; }
+# Backends first, then the memcache nodes, whatever their number: every pid file start.sh wrote.
+shopt -s nullglob
+pidfiles=("$IMGCACHE_DATA"/backend*.pid "$IMGCACHE_DATA"/memcache*.pid)
+[ ${#pidfiles[@]} -gt 0 ] || echo "nothing to stop: no pid files in $IMGCACHE_DATA (started with another IMGCACHE_DATA? set it as it was)"
+for pidfile in "${pidfiles[@]}"; do
+  name=$(basename "$pidfile" .pid)
   pid=$(cat "$pidfile")
   if ! kill -0 "$pid" 2>/dev/null; then
     echo "$name: not running (stale pid $pid)"; rm -f "$pidfile"; continue
