@@ -1,0 +1,207 @@
+package app_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"imgcache/database"
+	"imgcache/database/dbtest"
+)
+
+// twoBackends starts a memcache and two backends on one database and one image folder, as processes.
+func twoBackends(t *testing.T, dsn string) (mc, a, b *proc) {
+	t.Helper()
+	data := t.TempDir()
+	const secret = "multi-secret"
+	mc = startProc(t, "memcache", "IMGCACHE_DB="+dsn, "IMGCACHE_MEMCACHE_SECRET="+secret)
+	env := []string{"IMGCACHE_DB=" + dsn, "IMGCACHE_DATA=" + data, "IMGCACHE_MEMCACHE_URL=" + mc.url(), "IMGCACHE_MEMCACHE_SECRET=" + secret}
+	return mc, startProc(t, "backend", env...), startProc(t, "backend", env...)
+}
+
+// TestStaleReadsAcrossBackends: writers upload through backend A, readers read through backend B;
+// once A acknowledged a version, B never returns an older one, while the memcache runs, while it is
+// stopped (SIGSTOP) and after it is killed (SIGKILL) and restarted.
+func TestStaleReadsAcrossBackends(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		mc, a, b := twoBackends(t, dsn)
+		keys := []string{"k0", "k1", "k2"}
+		const versions = 45
+		images := make([][]byte, versions+1)
+		for v := 1; v <= versions; v++ {
+			images[v] = pngImage(t, v)
+		}
+		acked := make([]atomic.Int64, len(keys))
+		for i, k := range keys {
+			if status, _ := upload(t, a.url(), k, images[1]); status != 200 {
+				t.Fatalf("seed upload %q = %d", k, status)
+			}
+			acked[i].Store(1)
+		}
+		var done atomic.Int64 // uploads acknowledged, to time the memcache's troubles
+		var reads, stale atomic.Int64
+		stop := make(chan struct{})
+		var writers, readers, trouble sync.WaitGroup
+		for i, k := range keys {
+			writers.Go(func() {
+				for v := 2; v <= versions; v++ {
+					if status, ans := upload(t, a.url(), k, images[v]); status != 200 {
+						t.Errorf("upload %q v%d through A = %d %+v", k, v, status, ans)
+						return
+					}
+					acked[i].Store(int64(v))
+					done.Add(1)
+				}
+			})
+		}
+		total := int64(len(keys) * (versions - 1))
+		trouble.Go(func() {
+			waitFor := func(n int64) {
+				for done.Load() < n {
+					select {
+					case <-stop:
+						return
+					case <-time.After(10 * time.Millisecond):
+					}
+				}
+			}
+			waitFor(total / 3)
+			mc.signal(syscall.SIGSTOP)
+			time.Sleep(1500 * time.Millisecond) // a stopped memcache, for a while: the point of the test
+			mc.signal(syscall.SIGCONT)
+			waitFor(2 * total / 3)
+			mc.signal(syscall.SIGKILL)
+			mc.wait()
+			time.Sleep(500 * time.Millisecond) // a dead memcache, for a while
+			mc.restart()
+		})
+		for r := range 4 {
+			readers.Go(func() {
+				for n := 0; ; n++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					i := (n + r) % len(keys)
+					floor := acked[i].Load()
+					status, ans := readKey(t, b.url(), keys[i])
+					if status != 200 {
+						t.Errorf("read %q through B = %d %+v", keys[i], status, ans)
+						return
+					}
+					data, _ := base64.StdEncoding.DecodeString(ans.Content)
+					reads.Add(1)
+					if got := pngVersion(t, data); int64(got) < floor {
+						stale.Add(1)
+						t.Errorf("B returned %q v%d after A acknowledged v%d", keys[i], got, floor)
+					}
+				}
+			})
+		}
+		writers.Wait()
+		trouble.Wait()
+		close(stop)
+		readers.Wait()
+		t.Logf("%d uploads through A, %d reads through B, %d stale", total, reads.Load(), stale.Load())
+		if reads.Load() < 50 {
+			t.Errorf("only %d reads raced the uploads; the test proves little", reads.Load())
+		}
+	})
+}
+
+// TestDeleteAllAcrossBackends: delete_all through A is seen through B at once, even with B's reads
+// cached a moment before.
+func TestDeleteAllAcrossBackends(t *testing.T) {
+	_, a, b := twoBackends(t, dbtest.DSN(t, database.SQLite))
+	for i := range 3 {
+		if status, _ := upload(t, a.url(), fmt.Sprint("k", i), pngImage(t, i)); status != 200 {
+			t.Fatal("upload failed")
+		}
+	}
+	for range 2 {
+		for i := range 3 {
+			if status, _ := readKey(t, b.url(), fmt.Sprint("k", i)); status != 200 {
+				t.Fatalf("read through B = %d", status)
+			}
+		}
+	}
+	if status, _ := call(t, "POST", a.url()+"/api/delete_all", "", nil); status != 200 {
+		t.Fatalf("delete_all through A = %d", status)
+	}
+	for i := range 3 {
+		if status, _ := readKey(t, b.url(), fmt.Sprint("k", i)); status != 404 {
+			t.Errorf("read of k%d through B after delete_all through A = %d, want 404", i, status)
+		}
+	}
+	if _, ans := call(t, "POST", b.url()+"/api/list_keys", "", nil); len(ans.Keys) != 0 {
+		t.Errorf("keys through B after delete_all through A: %q", ans.Keys)
+	}
+}
+
+// TestKillBackendDuringUploads: a backend killed with SIGKILL among uploads loses none it
+// acknowledged: after a restart each is read back as uploaded.
+func TestKillBackendDuringUploads(t *testing.T) {
+	dsn := dbtest.DSN(t, database.SQLite)
+	_, a, _ := twoBackends(t, dsn)
+	var mu sync.Mutex
+	acked := map[string]int{}
+	var n atomic.Int64
+	var uploaders sync.WaitGroup
+	for u := range 4 {
+		uploaders.Go(func() {
+			for i := 0; ; i++ {
+				key := fmt.Sprintf("u%d-%d", u, i)
+				status, _, err := tryUpload(a.url(), key, pngImage(t, u*1000+i))
+				if err != nil || status != 200 {
+					return // the backend died under us: what was not acknowledged may be lost
+				}
+				mu.Lock()
+				acked[key] = u*1000 + i
+				mu.Unlock()
+				n.Add(1)
+			}
+		})
+	}
+	for n.Load() < 40 {
+		time.Sleep(5 * time.Millisecond) // waiting on uploads in another process
+	}
+	a.signal(syscall.SIGKILL)
+	uploaders.Wait()
+	a.restart()
+	lost := 0
+	for key, v := range acked {
+		status, ans := readKey(t, a.url(), key)
+		data, _ := base64.StdEncoding.DecodeString(ans.Content)
+		if status != 200 || pngVersion(t, data) != v {
+			lost++
+			t.Errorf("acknowledged upload %q (v%d) reads back as %d", key, v, status)
+		}
+	}
+	t.Logf("%d acknowledged uploads before the kill, %d lost", len(acked), lost)
+}
+
+// tryUpload uploads without failing the test, for uploads to a backend that may die.
+func tryUpload(base, key string, file []byte) (int, []byte, error) {
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	w.WriteField("key", key)
+	fw, _ := w.CreateFormFile("file", "x.png")
+	fw.Write(file)
+	w.Close()
+	resp, err := http.Post(base+"/api/upload", w.FormDataContentType(), &body)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
+}
