@@ -3,6 +3,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ var env = map[string]string{
 	"memcache":     "IMGCACHE_MEMCACHE_URL",
 	"db":           "IMGCACHE_DB",
 	"data":         "IMGCACHE_DATA",
+	"storage":      "IMGCACHE_STORAGE",
 	"max-upload":   "IMGCACHE_MAX_UPLOAD",
 	"max-capacity": "IMGCACHE_MAX_CAPACITY",
 	"log-level":    "IMGCACHE_LOG_LEVEL",
@@ -32,6 +34,7 @@ func run(args []string, stderr io.Writer) int {
 	fs.StringVar(&cfg.MemcacheURL, "memcache", app.DefaultMemcacheURL, "base URL of the memcache service")
 	fs.StringVar(&cfg.DB, "db", "", "database: sqlite:PATH or mysql:USER@tcp(HOST:PORT)/DB (default sqlite:DATA/imgcache.db)")
 	fs.StringVar(&cfg.DataDir, "data", app.DefaultDataDir, "data folder: images under DATA/images, and the default database")
+	fs.StringVar(&cfg.Storage, "storage", "", "image objects: file:DIR, or s3://BUCKET?endpoint=http://HOST:PORT[&region=REGION] with the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (default file:DATA/images)")
 	fs.IntVar(&cfg.MaxUpload, "max-upload", app.DefaultMaxUpload, "largest accepted image in bytes")
 	fs.IntVar(&cfg.MaxCapacityMB, "max-capacity", app.DefaultMaxCapacityMB, "largest cache capacity in MB the properties page accepts")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
@@ -40,6 +43,10 @@ func run(args []string, stderr io.Writer) int {
 		return 2
 	}
 	if err := cli.Env(fs, env, os.LookupEnv); err != nil {
+		fmt.Fprintln(stderr, "backend:", err)
+		return 2
+	}
+	if err := storageConfig(&cfg, os.LookupEnv); err != nil {
 		fmt.Fprintln(stderr, "backend:", err)
 		return 2
 	}
@@ -57,4 +64,25 @@ func run(args []string, stderr io.Writer) int {
 	}
 	log.Info("backend stopped")
 	return 0
+}
+
+// storageConfig checks the storage spec, so that a bad one stops the backend before it starts, and
+// adds the S3 credentials from the environment, where they stay out of the process list.
+func storageConfig(cfg *app.Config, lookup func(string) (string, bool)) error {
+	if cfg.Storage == "" {
+		return nil
+	}
+	st, err := app.ParseStorage(cfg.Storage)
+	if err != nil {
+		return err
+	}
+	if st.S3 == nil {
+		return nil
+	}
+	cfg.S3AccessKey, _ = lookup("AWS_ACCESS_KEY_ID")
+	cfg.S3SecretKey, _ = lookup("AWS_SECRET_ACCESS_KEY")
+	if cfg.S3AccessKey == "" || cfg.S3SecretKey == "" {
+		return errors.New("s3 storage needs its credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+	}
+	return nil
 }
