@@ -3,6 +3,7 @@ package s3store_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -103,5 +104,28 @@ func TestOpenHungStore(t *testing.T) {
 	})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Open on a hung store = %v, want an error wrapping context.DeadlineExceeded", err)
+	}
+}
+
+// TestDeleteOfAMissingKeyAnswered covers stores that answer a DELETE of a missing key with NoSuchKey
+// instead of S3's 204 (versitygw answers 204, so only a stand-in can say it).
+func TestDeleteOfAMissingKeyAnswered(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodDelete {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>`)
+		}
+	}))
+	defer srv.Close()
+	st, err := s3store.Open(context.Background(), s3store.Config{Bucket: "fake", Endpoint: strings.TrimPrefix(srv.URL, "http://"),
+		Region: "us-east-1", AccessKey: "a", SecretKey: "s", Timeout: bound})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer st.Close()
+	name, _ := imagestore.NewName(imagestore.TypePNG)
+	if err := st.Delete(context.Background(), name); err != nil {
+		t.Errorf("Delete(%q) answered NoSuchKey = %v, want nil", name, err)
 	}
 }
