@@ -69,20 +69,30 @@ request = function()
 end
 LUA
 
+# cpu PID: the CPU seconds the process has used so far (user + system).
+hz=$(getconf CLK_TCK)
+cpu() { awk -v hz="$hz" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat"; }
+vpid=${pids[0]} fpid=${pids[2]} spid=${pids[3]}
+
 echo "# $(nproc) cores (a shared, noisy VM: compare within a run, not across runs), $(go version | cut -d' ' -f3), $(date -u +%FT%TZ)"
 echo "# versitygw $(go version -m "$vgw" | awk '$1 == "mod" { print $3 }') posix on $(df -T "$tmp" | awk 'NR == 2 { print $2 }'), keep-alive; $CONNS connections, $DUR per run, $ROUNDS rounds"
 echo "## writes: POST /api/upload (50 KB PNG): object stored (folder: fsynced; S3: acknowledged), then the row committed"
 : > "$tmp/results"
 for round in $(seq 1 "$ROUNDS"); do
   for target in folder s3; do
-    port=$FPORT; [ "$target" = s3 ] && port=$SPORT
+    port=$FPORT bpid=$fpid; [ "$target" = s3 ] && port=$SPORT bpid=$spid
+    b0=$(cpu "$bpid") v0=$(cpu "$vpid")
     out=$(wrk -t2 -c"$CONNS" -d"$DUR" --latency -s "$tmp/upload.lua" "http://127.0.0.1:$port/api/upload" -- "$round$target")
     rps=$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")
     p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
     p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
     bad=$(awk '/Non-2xx/ { print $NF }' <<<"$out")
-    printf 'round %d %-6s %8s uploads/s  p50 %-8s p99 %-8s non-2xx %s\n' "$round" "$target" "$rps" "$p50" "$p99" "${bad:-0}"
-    echo "$target $rps $(awk '/requests in/ { print $1 }' <<<"$out")" >> "$tmp/results"
+    n=$(awk '/requests in/ { print $1 }' <<<"$out")
+    # CPU per upload, in ms: the backend's, and versitygw's (which is idle during the folder's runs).
+    cpuinfo=$(awk -v b0="$b0" -v b1="$(cpu "$bpid")" -v v0="$v0" -v v1="$(cpu "$vpid")" -v n="$n" \
+      'BEGIN { printf "cpu/upload: backend %.2f ms, versitygw %.2f ms", (b1 - b0) * 1000 / n, (v1 - v0) * 1000 / n }')
+    printf 'round %d %-6s %8s uploads/s  p50 %-8s p99 %-8s non-2xx %s  %s\n' "$round" "$target" "$rps" "$p50" "$p99" "${bad:-0}" "$cpuinfo"
+    echo "$target $rps $n" >> "$tmp/results"
   done
 done
 for target in folder s3; do
