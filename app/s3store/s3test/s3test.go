@@ -69,18 +69,24 @@ func Find() (string, error) {
 	if gobin := os.Getenv("GOBIN"); gobin != "" {
 		dirs = append(dirs, gobin)
 	}
-	// go env knows a GOPATH set by go env -w as well as the default; the go command is there, since
-	// it runs the tests.
+	// go env knows a GOPATH set by go env -w as well as the default. The go command that runs the
+	// tests may not be on PATH; then GOPATH, or its default ~/go, will do.
+	gopath := os.Getenv("GOPATH")
+	if gopath == "" {
+		if home, err := os.UserHomeDir(); err == nil {
+			gopath = filepath.Join(home, "go")
+		}
+	}
 	if out, err := exec.Command("go", "env", "GOBIN", "GOPATH").Output(); err == nil {
-		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-		if len(lines) == 2 {
+		if lines := strings.Split(strings.TrimSpace(string(out)), "\n"); len(lines) == 2 {
 			if lines[0] != "" {
 				dirs = append(dirs, lines[0])
 			}
-			for _, p := range filepath.SplitList(lines[1]) {
-				dirs = append(dirs, filepath.Join(p, "bin"))
-			}
+			gopath = lines[1]
 		}
+	}
+	for _, p := range filepath.SplitList(gopath) {
+		dirs = append(dirs, filepath.Join(p, "bin"))
 	}
 	for _, d := range dirs {
 		p := filepath.Join(d, "versitygw")

@@ -26,9 +26,11 @@ func TestFind(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			// An empty PATH hides any installed versitygw, and the go command with it.
+			// An empty PATH hides any installed versitygw, and the go command with it; so does an
+			// empty GOPATH.
 			t.Setenv("PATH", "")
 			t.Setenv("GOBIN", gobin)
+			t.Setenv("GOPATH", t.TempDir())
 			got, err := Find()
 			if tt.wantErr == "" && (err != nil || got != want) {
 				t.Errorf("Find() = %q, %v; want %q", got, err, want)
