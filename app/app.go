@@ -60,6 +60,12 @@ type Config struct {
 	SweepGrace    time.Duration
 	SweepInterval time.Duration
 	Logger        *slog.Logger
+	// Storage names the image store: file:DIR or s3://BUCKET?endpoint=URL[&region=R] (see
+	// ParseStorage); default file:<DataDir>/images.
+	Storage string
+	// S3AccessKey and S3SecretKey are the credentials of s3:// storage; the main reads them from
+	// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+	S3AccessKey, S3SecretKey string
 }
 
 func (c Config) withDefaults() Config {
@@ -209,26 +215,28 @@ func New(cfg Config, c Cache, s Store, o Objects) *Server {
 	return srv
 }
 
-// Start opens the database, the image folder and the memcache client, binds the listener (a busy port is
+// Start opens the image store, the database and the memcache client, binds the listener (a busy port is
 // an error here) and serves in the background.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
-	objects, err := imagestore.Open(cfg.DataDir + "/images")
+	objects, closeObjects, err := openObjects(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("image folder: %w", err)
+		return nil, err
 	}
 	db, err := database.Open(ctx, cfg.DB)
 	if err != nil {
+		closeObjects()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	db.SetTimeout(cfg.DBTimeout)
 	mc, err := client.New(cfg.MemcacheURL, client.Options{Secret: cfg.MemcacheSecret})
 	if err != nil {
 		db.Close()
+		closeObjects()
 		return nil, err
 	}
 	s := New(cfg, mc, db, objects)
-	s.closers = append(s.closers, func() error { mc.Close(); return nil }, db.Close)
+	s.closers = append(s.closers, func() error { mc.Close(); return nil }, db.Close, closeObjects)
 	if err := s.Listen(); err != nil {
 		s.Close()
 		return nil, err

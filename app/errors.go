@@ -85,12 +85,18 @@ func statusOf(err error) (code int, message string) {
 	case errors.Is(err, ErrUnprocessable):
 		code = http.StatusUnprocessableEntity
 	case errors.Is(err, ErrUnavailable):
-		return http.StatusServiceUnavailable, unavailableMessage
-	}
-	if code >= 500 {
-		return code, "internal error"
+		code = http.StatusServiceUnavailable
 	}
 	var e *Error
+	if code >= 500 {
+		if code == http.StatusServiceUnavailable && errors.As(err, &e) {
+			return code, e.Message // written for the client; the cause stays in the log
+		}
+		if code == http.StatusServiceUnavailable {
+			return code, unavailableMessage
+		}
+		return code, "internal error"
+	}
 	var m *route.MethodError
 	switch {
 	case errors.As(err, &e):

@@ -49,7 +49,13 @@ type Image struct {
 // dbError counts a database failure and marks it ErrUnavailable, keeping the cause for the log.
 func (s *Server) dbError(op string, err error) error {
 	s.metrics.dbErrors.Inc()
-	return &Error{Kind: ErrUnavailable, Message: op, Cause: err}
+	return &Error{Kind: ErrUnavailable, Message: unavailableMessage, Cause: fmt.Errorf("%s: %w", op, err)}
+}
+
+// storeError marks a failure of the image store ErrUnavailable: a store that does not answer, or a
+// folder that cannot be written, is worth retrying later.
+func (s *Server) storeError(op string, err error) error {
+	return &Error{Kind: ErrUnavailable, Message: "the image store is unavailable; try again shortly", Cause: fmt.Errorf("%s: %w", op, err)}
 }
 
 // afterCommit bounds the cache call that follows a commit. It runs detached from the request, so that
@@ -83,7 +89,7 @@ func (s *Server) Upload(ctx context.Context, key string, data []byte) error {
 	defer s.uploads.end(id)
 	name, err := s.objects.Put(ctx, data, contentType)
 	if err != nil {
-		return fmt.Errorf("upload %q: write file: %w", key, err)
+		return s.storeError(fmt.Sprintf("upload %q: store the object", key), err)
 	}
 	previous, err := s.store.PutImage(ctx, database.Image{
 		Key: key, Location: name, Size: int64(len(data)), ContentType: contentType, UpdatedAt: time.Now().UTC(),
@@ -196,8 +202,11 @@ func (s *Server) readObject(ctx context.Context, row database.Image, dst []byte)
 // lease and the fill is refused, so the cache does not keep an object that no row names.
 func (s *Server) load(ctx context.Context, name string, lease wire.Lease) ([]byte, error) {
 	data, err := s.objects.Get(ctx, name)
+	if errors.Is(err, imagestore.ErrNotFound) {
+		return nil, fmt.Errorf("read object %s: %w", name, err) // Read follows a replaced row
+	}
 	if err != nil {
-		return nil, fmt.Errorf("read object %s: %w", name, err)
+		return nil, s.storeError("read object "+name, err)
 	}
 	b64 := make([]byte, base64.StdEncoding.EncodedLen(len(data)))
 	base64.StdEncoding.Encode(b64, data)

@@ -3,6 +3,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ var env = map[string]string{
 	"db":              "IMGCACHE_DB",
 	"db-timeout":      "IMGCACHE_DB_TIMEOUT",
 	"data":            "IMGCACHE_DATA",
+	"storage":         "IMGCACHE_STORAGE",
 	"max-upload":      "IMGCACHE_MAX_UPLOAD",
 	"max-capacity":    "IMGCACHE_MAX_CAPACITY",
 	"log-level":       "IMGCACHE_LOG_LEVEL",
@@ -37,6 +39,7 @@ func run(args []string, stderr io.Writer) int {
 	fs.StringVar(&cfg.DB, "db", "", "database: sqlite:PATH or mysql:USER@tcp(HOST:PORT)/DB (default sqlite:DATA/imgcache.db)")
 	fs.DurationVar(&cfg.DBTimeout, "db-timeout", database.DefaultTimeout, "deadline of each database call: a hung database answers 503 after it")
 	fs.StringVar(&cfg.DataDir, "data", app.DefaultDataDir, "data folder: images under DATA/images, and the default database")
+	fs.StringVar(&cfg.Storage, "storage", "", "image objects: file:DIR, or s3://BUCKET?endpoint=http://HOST:PORT[&region=REGION] with the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (default file:DATA/images)")
 	fs.IntVar(&cfg.MaxUpload, "max-upload", app.DefaultMaxUpload, "largest accepted image in bytes")
 	fs.IntVar(&cfg.MaxImageSide, "max-side", app.DefaultMaxImageSide, "largest width or height of an accepted image, in pixels")
 	fs.Int64Var(&cfg.MaxImagePixels, "max-pixels", app.DefaultMaxImagePixels, "largest area of an accepted image, in pixels")
@@ -50,6 +53,10 @@ func run(args []string, stderr io.Writer) int {
 		return 2
 	}
 	if err := cli.Env(fs, env, os.LookupEnv); err != nil {
+		fmt.Fprintln(stderr, "backend:", err)
+		return 2
+	}
+	if err := storageConfig(&cfg, os.LookupEnv); err != nil {
 		fmt.Fprintln(stderr, "backend:", err)
 		return 2
 	}
@@ -67,4 +74,25 @@ func run(args []string, stderr io.Writer) int {
 	}
 	log.Info("backend stopped")
 	return 0
+}
+
+// storageConfig checks the storage spec, so that a bad one stops the backend before it starts, and
+// adds the S3 credentials from the environment, where they stay out of the process list.
+func storageConfig(cfg *app.Config, lookup func(string) (string, bool)) error {
+	if cfg.Storage == "" {
+		return nil
+	}
+	st, err := app.ParseStorage(cfg.Storage)
+	if err != nil {
+		return err
+	}
+	if st.S3 == nil {
+		return nil
+	}
+	cfg.S3AccessKey, _ = lookup("AWS_ACCESS_KEY_ID")
+	cfg.S3SecretKey, _ = lookup("AWS_SECRET_ACCESS_KEY")
+	if cfg.S3AccessKey == "" || cfg.S3SecretKey == "" {
+		return errors.New("s3 storage needs its credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+	}
+	return nil
 }
