@@ -13,17 +13,48 @@ import (
 	"testing"
 	"time"
 
+	"imgcache/app/s3store/s3test"
 	"imgcache/database"
 	"imgcache/database/dbtest"
 )
 
-// twoBackends starts a memcache and two backends on one database and one image folder, as processes.
-func twoBackends(t *testing.T, dsn string) (mc, a, b *proc) {
+// dataSet is a database and an image store that several backends share.
+type dataSet struct {
+	dsn     string
+	storage []string // the backends' environment for the image store; none means the data folder
+}
+
+// dataSets are the combinations the process tests run on, in order: SQLite and a folder, MariaDB and
+// a folder, MariaDB and S3 (versitygw). Each skips, saying why, when its server is missing.
+var dataSets = []struct {
+	name string
+	make func(t *testing.T) dataSet
+}{
+	{"sqlite+folder", func(t *testing.T) dataSet { return dataSet{dsn: dbtest.DSN(t, database.SQLite)} }},
+	{"mysql+folder", func(t *testing.T) dataSet { return dataSet{dsn: dbtest.DSN(t, database.MySQL)} }},
+	{"mysql+s3", func(t *testing.T) dataSet {
+		dsn := dbtest.DSN(t, database.MySQL)
+		srv := s3test.Start(t)
+		return dataSet{dsn: dsn, storage: []string{"IMGCACHE_STORAGE=" + srv.Spec(s3test.NewBucket()),
+			"AWS_ACCESS_KEY_ID=" + s3test.AccessKey, "AWS_SECRET_ACCESS_KEY=" + s3test.SecretKey}}
+	}},
+}
+
+// eachDataSet runs test on every data set, as named subtests.
+func eachDataSet(t *testing.T, test func(t *testing.T, ds dataSet)) {
+	for _, d := range dataSets {
+		t.Run(d.name, func(t *testing.T) { test(t, d.make(t)) })
+	}
+}
+
+// twoBackends starts a memcache and two backends on one data set, as processes.
+func twoBackends(t *testing.T, ds dataSet) (mc, a, b *proc) {
 	t.Helper()
 	data := t.TempDir()
 	const secret = "multi-secret"
-	mc = startProc(t, "memcache", "IMGCACHE_DB="+dsn, "IMGCACHE_MEMCACHE_SECRET="+secret)
-	env := []string{"IMGCACHE_DB=" + dsn, "IMGCACHE_DATA=" + data, "IMGCACHE_MEMCACHE_URL=" + mc.url(), "IMGCACHE_MEMCACHE_SECRET=" + secret}
+	mc = startProc(t, "memcache", "IMGCACHE_DB="+ds.dsn, "IMGCACHE_MEMCACHE_SECRET="+secret)
+	env := append([]string{"IMGCACHE_DB=" + ds.dsn, "IMGCACHE_DATA=" + data, "IMGCACHE_MEMCACHE_URL=" + mc.url(),
+		"IMGCACHE_MEMCACHE_SECRET=" + secret}, ds.storage...)
 	return mc, startProc(t, "backend", env...), startProc(t, "backend", env...)
 }
 
@@ -31,8 +62,8 @@ func twoBackends(t *testing.T, dsn string) (mc, a, b *proc) {
 // once A acknowledged a version, B never returns an older one, while the memcache runs, while it is
 // stopped (SIGSTOP) and after it is killed (SIGKILL) and restarted.
 func TestStaleReadsAcrossBackends(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, dsn string) {
-		mc, a, b := twoBackends(t, dsn)
+	eachDataSet(t, func(t *testing.T, ds dataSet) {
+		mc, a, b := twoBackends(t, ds)
 		keys := []string{"k0", "k1", "k2"}
 		const versions = 45
 		images := make([][]byte, versions+1)
@@ -121,7 +152,11 @@ func TestStaleReadsAcrossBackends(t *testing.T) {
 // TestDeleteAllAcrossBackends: delete_all through A is seen through B at once, even with B's reads
 // cached a moment before.
 func TestDeleteAllAcrossBackends(t *testing.T) {
-	_, a, b := twoBackends(t, dbtest.DSN(t, database.SQLite))
+	eachDataSet(t, testDeleteAllAcrossBackends)
+}
+
+func testDeleteAllAcrossBackends(t *testing.T, ds dataSet) {
+	_, a, b := twoBackends(t, ds)
 	for i := range 3 {
 		if status, _ := upload(t, a.url(), fmt.Sprint("k", i), pngImage(t, i)); status != 200 {
 			t.Fatal("upload failed")
@@ -148,10 +183,13 @@ func TestDeleteAllAcrossBackends(t *testing.T) {
 }
 
 // TestKillBackendDuringUploads: a backend killed with SIGKILL among uploads loses none it
-// acknowledged: after a restart each is read back as uploaded.
+// acknowledged: after a restart each is read back as uploaded, from the folder or from S3.
 func TestKillBackendDuringUploads(t *testing.T) {
-	dsn := dbtest.DSN(t, database.SQLite)
-	_, a, _ := twoBackends(t, dsn)
+	eachDataSet(t, testKillBackendDuringUploads)
+}
+
+func testKillBackendDuringUploads(t *testing.T, ds dataSet) {
+	_, a, _ := twoBackends(t, ds)
 	var mu sync.Mutex
 	acked := map[string]int{}
 	var n atomic.Int64

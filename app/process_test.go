@@ -33,6 +33,7 @@ func TestMain(m *testing.M) {
 		os.Exit(serveRole(func(ctx context.Context) error {
 			return app.Run(ctx, app.Config{Addr: os.Getenv("IMGCACHE_ADDR"), MemcacheURL: os.Getenv("IMGCACHE_MEMCACHE_URL"),
 				MemcacheSecret: os.Getenv("IMGCACHE_MEMCACHE_SECRET"), DB: os.Getenv("IMGCACHE_DB"), DataDir: os.Getenv("IMGCACHE_DATA"),
+				Storage: os.Getenv("IMGCACHE_STORAGE"), S3AccessKey: os.Getenv("AWS_ACCESS_KEY_ID"), S3SecretKey: os.Getenv("AWS_SECRET_ACCESS_KEY"),
 				SweepInterval: -1, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
 		}))
 	case "memcache":
