@@ -18,6 +18,7 @@ import (
 	"imgcache/app/imagestore"
 	"imgcache/database"
 	"imgcache/memcache/client"
+	"imgcache/memcache/pool"
 	"imgcache/memcache/route"
 	"imgcache/memcache/wire"
 )
@@ -66,6 +67,11 @@ type Config struct {
 	// S3AccessKey and S3SecretKey are the credentials of s3:// storage; the main reads them from
 	// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
 	S3AccessKey, S3SecretKey string
+	// NodeTimeout is how long a memcache node may go without a heartbeat before it is routed around;
+	// PoolSync how often the pool's table is re-read.
+	NodeTimeout, PoolSync time.Duration
+	// Autoscale turns the pool's auto-scaler on while no settings were saved on the pool page.
+	Autoscale bool
 }
 
 func (c Config) withDefaults() Config {
@@ -95,6 +101,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxConnsPerIP <= 0 {
 		c.MaxConnsPerIP = DefaultMaxConnsPerIP
+	}
+	if c.NodeTimeout <= 0 {
+		c.NodeTimeout = DefaultNodeTimeout
+	}
+	if c.PoolSync <= 0 {
+		c.PoolSync = DefaultPoolSync
 	}
 	if c.SweepGrace <= 0 {
 		c.SweepGrace = DefaultSweepGrace
@@ -160,6 +172,8 @@ type Server struct {
 	cache   Cache
 	store   Store
 	objects Objects
+	pool    Pool      // the cache when it is a pool of memcache nodes (Start); nil over a plain Cache
+	poolDB  PoolStore // the pool's table, events and settings; nil with pool
 
 	loads   singleflight.Group // one object read among concurrent misses of one object name
 	uploads uploads            // in flight, for the orphan sweep
@@ -229,21 +243,29 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	db.SetTimeout(cfg.DBTimeout)
-	mc, err := client.New(cfg.MemcacheURL, client.Options{Secret: cfg.MemcacheSecret})
-	if err != nil {
+	if _, err := client.New(cfg.MemcacheURL, client.Options{}); err != nil {
 		db.Close()
 		closeObjects()
-		return nil, err
+		return nil, err // a bad -memcache URL is a start error, not a pool that never works
 	}
+	mc := pool.New(pool.Options{Node: client.Options{Secret: cfg.MemcacheSecret}})
 	s := New(cfg, mc, db, objects)
-	s.closers = append(s.closers, func() error { mc.Close(); return nil }, db.Close, closeObjects)
+	s.pool, s.poolDB = mc, db
+	s.closers = append(s.closers, mc.Close, db.Close, closeObjects)
 	if err := s.Listen(); err != nil {
 		s.Close()
 		return nil, err
 	}
+	if err := s.syncPool(ctx); err != nil {
+		s.log.Warn("cannot read the memcache pool's nodes; using the configured memcache until it works", "err", err)
+		mc.SetMembers([]pool.Member{{ID: 0, URL: cfg.MemcacheURL}})
+	}
 	if err := mc.Health(ctx); err != nil {
 		s.noteCacheErr(err)
 	}
+	s.background.Add(2)
+	go s.followPool()
+	go s.autoscaleLoop()
 	if cfg.SweepInterval > 0 {
 		s.background.Add(1)
 		go s.sweepLoop()

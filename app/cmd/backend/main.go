@@ -25,6 +25,7 @@ var env = map[string]string{
 	"max-upload":      "IMGCACHE_MAX_UPLOAD",
 	"max-capacity":    "IMGCACHE_MAX_CAPACITY",
 	"log-level":       "IMGCACHE_LOG_LEVEL",
+	"autoscale":       "IMGCACHE_AUTOSCALE",
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stderr)) }
@@ -47,6 +48,7 @@ func run(args []string, stderr io.Writer) int {
 	fs.IntVar(&cfg.MaxCapacityMB, "max-capacity", app.DefaultMaxCapacityMB, "largest cache capacity in MB the properties page accepts")
 	fs.DurationVar(&cfg.SweepGrace, "sweep-grace", app.DefaultSweepGrace, "age an image object must reach before the orphan sweep may remove it")
 	fs.DurationVar(&cfg.SweepInterval, "sweep-interval", app.DefaultSweepInterval, "how often the orphan sweep runs, besides at start; negative turns it off")
+	fs.BoolVar(&cfg.Autoscale, "autoscale", false, "turn the memcache pool's auto-scaler on, until settings are saved on the pool page")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	fs.Usage = cli.Usage(fs, "backend: the imgcache pages and JSON API", env)
 	if err := fs.Parse(args); err != nil {

@@ -1,0 +1,23 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"imgcache/database"
+	"imgcache/memcache/pool"
+)
+
+// Exposed to the external tests.
+var ActiveMembers = activeMembers
+
+// NewWithPool is a server whose pool follows db, with no nodes, for tests of the auto-scaler.
+func NewWithPool(cfg Config, db *database.DB) *Server {
+	p := pool.New(pool.Options{})
+	s := New(cfg, p, db, nil)
+	s.pool, s.poolDB = p, db
+	return s
+}
+
+// AutoscaleOnce is autoscaleOnce.
+func (s *Server) AutoscaleOnce(ctx context.Context, now time.Time) error { return s.autoscaleOnce(ctx, now) }

@@ -1,0 +1,292 @@
+package app_test
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"imgcache/app"
+	"imgcache/database"
+	"imgcache/database/dbtest"
+	"imgcache/memcache"
+)
+
+// poolStack is a pool of memcache nodes and a backend on one database.
+type poolStack struct {
+	nodes   []*memcache.Server
+	backend *app.Server
+	db      *database.DB
+}
+
+func startPool(t *testing.T, dsn string, n int) *poolStack {
+	t.Helper()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ps := &poolStack{db: openDB(t, dsn)}
+	for range n {
+		mc, err := memcache.Start(context.Background(), memcache.Config{Addr: "127.0.0.1:0", DB: dsn, StatsInterval: time.Hour,
+			Secret: stackSecret, Logger: quiet, Heartbeat: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { mc.Close() })
+		ps.nodes = append(ps.nodes, mc)
+	}
+	be, err := app.Start(context.Background(), app.Config{Addr: "127.0.0.1:0", MemcacheURL: ps.nodes[0].URL(), MemcacheSecret: stackSecret,
+		DB: dsn, DataDir: t.TempDir(), PoolSync: 50 * time.Millisecond, NodeTimeout: time.Second, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { be.Close() })
+	ps.backend = be
+	return ps
+}
+
+// waitMembers waits until the backend routes to want nodes, as its /healthz and reads see them.
+func (ps *poolStack) waitMembers(t *testing.T, want int) {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if ps.backend.PoolSize() == want {
+			return
+		}
+	}
+	t.Fatalf("the backend routes to %d nodes after 10 s, want %d", ps.backend.PoolSize(), want)
+}
+
+func (ps *poolStack) setState(t *testing.T, i int, state string) {
+	t.Helper()
+	nodes, err := ps.db.Nodes(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		if n.Address == ps.nodes[i].URL() {
+			if err := ps.db.SetNodeState(context.Background(), n.ID, state); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("node %s is not in the table", ps.nodes[i].URL())
+}
+
+// TestPoolEndToEnd: three nodes on one database; the backend spreads the objects over them, one copy
+// each; a node stood by or killed is routed around within seconds, and reads go on.
+func TestPoolEndToEnd(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		ps := startPool(t, dsn, 3)
+		ps.waitMembers(t, 3)
+		base := ps.backend.URL()
+		const keys = 60
+		for i := range keys {
+			if status, _ := upload(t, base, fmt.Sprint("k", i), pngImage(t, i)); status != 200 {
+				t.Fatalf("upload = %d", status)
+			}
+		}
+		readAll := func(round string) {
+			t.Helper()
+			for i := range keys {
+				status, ans := readKey(t, base, fmt.Sprint("k", i))
+				data, _ := base64.StdEncoding.DecodeString(ans.Content)
+				if status != 200 || pngVersion(t, data) != i {
+					t.Fatalf("%s: read k%d = %d", round, i, status)
+				}
+			}
+		}
+		readAll("fill")
+		readAll("hits")
+		var items []int
+		total := 0
+		for _, n := range ps.nodes {
+			st := nodeStats(t, n)
+			items = append(items, st.Items)
+			total += st.Items
+		}
+		if total != keys || slices.Contains(items, 0) {
+			t.Errorf("items per node %v (total %d), want %d spread over all three, one copy each", items, total, keys)
+		}
+		ps.setState(t, 1, database.NodeStandby)
+		ps.waitMembers(t, 2)
+		readAll("one node standing by")
+		ps.nodes[2].Close()
+		ps.waitMembers(t, 1)
+		readAll("one node left")
+		if status, _ := upload(t, base, "late", pngImage(t, 99)); status != 200 {
+			t.Errorf("upload with one node left = %d", status)
+		}
+	})
+}
+
+// TestPoolResizeServesNoStale runs the stale-read test while the pool grows and shrinks: a key that
+// moves from node A to B, is rewritten, and moves back to A must not find its old image on A.
+func TestPoolResizeServesNoStale(t *testing.T) {
+	ps := startPool(t, dbtest.DSN(t, database.SQLite), 3)
+	ps.waitMembers(t, 3)
+	base := ps.backend.URL()
+	keys := []string{"k0", "k1", "k2", "k3"}
+	const versions = 40
+	acked := make([]atomic.Int64, len(keys))
+	for i, k := range keys {
+		if status, _ := upload(t, base, k, pngImage(t, 1)); status != 200 {
+			t.Fatal("seed upload failed")
+		}
+		acked[i].Store(1)
+	}
+	stop := make(chan struct{})
+	var writers, others sync.WaitGroup
+	var reads, resizes atomic.Int64
+	for i, k := range keys {
+		writers.Go(func() {
+			for v := 2; v <= versions; v++ {
+				if status, _ := upload(t, base, k, pngImage(t, v)); status != 200 {
+					t.Errorf("upload %q v%d = %d", k, v, status)
+					return
+				}
+				acked[i].Store(int64(v))
+			}
+		})
+	}
+	others.Go(func() { // grow and shrink: stand by node 2, then 3, then bring both back
+		states := [][2]string{{database.NodeStandby, database.NodeActive}, {database.NodeStandby, database.NodeStandby}, {database.NodeActive, database.NodeStandby}, {database.NodeActive, database.NodeActive}}
+		for n := 0; ; n++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(150 * time.Millisecond): // a resize every few syncs: the point of the test
+			}
+			s := states[n%len(states)]
+			ps.setState(t, 1, s[0])
+			ps.setState(t, 2, s[1])
+			resizes.Add(1)
+		}
+	})
+	for r := range 4 {
+		others.Go(func() {
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				i := (n + r) % len(keys)
+				floor := acked[i].Load()
+				status, ans := readKey(t, base, keys[i])
+				if status != 200 {
+					t.Errorf("read %q = %d", keys[i], status)
+					return
+				}
+				data, _ := base64.StdEncoding.DecodeString(ans.Content)
+				reads.Add(1)
+				if got := pngVersion(t, data); int64(got) < floor {
+					t.Errorf("read of %q returned v%d after v%d was acknowledged", keys[i], got, floor)
+				}
+			}
+		})
+	}
+	writers.Wait()
+	// Reads go on over at least a full cycle of resizes after the last upload, so that keys move back
+	// to nodes they left before their last rewrite.
+	for last := resizes.Load(); resizes.Load() < last+4; {
+		time.Sleep(10 * time.Millisecond) // waiting for the resizing goroutine's timer
+	}
+	close(stop)
+	others.Wait()
+	t.Logf("%d uploads, %d reads, %d resizes, 0 stale unless reported above", len(keys)*(versions-1), reads.Load(), resizes.Load())
+}
+
+func nodeStats(t *testing.T, n *memcache.Server) (st struct{ Items int }) {
+	t.Helper()
+	s := cacheStats(t, &stack{Memcache: n})
+	st.Items = s.Items
+	return st
+}
+
+// TestAutoscaleOnce drives the auto-scaler's evaluation with recorded statistics and registered
+// nodes: a high miss rate grows the pool and is recorded with its inputs, a second backend in the same
+// interval does nothing, and the next interval holds in the cool-down.
+func TestAutoscaleOnce(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := openDB(t, dsn)
+		// The evaluations below happen up to a minute ahead of the nodes' last heartbeat.
+		cfg := app.Config{Logger: slog.New(slog.DiscardHandler), NodeTimeout: 2 * time.Minute}
+		s := app.NewWithPool(cfg, db)
+		other := app.NewWithPool(cfg, db)
+		for i := range 4 {
+			state := database.NodeStandby
+			if i == 0 {
+				state = database.NodeActive
+			}
+			if _, err := db.RegisterNode(ctx, fmt.Sprintf("http://10.0.0.%d:5001", i+1), 10, state); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := db.InsertPoolSettings(ctx, database.PoolSettings{Enabled: true, Interval: time.Minute, Cooldown: 5 * time.Minute,
+			GrowAbove: 0.5, ShrinkBelow: 0.1, GrowRatio: 2, ShrinkRatio: 0.75, MinNodes: 1, MaxNodes: 8}); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		if err := db.InsertStats(ctx, database.StatsRow{HitCount: 200, MissCount: 800, RequestCount: 1000, CreatedAt: now.Add(-10 * time.Second), NodeID: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AutoscaleOnce(ctx, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := other.AutoscaleOnce(ctx, now.Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		events, err := db.PoolEvents(ctx, now.Add(-time.Hour), 10)
+		if err != nil || len(events) != 1 {
+			t.Fatalf("events = %+v, %v; want one (the second backend must not evaluate the same interval)", events, err)
+		}
+		if e := events[0]; e.Action != "grow" || e.From != 1 || e.To != 2 || e.MissRate != 0.8 || e.Lookups != 1000 {
+			t.Errorf("event = %+v, want grow 1 -> 2 at miss rate 0.8 over 1000 lookups", e)
+		}
+		nodes, _ := db.Nodes(ctx)
+		if nodes[1].State != database.NodeActive || nodes[2].State != database.NodeStandby {
+			t.Errorf("after the grow: %+v, want the second node active, the third standing by", nodes)
+		}
+		if err := s.AutoscaleOnce(ctx, now.Add(61*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		events, _ = db.PoolEvents(ctx, now.Add(-time.Hour), 10)
+		if len(events) != 2 || events[0].Action != "hold" || events[0].To != 2 {
+			t.Errorf("next interval: events %+v, want a hold at 2 nodes (cooling down)", events)
+		}
+	})
+}
+
+func TestActiveMembers(t *testing.T) {
+	now := time.Now()
+	node := func(id int64, state string, age time.Duration) database.Node {
+		return database.Node{ID: id, Address: fmt.Sprintf("http://n%d", id), State: state, LastSeen: now.Add(-age)}
+	}
+	tests := []struct {
+		name  string
+		nodes []database.Node
+		want  []int64
+	}{
+		{"active and alive", []database.Node{node(1, database.NodeActive, 0), node(2, database.NodeActive, time.Second)}, []int64{1, 2}},
+		{"standby left out", []database.Node{node(1, database.NodeActive, 0), node(2, database.NodeStandby, 0)}, []int64{1}},
+		{"silent left out", []database.Node{node(1, database.NodeActive, 0), node(2, database.NodeActive, time.Minute)}, []int64{1}},
+		{"none alive: none", []database.Node{node(1, database.NodeActive, time.Minute)}, nil},
+		{"empty table: the configured memcache", nil, []int64{0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []int64
+			for _, m := range app.ActiveMembers(tt.nodes, now, 3*time.Second, "http://fallback") {
+				got = append(got, m.ID)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("members %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
