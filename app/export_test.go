@@ -20,4 +20,6 @@ func NewWithPool(cfg Config, db *database.DB) *Server {
 }
 
 // AutoscaleOnce is autoscaleOnce.
-func (s *Server) AutoscaleOnce(ctx context.Context, now time.Time) error { return s.autoscaleOnce(ctx, now) }
+func (s *Server) AutoscaleOnce(ctx context.Context, now time.Time) error {
+	return s.autoscaleOnce(ctx, now)
+}
