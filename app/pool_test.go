@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -288,5 +290,61 @@ func TestActiveMembers(t *testing.T) {
 				t.Errorf("members %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestPoolPage: the pool page lists the nodes with their figures, stands a node by and activates it
+// by hand (recorded among the decisions), refuses to stand by the last active node, saves the
+// auto-scaler's settings and names every wrong field, and draws its two charts.
+func TestPoolPage(t *testing.T) {
+	ps := startPool(t, dbtest.DSN(t, database.SQLite), 2)
+	ps.waitMembers(t, 2)
+	base := ps.backend.URL()
+	if status, _ := upload(t, base, "k", pngImage(t, 1)); status != 200 {
+		t.Fatal("upload failed")
+	}
+	readKey(t, base, "k")
+	r := request(t, "GET", base+"/pool", "", nil)
+	wantPage(t, "pool", r, 200, "Memcache pool", ps.nodes[0].URL(), ps.nodes[1].URL(), "Stand by", "Auto-scaler", "/pool/chart/size.png")
+	nodes, _ := ps.db.Nodes(context.Background())
+
+	r = postForm(t, base+"/pool/node", url.Values{"node": {fmt.Sprint(nodes[1].ID)}, "state": {"standby"}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("stand by = %d: %s", r.Status, r.Body)
+	}
+	ps.waitMembers(t, 1)
+	r = request(t, "GET", base+"/pool?changed=1", "", nil)
+	wantPage(t, "after stand by", r, 200, "The node&#39;s state was changed", "by hand on the pool page", "Activate")
+	r = postForm(t, base+"/pool/node", url.Values{"node": {fmt.Sprint(nodes[0].ID)}, "state": {"standby"}})
+	wantPage(t, "last node", r, http.StatusUnprocessableEntity, "the last active node")
+	r = postForm(t, base+"/pool/node", url.Values{"node": {fmt.Sprint(nodes[1].ID)}, "state": {"active"}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("activate = %d", r.Status)
+	}
+	ps.waitMembers(t, 2)
+
+	bad := url.Values{"enabled": {"on"}, "interval": {"soon"}, "grow_above": {"0.2"}, "shrink_below": {"0.5"}, "grow_ratio": {"2"},
+		"shrink_ratio": {"0.5"}, "cool_down": {"5m"}, "min_nodes": {"3"}, "max_nodes": {"2"}}
+	r = postForm(t, base+"/pool/autoscaler", bad)
+	wantPage(t, "bad settings", r, 400, "Interval: &#34;soon&#34; is not a duration")
+	bad.Set("interval", "1m")
+	r = postForm(t, base+"/pool/autoscaler", bad)
+	wantPage(t, "bad settings", r, 400, "shrink_below", "max_nodes")
+	good := url.Values{"enabled": {"on"}, "interval": {"1m"}, "grow_above": {"0.5"}, "shrink_below": {"0.1"}, "grow_ratio": {"2"},
+		"shrink_ratio": {"0.75"}, "cool_down": {"5m"}, "min_nodes": {"1"}, "max_nodes": {"8"}}
+	if r = postForm(t, base+"/pool/autoscaler", good); r.Status != http.StatusSeeOther {
+		t.Fatalf("save settings = %d: %s", r.Status, r.Body)
+	}
+	if got, err := ps.db.LatestPoolSettings(context.Background()); err != nil || !got.Enabled || got.ShrinkRatio != 0.75 {
+		t.Errorf("saved settings = %+v, %v", got, err)
+	}
+	for _, chart := range []string{"size", "miss-rate"} {
+		r := request(t, "GET", base+"/pool/chart/"+chart+".png", "", nil)
+		if r.Status != 200 || r.Header.Get("Content-Type") != "image/png" {
+			t.Errorf("chart %s = %d %s", chart, r.Status, r.Header.Get("Content-Type"))
+		}
+	}
+	if r := request(t, "GET", base+"/pool/chart/nope.png", "", nil); r.Status != 404 {
+		t.Errorf("unknown chart = %d, want 404", r.Status)
 	}
 }

@@ -16,15 +16,19 @@ import (
 
 // Paths of the pages and their assets.
 const (
-	pathHome       = "/"
-	pathImage      = "/image"
-	pathUpload     = "/upload_image"
-	pathKeys       = "/keys_list"
-	pathProperties = "/cache_properties"
-	pathClear      = "/cache_properties/clear"
-	pathStats      = "/cache_stats"
-	chartPrefix    = "/cache_stats/chart/"
-	staticPrefix   = "/static/"
+	pathHome        = "/"
+	pathImage       = "/image"
+	pathUpload      = "/upload_image"
+	pathKeys        = "/keys_list"
+	pathProperties  = "/cache_properties"
+	pathClear       = "/cache_properties/clear"
+	pathStats       = "/cache_stats"
+	pathPool        = "/pool"
+	pathPoolNode    = "/pool/node"
+	pathPoolScaler  = "/pool/autoscaler"
+	poolChartPrefix = "/pool/chart/"
+	chartPrefix     = "/cache_stats/chart/"
+	staticPrefix    = "/static/"
 )
 
 // routeTable is the backend's one list of routes: it drives dispatch, the 405s, the metrics labels
@@ -47,6 +51,10 @@ func (s *Server) routeTable(metrics route.Handler) []route.Route {
 		{Path: pathProperties, Methods: getPost, Nav: "Cache properties", Handle: s.pageProperties},
 		{Path: pathClear, Methods: post, Handle: s.pageClear},
 		{Path: pathStats, Methods: get, Nav: "Cache statistics", Handle: s.pageStats},
+		{Path: pathPool, Methods: get, Nav: "Memcache pool", Handle: s.pagePool},
+		{Path: pathPoolNode, Methods: post, Handle: s.setNodeState},
+		{Path: pathPoolScaler, Methods: post, Handle: s.setAutoscale},
+		{Path: poolChartPrefix, Prefix: true, Methods: get, Handle: s.pagePoolChart},
 		{Path: chartPrefix, Prefix: true, Methods: get, Handle: s.pageChart},
 		{Path: staticPrefix, Prefix: true, Methods: get, Handle: s.serveStatic},
 	}

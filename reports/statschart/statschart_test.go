@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/vg"
 
 	"imgcache/reports"
 )
@@ -606,5 +607,32 @@ func TestChartUsesSans(t *testing.T) {
 		if f.Variant != reports.Sans {
 			t.Errorf("%s font variant = %q, want %q", name, f.Variant, reports.Sans)
 		}
+	}
+}
+
+func TestWriteSeriesPNG(t *testing.T) {
+	t0 := statsT0
+	var pts []SeriesPoint
+	for i := range 30 {
+		pts = append(pts, SeriesPoint{At: t0.Add(time.Duration(i-29) * time.Minute), Value: float64(1 + i/10), OK: i != 12})
+	}
+	for _, s := range []Series{
+		{Title: "Active nodes", YLabel: "nodes", Step: time.Minute, Points: pts, Whole: true, MaxAtLeast: 8},
+		{Title: "Miss rate", YLabel: "%", Step: time.Minute, Points: []SeriesPoint{{At: t0, Value: 0.4, OK: true}}, Percent: true},
+		{Title: "Empty", YLabel: "nodes", Step: time.Minute},
+	} {
+		t.Run(s.Title, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := WriteSeriesPNG(&b, s); err != nil {
+				t.Fatal(err)
+			}
+			img, err := png.Decode(&b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := img.Bounds().Dx(), int(math.Round(float64(Width/vg.Inch*96))); got != want {
+				t.Errorf("width %d px, want %d", got, want)
+			}
+		})
 	}
 }
