@@ -38,6 +38,7 @@ type ring struct {
 	byName  map[string]*node
 	members []*node // by id
 	shares  map[int64]float64
+	points  int   // distinct points on the ring: members x replicas unless two hashes collide
 	err     error // what calls get when members is empty: ErrNoMembers or ErrClosed
 }
 
@@ -87,6 +88,7 @@ func newRing(nodes []*node, replicas int) *ring {
 		if k+1 < len(order) && points[order[k+1]] == points[j] {
 			continue // a later member took this point
 		}
+		r.points++
 		h := points[j]
 		id := nodes[j/replicas].ID
 		if arc := h - prev; arc != 0 { // modulo 2^32: the first point's arc wraps around
