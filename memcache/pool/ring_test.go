@@ -98,7 +98,7 @@ const (
 func TestSpread(t *testing.T) {
 	keys := objectNames(spreadKeys, 1)
 	var table strings.Builder
-	fmt.Fprintf(&table, "\n%5s  %-34s  %8s  %9s\n", "nodes", "keys per node (10,000 keys)", "spread", "ring dev")
+	fmt.Fprintf(&table, "\n%5s  %-40s  %8s  %9s\n", "nodes", "keys per node (10,000 keys)", "spread", "ring dev")
 	for n := 2; n <= 8; n++ {
 		t.Run(fmt.Sprintf("%d nodes", n), func(t *testing.T) {
 			p := newRouter(t, pool.Options{}, seq(n)...)
@@ -122,7 +122,7 @@ func TestSpread(t *testing.T) {
 			for _, id := range seq(n) {
 				cs = append(cs, strconv.Itoa(counts[id]))
 			}
-			fmt.Fprintf(&table, "%5d  %-34s  %7.1f%%  %8.1f%%\n", n, strings.Join(cs, " "), 100*got, 100*ringDev)
+			fmt.Fprintf(&table, "%5d  %-40s  %7.1f%%  %8.1f%%\n", n, strings.Join(cs, " "), 100*got, 100*ringDev)
 		})
 	}
 	t.Log(table.String())
