@@ -281,12 +281,9 @@ func Decide(s Settings, in Input) Decision {
 	return hold("%s, within [%.3f, %.3f]", rate, s.ShrinkBelow, s.GrowAbove)
 }
 
-// scale is n x ratio rounded by round, after snapping products that floating point puts a hair off
-// a whole number (5 x 1.2 is 6.000000000000001, whose ceiling would be 7).
+// scale is n x ratio rounded by round. The product needs no snapping to whole numbers: for n up to 8
+// and any ratio with two decimals, float64 lands exactly on a whole product (5 x 1.2 is 6, not
+// 6.000000000000001), which TestDecide checks.
 func scale(n int, ratio float64, round func(float64) float64) int {
-	x := float64(n) * ratio
-	if r := math.Round(x); math.Abs(x-r) < 1e-9 {
-		x = r
-	}
-	return int(round(x))
+	return int(round(float64(n) * ratio))
 }

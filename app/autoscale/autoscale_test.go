@@ -227,7 +227,7 @@ func TestDecide(t *testing.T) {
 			with(func(in *autoscale.Input) { in.Active, in.MissRate = 3, 0.9 }), autoscale.Grow, 6, "above"},
 		{"grow by 1.5 rounds 3 x 1.5 up to 5", on(func(s *autoscale.Settings) { s.GrowRatio = 1.5 }),
 			with(func(in *autoscale.Input) { in.Active, in.MissRate = 3, 0.9 }), autoscale.Grow, 5, "above"},
-		{"5 x 1.2 is 6, not the 7 floating point would give", on(func(s *autoscale.Settings) { s.GrowRatio = 1.2 }),
+		{"5 x 1.2 is 6, not 7", on(func(s *autoscale.Settings) { s.GrowRatio = 1.2 }),
 			with(func(in *autoscale.Input) { in.Active, in.MissRate = 5, 0.9 }), autoscale.Grow, 6, "above"},
 		{"grow stops at the maximum", s,
 			with(func(in *autoscale.Input) { in.Active, in.MissRate = 5, 0.9 }), autoscale.Grow, 8, "maximum 8"},
@@ -384,6 +384,22 @@ func FuzzSettings(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestWholeProducts: a product of a size and a ratio from a form (two decimals) that is a whole
+// number comes out of float64 as exactly that number, so a grow rounds it up to itself, not one more.
+func TestWholeProducts(t *testing.T) {
+	for hundredths := 1; hundredths <= 100*autoscale.MaxNodes; hundredths++ {
+		ratio := float64(hundredths) / 100
+		for n := 1; n <= autoscale.MaxNodes; n++ {
+			if n*hundredths%100 != 0 {
+				continue
+			}
+			if got, want := float64(n)*ratio, float64(n*hundredths/100); got != want {
+				t.Errorf("%d x %v = %v in float64, want exactly %v", n, ratio, got, want)
+			}
+		}
+	}
 }
 
 func mod(n, m int) int { return ((n % m) + m) % m }

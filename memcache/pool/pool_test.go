@@ -499,3 +499,35 @@ func TestSetMembersRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestInvalidateReachesOnlyTheCurrentOwner pins down why the backend keys the cache by immutable
+// object names: a key that moves from node 1 to node 2, is invalidated there, and moves back finds
+// its old copy on node 1 again. Under a user's key that copy would be a stale image; under an object
+// name it is the same bytes, and harmless.
+func TestInvalidateReachesOnlyTheCurrentOwner(t *testing.T) {
+	ctx := context.Background()
+	nodes := startNodes(t, 2)
+	all := memberSet(nodes)
+	p := newPool(t, pool.Options{}, all)
+	var key string
+	for _, k := range objectNames(100, 14) {
+		if o, _ := p.Owner(k); o.ID == 1 {
+			key = k
+			break
+		}
+	}
+	fill(t, ctx, p, key, value("old"))
+	if err := p.SetMembers(all[1:]); err != nil { // node 1 leaves: the key moves to node 2
+		t.Fatal(err)
+	}
+	if err := p.Invalidate(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SetMembers(all); err != nil { // node 1 is back: so is the key
+		t.Fatal(err)
+	}
+	got, _, err := p.AppendGet(ctx, nil, key)
+	if err != nil || string(got) != value("old") {
+		t.Errorf("get after move, invalidate, move back = %q, %v; want the copy node 1 kept, %q", got, err, value("old"))
+	}
+}

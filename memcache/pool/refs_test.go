@@ -162,3 +162,21 @@ func TestConcurrentCallsAndChanges(t *testing.T) {
 		}
 	}
 }
+
+// TestVirtualNodesOwnTheirPoints: names whose digits run into the replica number ("1"+"11" and
+// "11"+"1") must still give every virtual node a point of its own, or some members would quietly
+// lose part of their share to others.
+func TestVirtualNodesOwnTheirPoints(t *testing.T) {
+	const replicas = 1000
+	for _, ids := range [][]int64{{1, 11, 111}, {2, 12, 112}, {1, 2, 3, 4, 5, 6, 7, 8}} {
+		t.Run(fmt.Sprint(ids), func(t *testing.T) {
+			nodes := make([]*node, len(ids))
+			for i, id := range ids {
+				nodes[i] = &node{Member: Member{ID: id}}
+			}
+			if got, want := newRing(nodes, replicas).points, len(ids)*replicas; got != want {
+				t.Errorf("%d distinct points, want %d (one per virtual node)", got, want)
+			}
+		})
+	}
+}

@@ -98,7 +98,7 @@ const (
 func TestSpread(t *testing.T) {
 	keys := objectNames(spreadKeys, 1)
 	var table strings.Builder
-	fmt.Fprintf(&table, "\n%5s  %-34s  %8s  %9s\n", "nodes", "keys per node (10,000 keys)", "spread", "ring dev")
+	fmt.Fprintf(&table, "\n%5s  %-40s  %8s  %9s\n", "nodes", "keys per node (10,000 keys)", "spread", "ring dev")
 	for n := 2; n <= 8; n++ {
 		t.Run(fmt.Sprintf("%d nodes", n), func(t *testing.T) {
 			p := newRouter(t, pool.Options{}, seq(n)...)
@@ -122,7 +122,7 @@ func TestSpread(t *testing.T) {
 			for _, id := range seq(n) {
 				cs = append(cs, strconv.Itoa(counts[id]))
 			}
-			fmt.Fprintf(&table, "%5d  %-34s  %7.1f%%  %8.1f%%\n", n, strings.Join(cs, " "), 100*got, 100*ringDev)
+			fmt.Fprintf(&table, "%5d  %-40s  %7.1f%%  %8.1f%%\n", n, strings.Join(cs, " "), 100*got, 100*ringDev)
 		})
 	}
 	t.Log(table.String())
@@ -210,16 +210,32 @@ func TestShares(t *testing.T) {
 }
 
 // TestOwnerIgnoresOrder: every backend must route a key to the same node whatever order its
-// membership query returned.
+// membership query returned, including where two members' points collide: at 40,000 replicas each,
+// eight members have about ten such points, and the shares show who took each.
 func TestOwnerIgnoresOrder(t *testing.T) {
 	keys := objectNames(2000, 3)
-	a := newRouter(t, pool.Options{}, 1, 2, 3, 4, 5)
-	b := newRouter(t, pool.Options{}, 4, 2, 5, 1, 3)
-	oa, ob := owners(t, a, keys), owners(t, b, keys)
-	for i := range keys {
-		if oa[i] != ob[i] {
-			t.Fatalf("key %q: owner %d in one order, %d in another", keys[i], oa[i], ob[i])
-		}
+	tests := []struct {
+		name     string
+		replicas int
+		a, b     []int64
+	}{
+		{"default replicas", 0, []int64{1, 2, 3, 4, 5}, []int64{4, 2, 5, 1, 3}},
+		{"colliding points", 40_000, []int64{1, 2, 3, 4, 5, 6, 7, 8}, []int64{8, 3, 6, 1, 7, 2, 5, 4}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := newRouter(t, pool.Options{Replicas: tt.replicas}, tt.a...)
+			b := newRouter(t, pool.Options{Replicas: tt.replicas}, tt.b...)
+			oa, ob := owners(t, a, keys), owners(t, b, keys)
+			for i := range keys {
+				if oa[i] != ob[i] {
+					t.Fatalf("key %q: owner %d in one order, %d in another", keys[i], oa[i], ob[i])
+				}
+			}
+			if sa, sb := a.Shares(), b.Shares(); fmt.Sprint(sa) != fmt.Sprint(sb) {
+				t.Errorf("shares depend on the order of the members:\n%v\n%v", sa, sb)
+			}
+		})
 	}
 }
 
