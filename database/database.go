@@ -322,6 +322,9 @@ func (db *DB) init(ctx context.Context, schema string) error {
 	if err := db.Ping(ctx); err != nil {
 		return err
 	}
+	if err := db.addSortKey(ctx); err != nil {
+		return fmt.Errorf("add images.sort_key: %w", err)
+	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		for _, stmt := range splitStatements(schema) {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
@@ -332,6 +335,9 @@ func (db *DB) init(ctx context.Context, schema string) error {
 	})
 	if err != nil {
 		return err
+	}
+	if err := db.fillSortKeys(ctx); err != nil {
+		return fmt.Errorf("fill images.sort_key: %w", err)
 	}
 	db.getImage, err = db.db.PrepareContext(ctx, getImageQuery)
 	return err

@@ -12,7 +12,7 @@ func TestSplitStatements(t *testing.T) {
 		want         int
 	}{
 		{"mysql", mysqlSchema, 3},
-		{"sqlite", sqliteSchema, 5},
+		{"sqlite", sqliteSchema, 6},
 		{"comment with semicolon", "-- a; b\nCREATE TABLE x (a INT);\n\n", 1},
 	}
 	for _, tt := range tests {
