@@ -220,6 +220,24 @@ func (s *Server) Keys(ctx context.Context) ([]database.Image, error) {
 	return imgs, nil
 }
 
+// Delete removes the image stored under key: its row first, after which no read can reach the
+// object, then the object from the cache (which holds it under its name, not the key) and from the
+// store.
+func (s *Server) Delete(ctx context.Context, key string) error {
+	if err := CheckKey(key); err != nil {
+		return err
+	}
+	location, err := s.store.DeleteImage(ctx, key)
+	if errors.Is(err, database.ErrNotFound) {
+		return errorf(ErrNotFound, "no image is stored under key %q", key)
+	}
+	if err != nil {
+		return s.dbError(fmt.Sprintf("delete %q", key), err)
+	}
+	s.forget(ctx, location)
+	return nil
+}
+
 // DeleteAll removes every image: rows, then cache entries and objects. Once the rows are gone no
 // read can reach the objects, so clearing the cache only frees memory.
 func (s *Server) DeleteAll(ctx context.Context) error {

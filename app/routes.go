@@ -34,6 +34,7 @@ func (s *Server) routeTable(metrics route.Handler) []route.Route {
 	return []route.Route{
 		// Matched on the original path: fasthttp's cleaned one turns a key like "../x" into another path.
 		{Path: api.PathKeyPrefix, Prefix: true, Original: true, Methods: getPost, Handle: s.apiKey},
+		{Path: api.PathDeletePrefix, Prefix: true, Original: true, Methods: post, Handle: s.apiDelete},
 		{Path: api.PathUpload, Methods: post, Handle: s.apiUpload},
 		{Path: api.PathListKeys, Methods: getPost, Handle: s.apiListKeys},
 		{Path: api.PathDeleteAll, Methods: post, Handle: s.apiDeleteAll},
