@@ -156,6 +156,11 @@ func TestHostileBackend(t *testing.T) {
 		{name: "properties without the form token", method: "POST", path: "/cache_properties", body: "capacity=0&policy=LRU", contentType: "application/x-www-form-urlencoded", want: 403, say: "Reload the page"},
 		{name: "properties with another token", method: "POST", path: "/cache_properties", body: "capacity=0&policy=LRU&csrf=" + strings.Repeat("ab", 32), contentType: "application/x-www-form-urlencoded", want: 403},
 		{name: "clear without the form token", method: "POST", path: "/cache_properties/clear", want: 403},
+		{name: "delete page form from another origin", method: "POST", path: "/keys_list/delete", header: header{"Origin": "http://evil.example"}, body: "key=victim&csrf=" + testToken, contentType: "application/x-www-form-urlencoded", want: 403},
+		{name: "delete page form without the form token", method: "POST", path: "/keys_list/delete", body: "key=victim", contentType: "application/x-www-form-urlencoded", want: 403, say: "Reload the page"},
+		{name: "delete-all page form without the form token", method: "POST", path: "/keys_list/delete_all", want: 403},
+		{name: "delete-all page form cross-site", method: "POST", path: "/keys_list/delete_all", header: header{"Sec-Fetch-Site": "cross-site"}, body: "csrf=" + testToken, contentType: "application/x-www-form-urlencoded", want: 403},
+		{name: "thumbnail path climbing out", method: "GET", path: "/thumb/..%2F..%2Fetc%2Fpasswd", want: 404},
 		{name: "upload page without the form token", method: "POST", path: "/upload_image", body: fst(multipart(key("victim"), file(png))), contentType: snd(multipart()), want: 403},
 		// Images judged by their headers.
 		{name: "png signature then html", method: "POST", path: "/api/upload", body: fst(multipart(key("victim"), file("\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>"))), contentType: snd(multipart()), want: 415, json: true},

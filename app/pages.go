@@ -18,7 +18,6 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"imgcache/app/imagestore"
-	"imgcache/database"
 	"imgcache/memcache/wire"
 )
 
@@ -202,30 +201,5 @@ func (s *Server) pageUpload(ctx context.Context, rc *fasthttp.RequestCtx) error 
 		return fail(err)
 	}
 	seeOther(rc, pathImage+"?key="+url.QueryEscape(key)+"&uploaded=1")
-	return nil
-}
-
-// The keys page.
-
-type keysPage struct {
-	chrome
-	Keys   []database.Image
-	Total  int64
-	LiveOK bool
-	Cached int
-}
-
-func (s *Server) pageKeys(ctx context.Context, rc *fasthttp.RequestCtx) error {
-	imgs, err := s.Keys(ctx)
-	if err != nil {
-		return err
-	}
-	p := &keysPage{chrome: chrome{Title: "Keys", Active: pathKeys}, Keys: imgs}
-	for _, img := range imgs {
-		p.Total += img.Size
-	}
-	live, ok := s.liveStats(ctx)
-	p.LiveOK, p.Cached = ok, live.Items
-	s.render(rc, http.StatusOK, "keys", p)
 	return nil
 }

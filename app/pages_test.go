@@ -166,7 +166,7 @@ func TestPagesGET(t *testing.T) {
 		{"/", []string{`<title>imgcache</title>`, `aria-current="page">Home`, "Keys stored</dt><dd>1</dd>", "Items in the cache", "Hit rate", "Least Recently Used"}},
 		{"/image", []string{`aria-current="page">View image`, `<form class="inline" method="get" action="/image">`, `name="key"`}},
 		{"/upload_image", []string{`aria-current="page">Upload`, `enctype="multipart/form-data"`, `type="file"`}},
-		{"/keys_list", []string{`aria-current="page">Keys`, `<a href="/image?key=cat">cat</a>`, "Total: 1"}},
+		{"/keys_list", []string{`aria-current="page">Keys`, `<td class="key"><a href="/image?key=cat">cat</a>`, "1 key, ", `<img src="/thumb/cat" alt="" loading="lazy"`}},
 		{"/cache_properties", []string{`aria-current="page">Cache properties`, "10 MB", "Least Recently Used", "never: these are the cache's built-in defaults", `action="/cache_properties/clear"`, "Clear cache"}},
 		{"/cache_stats", []string{`aria-current="page">Cache statistics`, "No statistics yet", `src="/cache_stats/chart/hit-rate.png"`, "The cache now"}},
 	}
@@ -231,17 +231,14 @@ func TestPageKeysList(t *testing.T) {
 	small := len(pngImage(t, 2))
 	r = get(t, st.Backend.URL()+"/keys_list")
 	wantPage(t, "two keys", r, http.StatusOK,
-		`<a href="/image?key=big">big</a></td><td class="num" title="3,000 bytes">2.9 KB</td><td>image/png</td>`,
+		`<a href="/image?key=big">big</a></td><td class="num" title="3,000 bytes">2.9 KB</td><td class="nowrap">image/png</td>`,
 		`<a href="/image?key=small">small</a></td><td class="num" title="`+strconv.Itoa(small)+` bytes">`+strconv.Itoa(small)+` bytes</td>`,
-		"2 keys, ", "Total: 2", `title="`+thousands(3000+small)+` bytes"`)
+		"2 keys, "+humanKB(3000+small)+" in all")
 }
 
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	if len(s) > 3 {
-		return s[:len(s)-3] + "," + s[len(s)-3:]
-	}
-	return s
+// humanKB writes n bytes as the pages do between 1 KB and 1 MB.
+func humanKB(n int) string {
+	return strings.TrimSuffix(strconv.FormatFloat(float64(n)/1024, 'f', 1, 64), ".0") + " KB"
 }
 
 func TestPagePropertiesChange(t *testing.T) {
@@ -453,7 +450,9 @@ func TestPageErrors(t *testing.T) {
 		{"unknown path POST", "POST", "/nope", 404, []string{"404 Not Found"}, ""},
 		{"POST home", "POST", "/", 405, []string{"405 Method Not Allowed", "POST is not allowed on /; use GET or HEAD."}, "GET, HEAD"},
 		{"DELETE keys", "DELETE", "/keys_list", 405, []string{"405 Method Not Allowed"}, "GET, HEAD"},
-		{"GET clear", "GET", "/cache_properties/clear", 405, []string{"use POST"}, "POST"},
+		{"DELETE clear", "DELETE", "/cache_properties/clear", 405, []string{"use GET or HEAD or POST"}, "GET, HEAD, POST"},
+		{"PUT delete", "PUT", "/keys_list/delete", 405, []string{"405 Method Not Allowed"}, "GET, HEAD, POST"},
+		{"POST thumb", "POST", "/thumb/k", 405, []string{"405 Method Not Allowed"}, "GET, HEAD"},
 		{"PUT upload", "PUT", "/upload_image", 405, []string{"405 Method Not Allowed"}, "GET, HEAD, POST"},
 	}
 	for _, tt := range tests {

@@ -164,7 +164,20 @@ func (s *Server) setProperties(ctx context.Context, rc *fasthttp.RequestCtx) err
 	return nil
 }
 
+// pageClear asks to confirm clearing the cache (GET), then clears it (POST, with the form token). A POST
+// without the confirmation page clears at once, as programs that drive the form expect (loadgen).
 func (s *Server) pageClear(ctx context.Context, rc *fasthttp.RequestCtx) error {
+	if !rc.IsPost() {
+		p := &confirmPage{chrome: chrome{Title: "Clear the cache", Active: pathProperties},
+			Question: "Remove every item from the cache?",
+			Detail:   "The images stay stored; the next reads come from disk and fill the cache again.",
+			Action:   pathClear, Confirm: "Clear cache", Cancel: pathProperties}
+		if live, ok := s.liveStats(ctx); ok {
+			p.Question = fmt.Sprintf("Remove all %d %s (%s) from the cache?", live.Items, plural(live.Items, "item", "items"), humanSize(live.Bytes))
+		}
+		s.render(rc, http.StatusOK, "confirm", p)
+		return nil
+	}
 	v, err := formValues(rc, csrfField)
 	if err != nil {
 		return err

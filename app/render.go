@@ -94,7 +94,7 @@ func parsePages() (*pageSet, error) {
 		"when":   formatTime,
 	}
 	// The page templates under templates/, besides layout.html.
-	for _, name := range []string{"home", "image", "upload", "keys", "properties", "stats", "error"} {
+	for _, name := range []string{"home", "image", "upload", "keys", "properties", "stats", "confirm", "error"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("page template %s: %w", name, err)

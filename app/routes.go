@@ -20,6 +20,9 @@ const (
 	pathImage      = "/image"
 	pathUpload     = "/upload_image"
 	pathKeys       = "/keys_list"
+	pathDeleteKey  = "/keys_list/delete"
+	pathDeleteAll  = "/keys_list/delete_all"
+	pathThumb      = "/thumb/" // followed by the key, path-escaped
 	pathProperties = "/cache_properties"
 	pathClear      = "/cache_properties/clear"
 	pathStats      = "/cache_stats"
@@ -45,8 +48,12 @@ func (s *Server) routeTable(metrics route.Handler) []route.Route {
 		{Path: pathImage, Methods: getPost, Nav: "View image", Handle: s.pageImage},
 		{Path: pathUpload, Methods: getPost, Nav: "Upload", Handle: s.pageUpload},
 		{Path: pathKeys, Methods: get, Nav: "Keys", Handle: s.pageKeys},
+		{Path: pathDeleteKey, Methods: getPost, Handle: s.pageDeleteKey},
+		{Path: pathDeleteAll, Methods: getPost, Handle: s.pageDeleteAll},
+		// Matched on the original path, as the API's key routes are.
+		{Path: pathThumb, Prefix: true, Original: true, Methods: get, Handle: s.serveThumb},
 		{Path: pathProperties, Methods: getPost, Nav: "Cache properties", Handle: s.pageProperties},
-		{Path: pathClear, Methods: post, Handle: s.pageClear},
+		{Path: pathClear, Methods: getPost, Handle: s.pageClear},
 		{Path: pathStats, Methods: get, Nav: "Cache statistics", Handle: s.pageStats},
 		{Path: chartPrefix, Prefix: true, Methods: get, Handle: s.pageChart},
 		{Path: staticPrefix, Prefix: true, Methods: get, Handle: s.serveStatic},
