@@ -620,7 +620,7 @@ func TestBrowserCacheProperties(t *testing.T) {
 	})
 }
 
-// TestBrowserStatsCharts checks that the statistics page shows recorded rows and that its five charts
+// TestBrowserStatsCharts checks that the statistics page shows recorded rows and that its four charts
 // load as images.
 func TestBrowserStatsCharts(t *testing.T) {
 	dsn := dbtest.DSN(t, database.SQLite)
@@ -670,8 +670,8 @@ func TestBrowserStatsCharts(t *testing.T) {
 		t.Errorf("recorded Hit rate in the last minute = %q, want a percentage", got)
 	}
 	charts := b.images(t, "figure img")
-	if len(charts) != 5 {
-		t.Fatalf("found %d chart images, want 5", len(charts))
+	if len(charts) != 4 {
+		t.Fatalf("found %d chart images, want 4", len(charts))
 	}
 	for _, c := range charts {
 		if !c.Complete || c.Natural[0] == 0 {

@@ -58,9 +58,13 @@ type propertiesPage struct {
 // Flash messages of the properties page, chosen by a query parameter after a redirect: fixed texts, so
 // the URL cannot put words on the page.
 var propertiesFlash = map[string]string{
-	"saved=1":       "Saved. The cache applied the new settings.",
+	"saved=1":   "Saved. The cache applied the new settings.",
+	"cleared=1": "The cache was cleared.",
+}
+
+// propertiesWarning are the outcomes that did not go all the way, shown as warnings.
+var propertiesWarning = map[string]string{
 	"saved=pending": "Saved, but the cache could not be told: it is unreachable. It reads the newest settings when it starts, so it will apply these when it restarts.",
-	"cleared=1":     "The cache was cleared.",
 }
 
 func (s *Server) pageProperties(ctx context.Context, rc *fasthttp.RequestCtx) error {
@@ -71,6 +75,7 @@ func (s *Server) pageProperties(ctx context.Context, rc *fasthttp.RequestCtx) er
 	for _, param := range []string{"saved", "cleared"} {
 		if v := rc.QueryArgs().Peek(param); v != nil {
 			p.Flash = propertiesFlash[param+"="+string(v)]
+			p.Warning = propertiesWarning[param+"="+string(v)]
 		}
 	}
 	if err := s.loadProperties(ctx, p); err != nil {

@@ -111,6 +111,8 @@ type chrome struct {
 	Nav       []navItem // set by render from the route table
 	CacheDown bool      // set by render from the server's view of the cache
 	Flash     string    // the outcome of the last action
+	Warning   string    // an outcome that needs attention: done, but not all of it
+	Refresh   int       // seconds after which the page reloads itself; 0 never
 	CSRF      string    // the form token, set by render
 	Error     string    // what went wrong, in words for the person at the browser
 }

@@ -26,6 +26,7 @@ const (
 	pathProperties = "/cache_properties"
 	pathClear      = "/cache_properties/clear"
 	pathStats      = "/cache_stats"
+	pathStatsCSV   = "/cache_stats.csv"
 	chartPrefix    = "/cache_stats/chart/"
 	staticPrefix   = "/static/"
 )
@@ -55,6 +56,7 @@ func (s *Server) routeTable(metrics route.Handler) []route.Route {
 		{Path: pathProperties, Methods: getPost, Nav: "Cache properties", Handle: s.pageProperties},
 		{Path: pathClear, Methods: getPost, Handle: s.pageClear},
 		{Path: pathStats, Methods: get, Nav: "Cache statistics", Handle: s.pageStats},
+		{Path: pathStatsCSV, Methods: get, Handle: s.statsCSV},
 		{Path: chartPrefix, Prefix: true, Methods: get, Handle: s.pageChart},
 		{Path: staticPrefix, Prefix: true, Methods: get, Handle: s.serveStatic},
 	}
