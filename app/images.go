@@ -64,7 +64,8 @@ func (s *Server) Upload(ctx context.Context, key string, data []byte) error {
 		return err
 	}
 	if len(data) > s.cfg.MaxUpload {
-		return errorf(ErrTooLarge, "the file is %d bytes; the limit is %d", len(data), s.cfg.MaxUpload)
+		size, limit := sizesApart(int64(len(data)), int64(s.cfg.MaxUpload))
+		return errorf(ErrTooLarge, "the file is %s; the limit is %s", size, limit)
 	}
 	info, err := imagestore.Inspect(data)
 	switch {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"html/template"
 	"image"
 	_ "image/gif" // DecodeConfig of stored images, for their dimensions
@@ -111,6 +112,7 @@ type imagePage struct {
 	Width     int // 0 when the format's header is not decoded (WebP)
 	Height    int
 	FromCache bool
+	NotFound  bool // no image is stored under Key
 }
 
 func (s *Server) pageImage(ctx context.Context, rc *fasthttp.RequestCtx) error {
@@ -135,7 +137,7 @@ func (s *Server) pageImage(ctx context.Context, rc *fasthttp.RequestCtx) error {
 	img, err := s.Read(ctx, key, nil)
 	if err != nil {
 		code, msg := s.pageFailure(rc, err)
-		p.Error = msg
+		p.Error, p.NotFound = msg, errors.Is(err, ErrNotFound)
 		s.render(rc, code, "image", p)
 		return nil
 	}
@@ -170,6 +172,8 @@ func (s *Server) uploadPage(errMsg string) *uploadPage {
 func (s *Server) pageUpload(ctx context.Context, rc *fasthttp.RequestCtx) error {
 	p := s.uploadPage("")
 	if !rc.IsPost() {
+		// ?key= fills the key in, for the link of a key with no image yet.
+		p.Key = shownKey(string(rc.QueryArgs().Peek("key")))
 		s.liveStats(ctx) // for the banner
 		s.render(rc, http.StatusOK, "upload", p)
 		return nil

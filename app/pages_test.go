@@ -357,7 +357,7 @@ func TestPageBadInput(t *testing.T) {
 		{"upload not an image", "POST", "/upload_image", upload("k", "fake.png", []byte("this is text, not a PNG")), 415, []string{"The file is not a PNG, JPEG, GIF or WebP image"}},
 		{"upload empty file", "POST", "/upload_image", upload("k", "a.png", []byte{}), 400, []string{"The file is empty"}},
 		{"upload not multipart", "POST", "/upload_image", props2("1", "LRU"), 400, []string{"Send a multipart/form-data body"}},
-		{"upload over max-upload", "POST", "/upload_image", upload("k", "big.png", append(png, make([]byte, maxUpload)...)), 413, []string{"the limit is 4096"}},
+		{"upload over max-upload", "POST", "/upload_image", upload("k", "big.png", append(png, make([]byte, maxUpload)...)), 413, []string{"The file is 4.1 KB; the limit is 4 KB"}},
 		{"capacity -1", "POST", "/cache_properties", props2("-1", "LRU"), 400, []string{`The capacity must be from 0 to 2048 MB; "-1" is out of range.`}},
 		{"capacity abc", "POST", "/cache_properties", props2("abc", "LRU"), 400, []string{`The capacity must be a whole number of MB from 0 to 2048; "abc" is not.`}},
 		{"capacity 99999", "POST", "/cache_properties", props2("99999", "LRU"), 400, []string{`"99999" is out of range`}},
@@ -406,6 +406,20 @@ func TestPageBadInput(t *testing.T) {
 	}
 }
 
+// TestPageUnknownKey: the image page of a key with no image says so and links to the keys and to the
+// upload form, which it fills in with the key.
+func TestPageUnknownKey(t *testing.T) {
+	st := newStack(t)
+	r := get(t, st.Backend.URL()+"/image?key="+url.QueryEscape("no<such>key"))
+	wantPage(t, "unknown key", r, http.StatusNotFound, esc(`No image is stored under key "no<such>key"`),
+		`<a href="/keys_list">list of keys</a>`, `<a href="/upload_image?key=no%3csuch%3ekey">upload an image</a> under this key`)
+	r = get(t, st.Backend.URL()+"/upload_image?key="+url.QueryEscape("no<such>key"))
+	wantPage(t, "upload form", r, http.StatusOK, `<input id="key" name="key" value="no&lt;such&gt;key"`)
+	if r := get(t, st.Backend.URL()+"/image?key=a%00b"); strings.Contains(r.Body, "upload an image</a> under this key") {
+		t.Errorf("a bad key's page offers to upload under it")
+	}
+}
+
 // TestPageBodyTooLarge: a body over the server's limit gets the upload form back with a 413. The server
 // answers before reading the body and closes the connection, so the request is written in one piece on
 // a raw connection first: a client that writes the body after the headers can see a broken pipe instead.
@@ -433,7 +447,7 @@ func TestPageBodyTooLarge(t *testing.T) {
 		t.Fatalf("read body: %v", err)
 	}
 	wantPage(t, "too large", response{resp.StatusCode, resp.Header, string(b)}, http.StatusRequestEntityTooLarge,
-		"The request body is over the limit", `action="/upload_image"`)
+		"The request body is over the limit of 68 KB (images up to 4 KB)", `action="/upload_image"`, `id="file-hint">PNG, JPEG, GIF or WebP, up to 4 KB.`)
 	if n, err := openDB(t, st.DSN).CountImages(context.Background()); err != nil || n != 0 {
 		t.Errorf("key count = %d, %v after a refused upload; want 0", n, err)
 	}
