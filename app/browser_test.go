@@ -356,6 +356,7 @@ func (b *browser) checkPage(t *testing.T, h1, active string) {
 	if got := b.texts(t, ".notice.warn"); len(got) != 0 {
 		t.Errorf("cache-down banner shown while the cache is up: %q", got)
 	}
+	b.loadImages(t) // lazy ones too, which the load event does not wait for
 	for _, img := range b.images(t, "img") {
 		if !img.Complete || img.Natural[0] == 0 {
 			t.Errorf("image %s did not load (complete %v, naturalWidth %d)", img.Src, img.Complete, img.Natural[0])

@@ -233,7 +233,7 @@ func TestPageKeysList(t *testing.T) {
 	small := len(pngImage(t, 2))
 	r = get(t, st.Backend.URL()+"/keys_list")
 	wantPage(t, "two keys", r, http.StatusOK,
-		`<a href="/image?key=big">big</a></td><td class="num" title="3,000 bytes">2.9 KB</td><td class="nowrap">image/png</td>`,
+		`<a href="/image?key=big">big</a></td><td class="num" title="3,000 bytes">2.9 KB</td><td class="nowrap wide-only">image/png</td>`,
 		`<a href="/image?key=small">small</a></td><td class="num" title="`+strconv.Itoa(small)+` bytes">`+strconv.Itoa(small)+` bytes</td>`,
 		"2 keys, "+humanKB(3000+small)+" in all")
 }
