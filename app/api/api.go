@@ -28,8 +28,8 @@ const (
 	FieldFile = "file"
 )
 
-// The pages' forms that change something (/upload_image, /cache_properties, /cache_properties/clear)
-// carry a token in the field FormTokenField that must equal the cookie FormTokenCookie: 64 hex digits,
+// The pages' forms that change something (/upload_image, /cache_properties, /cache_properties/clear,
+// /keys_list/delete, /keys_list/delete_all) carry a token in the field FormTokenField that must equal the cookie FormTokenCookie: 64 hex digits,
 // which the pages set and a program may choose itself, as long as it sends both.
 const (
 	FormTokenCookie = "imgcache_csrf"
