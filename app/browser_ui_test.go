@@ -114,6 +114,7 @@ func TestBrowserKeysFlow(t *testing.T) {
 				t.Errorf("summary = %q, want Keys 1–50 of 63, …", got)
 			}
 			b.checkCellsWhole(t)
+			b.checkDeleteInView(t)
 
 			// Next page, by its link.
 			if got := b.follow(t, "click Next", chromedp.Click(chromedp.CSS(`nav.pager a[rel=next]`), chromedp.NodeVisible)); got != 200 {
@@ -125,6 +126,8 @@ func TestBrowserKeysFlow(t *testing.T) {
 			}
 			b.loadImages(t)
 			b.checkNoSidewaysScroll(t, "the second page of keys, with a 255-byte key")
+			b.checkCellsWhole(t)
+			b.checkDeleteInView(t)
 			shot("keys-page2")
 
 			// Search by prefix.
@@ -207,6 +210,18 @@ func (b *browser) checkCellsWhole(t *testing.T) {
 		.map(td => td.innerText)`)
 	if len(broken) > 0 {
 		t.Errorf("cells that break onto two lines: %q", broken)
+	}
+}
+
+// checkDeleteInView fails if a row's Delete button lies beyond the viewport's right edge: on a phone
+// the table may scroll inside its box, but its main action must not need that.
+func (b *browser) checkDeleteInView(t *testing.T) {
+	t.Helper()
+	out := browserEval[[]string](t, b, `Array.from(document.querySelectorAll("tbody button"))
+		.filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth)
+		.map(e => e.getAttribute("aria-label"))`)
+	if len(out) > 0 {
+		t.Errorf("%d Delete buttons lie beyond the viewport, the first: %q", len(out), out[0])
 	}
 }
 

@@ -109,6 +109,9 @@ func TestCapacityLine(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if _, ok := p.Y.Tick.Marker.(statsSizeTicks); ok != (tt.c == Bytes) {
+				t.Errorf("y ticks %T, want statsSizeTicks on the size chart only", p.Y.Tick.Marker)
+			}
 			mb := float64(tt.opts.Capacity) / (1 << 20)
 			if tt.drawn && p.Y.Max <= mb {
 				t.Errorf("y axis ends at %v MB, under the %v MB capacity", p.Y.Max, mb)
