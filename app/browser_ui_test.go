@@ -350,6 +350,17 @@ func TestBrowserNoSidewaysScroll(t *testing.T) {
 			b.screenshot(t, "phone-"+strconv.Itoa(i)+"-"+browserFileSafe.ReplaceAllString(p.name, "-"))
 		})
 	}
+	// Where the keys table no longer fits it scrolls in its own box: on the narrowest phones still sold
+	// (320 px), and between the phone layout and the table's full width (a window of 520 px).
+	for _, w := range []browserWidth{{"narrow", 320, 640}, {"between", 520, 700}} {
+		t.Run("keys at "+strconv.FormatInt(w.w, 10)+" px", func(t *testing.T) {
+			b.resize(t, w)
+			b.visit(t, "/keys_list?page=2", 200)
+			b.loadImages(t)
+			b.checkNoSidewaysScroll(t, "the keys page at "+w.name+" width")
+			b.screenshot(t, w.name+"-keys")
+		})
+	}
 	// The 404s of the error pages are failed loads in the console, on purpose.
 	b.forgetConsole(t, "status of 404", "status of 400")
 }
