@@ -158,7 +158,7 @@ func (s *Server) pageDeleteKey(ctx context.Context, rc *fasthttp.RequestCtx) err
 		s.render(rc, http.StatusOK, "confirm", &confirmPage{
 			chrome:   chrome{Title: "Delete an image", Active: pathKeys},
 			Question: fmt.Sprintf("Delete the image stored under key %q?", shownKey(key)),
-			Detail: fmt.Sprintf("Its %s %s goes from the database, the cache and the disk. This cannot be undone.",
+			Detail: fmt.Sprintf("The image (%s, %s) goes from the database, the cache and the disk. This cannot be undone.",
 				humanSize(row.Size), row.ContentType),
 			Thumb: thumbURL(key), Action: pathDeleteKey, Confirm: "Delete",
 			Fields: []formField{{"key", key}, {"q", q}, {"page", page}},
