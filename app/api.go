@@ -108,7 +108,7 @@ func (s *Server) apiListKeys(ctx context.Context, rc *fasthttp.RequestCtx) error
 // apiKey answers api.Image, writing the base64 from the cache straight into the response buffer:
 // base64 needs no JSON escaping.
 func (s *Server) apiKey(ctx context.Context, rc *fasthttp.RequestCtx) error {
-	key, err := keyFromPath(string(rc.URI().PathOriginal()))
+	key, err := keyFromPath(string(rc.URI().PathOriginal()), api.PathKeyPrefix)
 	if err != nil {
 		return err
 	}
@@ -130,18 +130,32 @@ func (s *Server) apiKey(ctx context.Context, rc *fasthttp.RequestCtx) error {
 	return nil
 }
 
-// keyFromPath reads the key of /api/key/<key> from the original path, not fasthttp's normalised one:
-// keys may hold "/" and "..", escaped or not. The key rule is checked too.
-func keyFromPath(original string) (string, error) {
-	escaped, ok := strings.CutPrefix(original, api.PathKeyPrefix)
+// keyFromPath reads the key of prefix<key> (/api/key/<key>, /api/delete/<key>) from the original
+// path, not fasthttp's normalised one: keys may hold "/" and "..", escaped or not. The key rule is
+// checked too.
+func keyFromPath(original, prefix string) (string, error) {
+	escaped, ok := strings.CutPrefix(original, prefix)
 	if !ok {
-		return "", errorf(ErrInvalid, "the path does not start with %s", api.PathKeyPrefix)
+		return "", errorf(ErrInvalid, "the path does not start with %s", prefix)
 	}
 	key, err := url.PathUnescape(escaped)
 	if err != nil {
 		return "", errorf(ErrInvalid, "the key in the path is not validly escaped: %v", err)
 	}
 	return key, CheckKey(key)
+}
+
+// apiDelete deletes one key's image: 404 in the failure shape when no image is stored under it.
+func (s *Server) apiDelete(ctx context.Context, rc *fasthttp.RequestCtx) error {
+	key, err := keyFromPath(string(rc.URI().PathOriginal()), api.PathDeletePrefix)
+	if err != nil {
+		return err
+	}
+	if err := s.Delete(ctx, key); err != nil {
+		return err
+	}
+	route.WriteJSON(rc, http.StatusOK, api.Deleted{Success: api.True, Key: key})
+	return nil
 }
 
 func (s *Server) apiDeleteAll(ctx context.Context, rc *fasthttp.RequestCtx) error {

@@ -142,6 +142,8 @@ type Store interface {
 	ListImages(ctx context.Context) ([]database.Image, error)
 	CountImages(ctx context.Context) (int, error)
 	DeleteAllImages(ctx context.Context) ([]string, error)
+	FindImages(ctx context.Context, q database.ImageQuery) (database.ImagePage, error)
+	DeleteImage(ctx context.Context, key string) (location string, err error)
 	LatestCacheProperties(ctx context.Context) (database.CacheProperties, error)
 	InsertCacheProperties(ctx context.Context, p database.CacheProperties) (database.CacheProperties, error)
 	StatsSince(ctx context.Context, since time.Time) ([]database.StatsRow, error)

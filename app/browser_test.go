@@ -356,6 +356,7 @@ func (b *browser) checkPage(t *testing.T, h1, active string) {
 	if got := b.texts(t, ".notice.warn"); len(got) != 0 {
 		t.Errorf("cache-down banner shown while the cache is up: %q", got)
 	}
+	b.loadImages(t) // lazy ones too, which the load event does not wait for
 	for _, img := range b.images(t, "img") {
 		if !img.Complete || img.Natural[0] == 0 {
 			t.Errorf("image %s did not load (complete %v, naturalWidth %d)", img.Src, img.Complete, img.Natural[0])
@@ -492,14 +493,14 @@ func TestBrowserUploadViewList(t *testing.T) {
 		b.open(t, "/keys_list")
 		b.checkPage(t, "Keys", "/keys_list")
 		rows := browserEval[[][]string](t, b, `Array.from(document.querySelectorAll("tbody tr"), r => Array.from(r.cells, c => c.innerText.trim()))`)
-		if len(rows) != 1 || len(rows[0]) != 4 || rows[0][0] != key || rows[0][2] != "image/png" {
+		if len(rows) != 1 || len(rows[0]) != 6 || rows[0][1] != key || rows[0][3] != "image/png" {
 			t.Fatalf("keys table rows = %q, want one row for %q, image/png", rows, key)
 		}
-		if got := b.text(t, "main > p"); !strings.HasPrefix(got, "1 key, ") {
+		if got := b.text(t, "main > p.summary"); !strings.HasPrefix(got, "1 key, ") {
 			t.Errorf("summary = %q, want it to start %q", got, "1 key, ")
 		}
 		b.screenshot(t, "keys")
-		if got := b.follow(t, "click the key", chromedp.Click(chromedp.CSS(`tbody a`), chromedp.NodeVisible)); got != 200 {
+		if got := b.follow(t, "click the key", chromedp.Click(chromedp.CSS(`tbody td.key a`), chromedp.NodeVisible)); got != 200 {
 			t.Errorf("key link: status %d, want 200", got)
 		}
 		b.checkAt(t, "clicking the key", imageURL)
@@ -595,7 +596,15 @@ func TestBrowserCacheProperties(t *testing.T) {
 		if got := cacheStats(t, st).Items; got == 0 {
 			t.Fatalf("memcache holds no items before Clear cache")
 		}
-		if got := b.follow(t, "click Clear cache", chromedp.Click(chromedp.CSS(`button.danger`), chromedp.NodeVisible)); got != 200 {
+		if got := b.follow(t, "click Clear cache…", chromedp.Click(chromedp.CSS(`button.danger`), chromedp.NodeVisible)); got != 200 {
+			t.Errorf("Clear cache…: status %d, want 200", got)
+		}
+		b.checkAt(t, "Clear cache…", "/cache_properties/clear")
+		if got := cacheStats(t, st).Items; got == 0 {
+			t.Fatalf("the confirmation page cleared the cache")
+		}
+		b.screenshot(t, "properties-clear-confirm")
+		if got := b.follow(t, "confirm Clear cache", chromedp.Click(chromedp.CSS(`form.actions button.danger`), chromedp.NodeVisible)); got != 200 {
 			t.Errorf("clear: status %d after the redirect, want 200", got)
 		}
 		b.checkAt(t, "Clear cache", "/cache_properties?cleared=1")
@@ -612,7 +621,7 @@ func TestBrowserCacheProperties(t *testing.T) {
 	})
 }
 
-// TestBrowserStatsCharts checks that the statistics page shows recorded rows and that its five charts
+// TestBrowserStatsCharts checks that the statistics page shows recorded rows and that its four charts
 // load as images.
 func TestBrowserStatsCharts(t *testing.T) {
 	dsn := dbtest.DSN(t, database.SQLite)
@@ -662,8 +671,8 @@ func TestBrowserStatsCharts(t *testing.T) {
 		t.Errorf("recorded Hit rate in the last minute = %q, want a percentage", got)
 	}
 	charts := b.images(t, "figure img")
-	if len(charts) != 5 {
-		t.Fatalf("found %d chart images, want 5", len(charts))
+	if len(charts) != 4 {
+		t.Fatalf("found %d chart images, want 4", len(charts))
 	}
 	for _, c := range charts {
 		if !c.Complete || c.Natural[0] == 0 {

@@ -107,9 +107,10 @@ func statusOf(err error) (code int, message string) {
 	return code, err.Error()
 }
 
-// bodyTooLarge is the error of a body over the limit.
+// bodyTooLarge is the error of a body over the limit, in the units of the upload form's hint.
 func (s *Server) bodyTooLarge() error {
-	return errorf(ErrTooLarge, "the request body is over the limit of %d bytes (images up to %d bytes)", s.cfg.MaxUpload+formOverhead, s.cfg.MaxUpload)
+	return errorf(ErrTooLarge, "the request body is over the limit of %s (images up to %s)",
+		humanSize(int64(s.cfg.MaxUpload+formOverhead)), humanSize(int64(s.cfg.MaxUpload)))
 }
 
 // readError answers a request fasthttp could not read. Its path is unknown, so the answer is the

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -305,4 +306,39 @@ func newAllFakeServer(t testing.TB) (*app.Server, fakeParts) {
 	t.Helper()
 	p := fakeParts{newFakeCache(), newFakeStore(), newFakeFiles()}
 	return app.New(app.Config{Logger: slog.New(slog.DiscardHandler)}, p.cache, p.store, p.files), p
+}
+
+func (f *fakeStore) FindImages(_ context.Context, q database.ImageQuery) (database.ImagePage, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var page database.ImagePage
+	var match []database.Image
+	for _, r := range f.rows {
+		if strings.HasPrefix(r.Key, q.Prefix) {
+			match = append(match, r)
+			page.Total++
+			page.TotalBytes += r.Size
+		}
+	}
+	slices.SortFunc(match, func(a, b database.Image) int {
+		if c := bytes.Compare(database.SortKey(a.Key), database.SortKey(b.Key)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	if q.Offset < len(match) {
+		page.Images = match[q.Offset:min(len(match), q.Offset+q.Limit)]
+	}
+	return page, nil
+}
+
+func (f *fakeStore) DeleteImage(_ context.Context, key string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.rows[key]
+	if !ok {
+		return "", fmt.Errorf("fake: %w", database.ErrNotFound)
+	}
+	delete(f.rows, key)
+	return r.Location, nil
 }

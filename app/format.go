@@ -26,6 +26,15 @@ func humanSize(n int64) string {
 	return strings.TrimSuffix(strconv.FormatFloat(v, 'f', 1, 64), ".0") + " " + units[i]
 }
 
+// sizesApart writes two sizes as humanSize does, or in bytes when humanSize would round them to the
+// same text: "the file is 16 MB; the limit is 16 MB" would say nothing.
+func sizesApart(a, b int64) (string, string) {
+	if sa, sb := humanSize(a), humanSize(b); sa != sb {
+		return sa, sb
+	}
+	return byteCount(a) + " bytes", byteCount(b) + " bytes"
+}
+
 // byteCount writes an exact byte count with thousands separators.
 func byteCount(n int64) string {
 	s := strconv.FormatInt(n, 10)

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"imgcache/app/api"
 )
 
 // Fuzz targets of every parser of untrusted input in the backend. Their seeds run in `go test`; run
@@ -50,18 +52,20 @@ func FuzzParseForm(f *testing.F) {
 // FuzzKeyFromPath: whatever the path, the key it yields obeys the key rule.
 func FuzzKeyFromPath(f *testing.F) {
 	for _, p := range []string{"/api/key/k", "/api/key/a%2Fb", "/api/key/..%2F..%2Fetc%2Fpasswd", "/api/key/%00",
-		"/api/key/%zz", "/api/key/", "/api/x", "/api/key/" + strings.Repeat("%41", 300)} {
+		"/api/key/%zz", "/api/key/", "/api/x", "/api/key/" + strings.Repeat("%41", 300), "/api/delete/a%2F..", "/api/delete/"} {
 		f.Add(p)
 	}
 	f.Fuzz(func(t *testing.T, path string) {
-		key, err := keyFromPath(path)
-		if err != nil {
-			if !errors.Is(err, ErrInvalid) {
-				t.Fatalf("error %v is not ErrInvalid", err)
+		for _, prefix := range []string{api.PathKeyPrefix, api.PathDeletePrefix} {
+			key, err := keyFromPath(path, prefix)
+			if err != nil {
+				if !errors.Is(err, ErrInvalid) {
+					t.Fatalf("error %v is not ErrInvalid", err)
+				}
+				continue
 			}
-			return
+			checkKeyRule(t, key)
 		}
-		checkKeyRule(t, key)
 	})
 }
 

@@ -70,7 +70,8 @@ func (s *Server) Upload(ctx context.Context, key string, data []byte) error {
 		return err
 	}
 	if len(data) > s.cfg.MaxUpload {
-		return errorf(ErrTooLarge, "the file is %d bytes; the limit is %d", len(data), s.cfg.MaxUpload)
+		size, limit := sizesApart(int64(len(data)), int64(s.cfg.MaxUpload))
+		return errorf(ErrTooLarge, "the file is %s; the limit is %s", size, limit)
 	}
 	info, err := imagestore.Inspect(data)
 	switch {
@@ -227,6 +228,24 @@ func (s *Server) Keys(ctx context.Context) ([]database.Image, error) {
 		return nil, s.dbError("list keys", err)
 	}
 	return imgs, nil
+}
+
+// Delete removes the image stored under key: its row first, after which no read can reach the
+// object, then the object from the cache (which holds it under its name, not the key) and from the
+// store.
+func (s *Server) Delete(ctx context.Context, key string) error {
+	if err := CheckKey(key); err != nil {
+		return err
+	}
+	location, err := s.store.DeleteImage(ctx, key)
+	if errors.Is(err, database.ErrNotFound) {
+		return errorf(ErrNotFound, "no image is stored under key %q", key)
+	}
+	if err != nil {
+		return s.dbError(fmt.Sprintf("delete %q", key), err)
+	}
+	s.forget(ctx, location)
+	return nil
 }
 
 // DeleteAll removes every image: rows, then cache entries and objects. Once the rows are gone no

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"html/template"
 	"image"
 	_ "image/gif" // DecodeConfig of stored images, for their dimensions
@@ -18,7 +19,6 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"imgcache/app/imagestore"
-	"imgcache/database"
 	"imgcache/memcache/wire"
 )
 
@@ -112,6 +112,7 @@ type imagePage struct {
 	Width     int // 0 when the format's header is not decoded (WebP)
 	Height    int
 	FromCache bool
+	NotFound  bool // no image is stored under Key
 }
 
 func (s *Server) pageImage(ctx context.Context, rc *fasthttp.RequestCtx) error {
@@ -136,7 +137,7 @@ func (s *Server) pageImage(ctx context.Context, rc *fasthttp.RequestCtx) error {
 	img, err := s.Read(ctx, key, nil)
 	if err != nil {
 		code, msg := s.pageFailure(rc, err)
-		p.Error = msg
+		p.Error, p.NotFound = msg, errors.Is(err, ErrNotFound)
 		s.render(rc, code, "image", p)
 		return nil
 	}
@@ -171,6 +172,8 @@ func (s *Server) uploadPage(errMsg string) *uploadPage {
 func (s *Server) pageUpload(ctx context.Context, rc *fasthttp.RequestCtx) error {
 	p := s.uploadPage("")
 	if !rc.IsPost() {
+		// ?key= fills the key in, for the link of a key with no image yet.
+		p.Key = shownKey(string(rc.QueryArgs().Peek("key")))
 		s.liveStats(ctx) // for the banner
 		s.render(rc, http.StatusOK, "upload", p)
 		return nil
@@ -202,30 +205,5 @@ func (s *Server) pageUpload(ctx context.Context, rc *fasthttp.RequestCtx) error 
 		return fail(err)
 	}
 	seeOther(rc, pathImage+"?key="+url.QueryEscape(key)+"&uploaded=1")
-	return nil
-}
-
-// The keys page.
-
-type keysPage struct {
-	chrome
-	Keys   []database.Image
-	Total  int64
-	LiveOK bool
-	Cached int
-}
-
-func (s *Server) pageKeys(ctx context.Context, rc *fasthttp.RequestCtx) error {
-	imgs, err := s.Keys(ctx)
-	if err != nil {
-		return err
-	}
-	p := &keysPage{chrome: chrome{Title: "Keys", Active: pathKeys}, Keys: imgs}
-	for _, img := range imgs {
-		p.Total += img.Size
-	}
-	live, ok := s.liveStats(ctx)
-	p.LiveOK, p.Cached = ok, live.Items
-	s.render(rc, http.StatusOK, "keys", p)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -166,7 +168,7 @@ func TestPagesGET(t *testing.T) {
 		{"/", []string{`<title>imgcache</title>`, `aria-current="page">Home`, "Keys stored</dt><dd>1</dd>", "Items in the cache", "Hit rate", "Least Recently Used"}},
 		{"/image", []string{`aria-current="page">View image`, `<form class="inline" method="get" action="/image">`, `name="key"`}},
 		{"/upload_image", []string{`aria-current="page">Upload`, `enctype="multipart/form-data"`, `type="file"`}},
-		{"/keys_list", []string{`aria-current="page">Keys`, `<a href="/image?key=cat">cat</a>`, "Total: 1"}},
+		{"/keys_list", []string{`aria-current="page">Keys`, `<td class="key"><a href="/image?key=cat">cat</a>`, "1 key, ", `<img src="/thumb/cat" alt="" loading="lazy"`}},
 		{"/cache_properties", []string{`aria-current="page">Cache properties`, "10 MB", "Least Recently Used", "never: these are the cache's built-in defaults", `action="/cache_properties/clear"`, "Clear cache"}},
 		{"/cache_stats", []string{`aria-current="page">Cache statistics`, "No statistics yet", `src="/cache_stats/chart/hit-rate.png"`, "The cache now"}},
 	}
@@ -231,17 +233,14 @@ func TestPageKeysList(t *testing.T) {
 	small := len(pngImage(t, 2))
 	r = get(t, st.Backend.URL()+"/keys_list")
 	wantPage(t, "two keys", r, http.StatusOK,
-		`<a href="/image?key=big">big</a></td><td class="num" title="3,000 bytes">2.9 KB</td><td>image/png</td>`,
+		`<a href="/image?key=big">big</a></td><td class="num" title="3,000 bytes">2.9 KB</td><td class="nowrap wide-only">image/png</td>`,
 		`<a href="/image?key=small">small</a></td><td class="num" title="`+strconv.Itoa(small)+` bytes">`+strconv.Itoa(small)+` bytes</td>`,
-		"2 keys, ", "Total: 2", `title="`+thousands(3000+small)+` bytes"`)
+		"2 keys, "+humanKB(3000+small)+" in all")
 }
 
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	if len(s) > 3 {
-		return s[:len(s)-3] + "," + s[len(s)-3:]
-	}
-	return s
+// humanKB writes n bytes as the pages do between 1 KB and 1 MB.
+func humanKB(n int) string {
+	return strings.TrimSuffix(strconv.FormatFloat(float64(n)/1024, 'f', 1, 64), ".0") + " KB"
 }
 
 func TestPagePropertiesChange(t *testing.T) {
@@ -358,7 +357,7 @@ func TestPageBadInput(t *testing.T) {
 		{"upload not an image", "POST", "/upload_image", upload("k", "fake.png", []byte("this is text, not a PNG")), 415, []string{"The file is not a PNG, JPEG, GIF or WebP image"}},
 		{"upload empty file", "POST", "/upload_image", upload("k", "a.png", []byte{}), 400, []string{"The file is empty"}},
 		{"upload not multipart", "POST", "/upload_image", props2("1", "LRU"), 400, []string{"Send a multipart/form-data body"}},
-		{"upload over max-upload", "POST", "/upload_image", upload("k", "big.png", append(png, make([]byte, maxUpload)...)), 413, []string{"the limit is 4096"}},
+		{"upload over max-upload", "POST", "/upload_image", upload("k", "big.png", append(png, make([]byte, maxUpload)...)), 413, []string{"The file is 4.1 KB; the limit is 4 KB"}},
 		{"capacity -1", "POST", "/cache_properties", props2("-1", "LRU"), 400, []string{`The capacity must be from 0 to 2048 MB; "-1" is out of range.`}},
 		{"capacity abc", "POST", "/cache_properties", props2("abc", "LRU"), 400, []string{`The capacity must be a whole number of MB from 0 to 2048; "abc" is not.`}},
 		{"capacity 99999", "POST", "/cache_properties", props2("99999", "LRU"), 400, []string{`"99999" is out of range`}},
@@ -407,6 +406,20 @@ func TestPageBadInput(t *testing.T) {
 	}
 }
 
+// TestPageUnknownKey: the image page of a key with no image says so and links to the keys and to the
+// upload form, which it fills in with the key.
+func TestPageUnknownKey(t *testing.T) {
+	st := newStack(t)
+	r := get(t, st.Backend.URL()+"/image?key="+url.QueryEscape("no<such>key"))
+	wantPage(t, "unknown key", r, http.StatusNotFound, esc(`No image is stored under key "no<such>key"`),
+		`<a href="/keys_list">list of keys</a>`, `<a href="/upload_image?key=no%3csuch%3ekey">upload an image</a> under this key`)
+	r = get(t, st.Backend.URL()+"/upload_image?key="+url.QueryEscape("no<such>key"))
+	wantPage(t, "upload form", r, http.StatusOK, `<input id="key" name="key" value="no&lt;such&gt;key"`)
+	if r := get(t, st.Backend.URL()+"/image?key=a%00b"); strings.Contains(r.Body, "upload an image</a> under this key") {
+		t.Errorf("a bad key's page offers to upload under it")
+	}
+}
+
 // TestPageBodyTooLarge: a body over the server's limit gets the upload form back with a 413. The server
 // answers before reading the body and closes the connection, so the request is written in one piece on
 // a raw connection first: a client that writes the body after the headers can see a broken pipe instead.
@@ -434,7 +447,7 @@ func TestPageBodyTooLarge(t *testing.T) {
 		t.Fatalf("read body: %v", err)
 	}
 	wantPage(t, "too large", response{resp.StatusCode, resp.Header, string(b)}, http.StatusRequestEntityTooLarge,
-		"The request body is over the limit", `action="/upload_image"`)
+		"The request body is over the limit of 68 KB (images up to 4 KB)", `action="/upload_image"`, `id="file-hint">PNG, JPEG, GIF or WebP, up to 4 KB.`)
 	if n, err := openDB(t, st.DSN).CountImages(context.Background()); err != nil || n != 0 {
 		t.Errorf("key count = %d, %v after a refused upload; want 0", n, err)
 	}
@@ -453,7 +466,9 @@ func TestPageErrors(t *testing.T) {
 		{"unknown path POST", "POST", "/nope", 404, []string{"404 Not Found"}, ""},
 		{"POST home", "POST", "/", 405, []string{"405 Method Not Allowed", "POST is not allowed on /; use GET or HEAD."}, "GET, HEAD"},
 		{"DELETE keys", "DELETE", "/keys_list", 405, []string{"405 Method Not Allowed"}, "GET, HEAD"},
-		{"GET clear", "GET", "/cache_properties/clear", 405, []string{"use POST"}, "POST"},
+		{"DELETE clear", "DELETE", "/cache_properties/clear", 405, []string{"use GET or HEAD or POST"}, "GET, HEAD, POST"},
+		{"PUT delete", "PUT", "/keys_list/delete", 405, []string{"405 Method Not Allowed"}, "GET, HEAD, POST"},
+		{"POST thumb", "POST", "/thumb/k", 405, []string{"405 Method Not Allowed"}, "GET, HEAD"},
 		{"PUT upload", "PUT", "/upload_image", 405, []string{"405 Method Not Allowed"}, "GET, HEAD, POST"},
 	}
 	for _, tt := range tests {
@@ -517,12 +532,13 @@ func TestPageStatic(t *testing.T) {
 func TestPageStatsCharts(t *testing.T) {
 	st := newStack(t)
 	slugs := []string{"items", "size", "requests", "hit-rate", "miss-rate"}
-	checkCharts := func(t *testing.T) {
+	onPage := slugs[:4] // the miss rate is the hit rate's complement: one chart shows both
+	checkCharts := func(t *testing.T, query string) {
 		t.Helper()
 		for _, slug := range slugs {
-			r := get(t, st.Backend.URL()+"/cache_stats/chart/"+slug+".png")
+			r := get(t, st.Backend.URL()+"/cache_stats/chart/"+slug+".png"+query)
 			if r.Status != http.StatusOK {
-				t.Errorf("chart %s = %d: %s", slug, r.Status, r.Body)
+				t.Errorf("chart %s%s = %d: %s", slug, query, r.Status, r.Body)
 				continue
 			}
 			if ct := r.Header.Get("Content-Type"); ct != "image/png" {
@@ -532,40 +548,159 @@ func TestPageStatsCharts(t *testing.T) {
 				t.Errorf("chart %s Cache-Control = %q, want no-store", slug, cc)
 			}
 			cfg, format, err := image.DecodeConfig(strings.NewReader(r.Body))
-			if err != nil || format != "png" || cfg.Width != 800 || cfg.Height != 400 {
-				t.Errorf("chart %s: %s %dx%d, %v; want an 800x400 png", slug, format, cfg.Width, cfg.Height, err)
+			if err != nil || format != "png" || cfg.Width != 480 || cfg.Height != 300 {
+				t.Errorf("chart %s: %s %dx%d, %v; want a 480x300 png", slug, format, cfg.Width, cfg.Height, err)
 			}
 		}
 	}
 	t.Run("no data", func(t *testing.T) {
-		checkCharts(t)
+		checkCharts(t, "")
 		r := get(t, st.Backend.URL()+"/cache_stats")
 		wantPage(t, "stats", r, http.StatusOK, "No statistics yet", "Lookups since the cache started")
-		for _, slug := range slugs {
-			if !strings.Contains(r.Body, `<img src="/cache_stats/chart/`+slug+`.png" width="800" height="400"`) {
+		for _, slug := range onPage {
+			if !strings.Contains(r.Body, `<img src="/cache_stats/chart/`+slug+`.png" width="480" height="300"`) {
 				t.Errorf("stats page lacks the %s chart", slug)
 			}
+		}
+		if strings.Contains(r.Body, "miss-rate.png") {
+			t.Errorf("stats page shows the miss-rate chart beside the hit-rate one")
 		}
 	})
 	t.Run("with data", func(t *testing.T) {
 		db := openDB(t, st.DSN)
 		now := time.Now().UTC()
 		for i := 11; i >= 0; i-- {
-			// 30 requests a row: 3 of each 4 hit.
+			// 40 requests a row: 3 of each 4 hit.
 			row := database.StatsRow{CacheSize: 3 << 20, KeyCount: 7, RequestCount: 40, HitCount: 30, MissCount: 10, CreatedAt: now.Add(-time.Duration(i) * 5 * time.Second)}
 			if err := db.InsertStats(context.Background(), row); err != nil {
 				t.Fatal(err)
 			}
 		}
-		checkCharts(t)
+		for _, w := range []string{"", "?window=1h", "?window=24h"} {
+			checkCharts(t, w)
+		}
 		r := get(t, st.Backend.URL()+"/cache_stats")
 		wantPage(t, "stats", r, http.StatusOK, "12 rows in the window",
 			"<dt>Items in the cache</dt><dd>7</dd>", "<dt>Total size of the items</dt><dd>3 MB</dd>",
-			"<dt>Hit rate in the last minute</dt><dd>75.0%</dd>", "<dt>Miss rate in the last minute</dt><dd>25.0%</dd>")
+			"<dt>Hit rate in the last minute</dt><dd>75.0%</dd>", "<dt>Miss rate in the last minute</dt><dd>25.0%</dd>",
+			// Each chart's alt text carries its current value; the capacity is the memcache's default.
+			`alt="Chart of the items in the cache over the last 10 minutes; now 7."`,
+			`alt="Chart of the total size of the cached items over the last 10 minutes; now 3 MB, of a capacity of 10 MB (the dashed line)."`,
+			`alt="Chart of the requests served per second over the last 10 minutes; latest `,
+			`alt="Chart of the hit rate (hits over lookups) over the last 10 minutes; latest 75.0% hits, 25.0% misses."`)
 		if strings.Contains(r.Body, "No statistics yet") {
 			t.Errorf("the stats page says there is no data")
 		}
 	})
+}
+
+// TestPageStatsWindows: ?window= chooses the span of the page, its charts and its CSV; the page
+// reloads itself at the window's pace, and says so, unless ?refresh=off; a bad value is a 400.
+func TestPageStatsWindows(t *testing.T) {
+	st := newStack(t)
+	tests := []struct {
+		name   string
+		query  string
+		status int
+		want   []string
+		not    []string
+	}{
+		{"default", "", 200, []string{
+			`<meta http-equiv="refresh" content="15">`, "This page reloads itself every 15 seconds.",
+			`<a href="/cache_stats?refresh=off">Stop reloading</a>`,
+			"The charts cover the last 10 minutes in buckets of 15 seconds", `<a href="/cache_stats" aria-current="true">10 minutes</a>`,
+			`<a href="/cache_stats?window=1h">1 hour</a>`, `<a href="/cache_stats?window=24h">24 hours</a>`,
+			`src="/cache_stats/chart/size.png"`, `<a href="/cache_stats.csv" download>`}, nil},
+		{"1 hour", "?window=1h", 200, []string{
+			`<meta http-equiv="refresh" content="30">`, "in buckets of 2 minutes", "over the last 1 hour;",
+			`<a href="/cache_stats?window=1h" aria-current="true">1 hour</a>`, `src="/cache_stats/chart/items.png?window=1h"`,
+			`<a href="/cache_stats.csv?window=1h" download>`}, nil},
+		{"24 hours", "?window=24h", 200, []string{`<meta http-equiv="refresh" content="60">`, "in buckets of 30 minutes", "every 1 minute"}, nil},
+		{"refresh off", "?window=1h&refresh=off", 200, []string{"This page does not reload itself.",
+			`<a href="/cache_stats?window=1h">Reload it regularly</a>`, `src="/cache_stats/chart/items.png?refresh=off&amp;window=1h"`,
+			`<a href="/cache_stats?refresh=off">10 minutes</a>`}, []string{`http-equiv="refresh"`}},
+		{"refresh on", "?refresh=on", 200, []string{`<meta http-equiv="refresh" content="15">`}, nil},
+		{"unknown window", "?window=7d", 400, []string{esc(`Unknown window "7d": choose 10m, 1h or 24h.`)}, []string{`http-equiv="refresh"`}},
+		{"empty window", "?window=", 400, []string{"Unknown window"}, nil},
+		{"unknown refresh", "?refresh=sometimes", 400, []string{esc(`Unknown refresh setting "sometimes": choose on or off.`)}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := get(t, st.Backend.URL()+"/cache_stats"+tt.query)
+			wantPage(t, tt.name, r, tt.status, tt.want...)
+			for _, n := range tt.not {
+				if strings.Contains(r.Body, n) {
+					t.Errorf("page has %q", n)
+				}
+			}
+		})
+	}
+	for _, path := range []string{"/cache_stats/chart/items.png?window=7d", "/cache_stats.csv?window=7d"} {
+		if r := get(t, st.Backend.URL()+path); r.Status != http.StatusBadRequest || !strings.Contains(r.Body, "Unknown window") {
+			t.Errorf("GET %s = %d, want 400 saying Unknown window", path, r.Status)
+		}
+	}
+}
+
+// TestStatsCSV: /cache_stats.csv answers the window's rows as an RFC 4180 file to save.
+func TestStatsCSV(t *testing.T) {
+	st := newStack(t)
+	db := openDB(t, st.DSN)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	rows := []database.StatsRow{
+		{CacheSize: 1 << 20, KeyCount: 1, RequestCount: 10, HitCount: 4, MissCount: 6, CreatedAt: now.Add(-30 * time.Minute)},
+		{CacheSize: 2 << 20, KeyCount: 2, RequestCount: 20, HitCount: 15, MissCount: 5, CreatedAt: now.Add(-5 * time.Minute)},
+		{CacheSize: 3 << 20, KeyCount: 3, RequestCount: 30, HitCount: 27, MissCount: 3, CreatedAt: now.Add(-5 * time.Second)},
+	}
+	for _, r := range rows {
+		if err := db.InsertStats(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	line := func(r database.StatsRow) []string {
+		return []string{r.CreatedAt.Format("2006-01-02T15:04:05.000000Z"), strconv.FormatInt(r.CacheSize, 10), strconv.FormatInt(r.KeyCount, 10),
+			strconv.FormatInt(r.RequestCount, 10), strconv.FormatInt(r.HitCount, 10), strconv.FormatInt(r.MissCount, 10)}
+	}
+	header := []string{"created_at", "cache_size_bytes", "key_count", "request_count", "hit_count", "miss_count"}
+	tests := []struct {
+		name, query string
+		want        []database.StatsRow
+		file        string
+	}{
+		{"10 minutes", "", rows[1:], "cache_stats-10m-"},
+		{"1 hour", "?window=1h", rows, "cache_stats-1h-"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := get(t, st.Backend.URL()+"/cache_stats.csv"+tt.query)
+			if r.Status != http.StatusOK {
+				t.Fatalf("status = %d: %s", r.Status, r.Body)
+			}
+			if got := r.Header.Get("Content-Type"); !strings.HasPrefix(got, "text/csv") {
+				t.Errorf("Content-Type = %q, want text/csv", got)
+			}
+			if got := r.Header.Get("Content-Disposition"); !strings.HasPrefix(got, `attachment; filename="`+tt.file) || !strings.HasSuffix(got, `.csv"`) {
+				t.Errorf("Content-Disposition = %q, want an attachment named %s….csv", got, tt.file)
+			}
+			if got := r.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+				t.Errorf("X-Content-Type-Options = %q, want nosniff", got)
+			}
+			if !strings.HasSuffix(r.Body, "\r\n") || strings.Count(r.Body, "\r\n") != strings.Count(r.Body, "\n") {
+				t.Errorf("lines do not all end in CRLF: %q", r.Body)
+			}
+			got, err := csv.NewReader(strings.NewReader(r.Body)).ReadAll()
+			if err != nil {
+				t.Fatalf("not CSV: %v", err)
+			}
+			want := [][]string{header}
+			for _, row := range tt.want {
+				want = append(want, line(row))
+			}
+			if !slices.EqualFunc(got, want, slices.Equal) {
+				t.Errorf("CSV rows = %q, want %q", got, want)
+			}
+		})
+	}
 }
 
 // TestPageCacheDown: with the memcache stopped, every page renders and says the cache is unreachable.
@@ -595,8 +730,12 @@ func TestPageCacheDown(t *testing.T) {
 	if err != nil || p.MaxCapacityMB != 64 || p.Policy != "Random Replacement" {
 		t.Errorf("newest row = %+v, %v; want 64 MB Random Replacement", p, err)
 	}
-	wantPage(t, "saved pending", get(t, st.Backend.URL()+r.Header.Get("Location")), http.StatusOK,
-		"the cache could not be told", "when it restarts", "<dt>Capacity</dt><dd>64 MB")
+	pending := get(t, st.Backend.URL()+r.Header.Get("Location"))
+	wantPage(t, "saved pending", pending, http.StatusOK,
+		`<p class="notice warn" role="status">Saved, but the cache could not be told`, "when it restarts", "<dt>Capacity</dt><dd>64 MB")
+	if strings.Contains(pending.Body, `class="notice ok"`) {
+		t.Errorf("a save the cache was not told of is shown as a success")
+	}
 
 	r = postForm(t, st.Backend.URL()+"/cache_properties/clear", nil)
 	wantPage(t, "clear", r, http.StatusServiceUnavailable, "The cache is unreachable, so it was not cleared.")

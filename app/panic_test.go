@@ -13,10 +13,14 @@ import (
 	"imgcache/database"
 )
 
-// panicStore panics where the key listing reads the database.
+// panicStore panics where the key listings (the API's and the page's) read the database.
 type panicStore struct{ *fakeStore }
 
-func (panicStore) ListImages(context.Context) ([]database.Image, error) { panic("boom in ListImages") }
+func (panicStore) ListImages(context.Context) ([]database.Image, error) { panic("boom listing keys") }
+
+func (panicStore) FindImages(context.Context, database.ImageQuery) (database.ImagePage, error) {
+	panic("boom listing keys")
+}
 
 // syncBuffer is a log sink that the server's goroutines and the test may use at once.
 type syncBuffer struct {
@@ -66,7 +70,7 @@ func TestPanicIsA500(t *testing.T) {
 	if r.Status != 500 || !strings.Contains(r.Body, "<title>500 Internal Server Error · imgcache</title>") || strings.Contains(r.Body, "boom") {
 		t.Errorf("page answer = %d %.300q, want the 500 error page without the cause", r.Status, r.Body)
 	}
-	if got := logs.String(); !strings.Contains(got, "boom in ListImages") || !strings.Contains(got, "panic_test.go") {
+	if got := logs.String(); !strings.Contains(got, "boom listing keys") || !strings.Contains(got, "panic_test.go") {
 		t.Errorf("log = %.500q, want the panic and its stack", got)
 	}
 	if r := request(t, "GET", s.URL()+"/healthz", "", nil); r.Status != 200 {

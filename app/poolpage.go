@@ -120,8 +120,15 @@ func (s *Server) loadPool(ctx context.Context, p *poolPage, form *poolForm) erro
 	if p.Events, err = s.poolDB.PoolEvents(ctx, now.Add(-24*time.Hour), poolEvents); err != nil {
 		return s.dbError("read the pool's decisions", err)
 	}
-	for _, c := range []struct{ slug, title string }{{"size", "Active nodes"}, {"miss-rate", "Miss rate"}} {
-		p.Charts = append(p.Charts, chartRef{Title: c.title, URL: poolChartPrefix + c.slug + ".png",
+	var lookups, misses uint64
+	for _, st := range stats {
+		lookups, misses = lookups+st.Stats.Gets, misses+st.Stats.Misses
+	}
+	for _, c := range []struct{ slug, alt string }{
+		{"size", fmt.Sprintf("Active memcache nodes over the last 30 minutes; %d now.", p.Routed)},
+		{"miss-rate", "Miss rate of the pool over the last 30 minutes; " + rate(misses, lookups, "no lookups") + " since the nodes started."},
+	} {
+		p.Charts = append(p.Charts, chartRef{Alt: c.alt, URL: poolChartPrefix + c.slug + ".png",
 			Width: chartPixels(statschart.Width), Height: chartPixels(statschart.Height)})
 	}
 	return nil

@@ -58,9 +58,13 @@ type propertiesPage struct {
 // Flash messages of the properties page, chosen by a query parameter after a redirect: fixed texts, so
 // the URL cannot put words on the page.
 var propertiesFlash = map[string]string{
-	"saved=1":       "Saved. The cache applied the new settings.",
+	"saved=1":   "Saved. The cache applied the new settings.",
+	"cleared=1": "The cache was cleared.",
+}
+
+// propertiesWarning are the outcomes that did not go all the way, shown as warnings.
+var propertiesWarning = map[string]string{
 	"saved=pending": "Saved, but the cache could not be told: it is unreachable. It reads the newest settings when it starts, so it will apply these when it restarts.",
-	"cleared=1":     "The cache was cleared.",
 }
 
 func (s *Server) pageProperties(ctx context.Context, rc *fasthttp.RequestCtx) error {
@@ -71,6 +75,7 @@ func (s *Server) pageProperties(ctx context.Context, rc *fasthttp.RequestCtx) er
 	for _, param := range []string{"saved", "cleared"} {
 		if v := rc.QueryArgs().Peek(param); v != nil {
 			p.Flash = propertiesFlash[param+"="+string(v)]
+			p.Warning = propertiesWarning[param+"="+string(v)]
 		}
 	}
 	if err := s.loadProperties(ctx, p); err != nil {
@@ -164,7 +169,20 @@ func (s *Server) setProperties(ctx context.Context, rc *fasthttp.RequestCtx) err
 	return nil
 }
 
+// pageClear asks to confirm clearing the cache (GET), then clears it (POST, with the form token). A POST
+// without the confirmation page clears at once, as programs that drive the form expect (loadgen).
 func (s *Server) pageClear(ctx context.Context, rc *fasthttp.RequestCtx) error {
+	if !rc.IsPost() {
+		p := &confirmPage{chrome: chrome{Title: "Clear the cache", Active: pathProperties},
+			Question: "Remove every item from the cache?",
+			Detail:   "The images stay stored; the next reads come from disk and fill the cache again.",
+			Action:   pathClear, Confirm: "Clear cache", Cancel: pathProperties}
+		if live, ok := s.liveStats(ctx); ok {
+			p.Question = fmt.Sprintf("Remove all %d %s (%s) from the cache?", live.Items, plural(live.Items, "item", "items"), humanSize(live.Bytes))
+		}
+		s.render(rc, http.StatusOK, "confirm", p)
+		return nil
+	}
 	v, err := formValues(rc, csrfField)
 	if err != nil {
 		return err

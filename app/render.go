@@ -95,7 +95,7 @@ func parsePages() (*pageSet, error) {
 		"pct":    func(r float64) string { return percent(r, "-") },
 	}
 	// The page templates under templates/, besides layout.html.
-	for _, name := range []string{"home", "image", "upload", "keys", "properties", "stats", "pool", "error"} {
+	for _, name := range []string{"home", "image", "upload", "keys", "properties", "stats", "pool", "confirm", "error"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("page template %s: %w", name, err)
@@ -112,6 +112,8 @@ type chrome struct {
 	Nav       []navItem // set by render from the route table
 	CacheDown bool      // set by render from the server's view of the cache
 	Flash     string    // the outcome of the last action
+	Warning   string    // an outcome that needs attention: done, but not all of it
+	Refresh   int       // seconds after which the page reloads itself; 0 never
 	CSRF      string    // the form token, set by render
 	Error     string    // what went wrong, in words for the person at the browser
 }

@@ -20,9 +20,13 @@ const (
 	pathImage       = "/image"
 	pathUpload      = "/upload_image"
 	pathKeys        = "/keys_list"
+	pathDeleteKey   = "/keys_list/delete"
+	pathDeleteAll   = "/keys_list/delete_all"
+	pathThumb       = "/thumb/" // followed by the key, path-escaped
 	pathProperties  = "/cache_properties"
 	pathClear       = "/cache_properties/clear"
 	pathStats       = "/cache_stats"
+	pathStatsCSV    = "/cache_stats.csv"
 	pathPool        = "/pool"
 	pathPoolNode    = "/pool/node"
 	pathPoolScaler  = "/pool/autoscaler"
@@ -38,6 +42,7 @@ func (s *Server) routeTable(metrics route.Handler) []route.Route {
 	return []route.Route{
 		// Matched on the original path: fasthttp's cleaned one turns a key like "../x" into another path.
 		{Path: api.PathKeyPrefix, Prefix: true, Original: true, Methods: getPost, Handle: s.apiKey},
+		{Path: api.PathDeletePrefix, Prefix: true, Original: true, Methods: post, Handle: s.apiDelete},
 		{Path: api.PathUpload, Methods: post, Handle: s.apiUpload},
 		{Path: api.PathListKeys, Methods: getPost, Handle: s.apiListKeys},
 		{Path: api.PathDeleteAll, Methods: post, Handle: s.apiDeleteAll},
@@ -48,9 +53,14 @@ func (s *Server) routeTable(metrics route.Handler) []route.Route {
 		{Path: pathImage, Methods: getPost, Nav: "View image", Handle: s.pageImage},
 		{Path: pathUpload, Methods: getPost, Nav: "Upload", Handle: s.pageUpload},
 		{Path: pathKeys, Methods: get, Nav: "Keys", Handle: s.pageKeys},
+		{Path: pathDeleteKey, Methods: getPost, Handle: s.pageDeleteKey},
+		{Path: pathDeleteAll, Methods: getPost, Handle: s.pageDeleteAll},
+		// Matched on the original path, as the API's key routes are.
+		{Path: pathThumb, Prefix: true, Original: true, Methods: get, Handle: s.serveThumb},
 		{Path: pathProperties, Methods: getPost, Nav: "Cache properties", Handle: s.pageProperties},
-		{Path: pathClear, Methods: post, Handle: s.pageClear},
+		{Path: pathClear, Methods: getPost, Handle: s.pageClear},
 		{Path: pathStats, Methods: get, Nav: "Cache statistics", Handle: s.pageStats},
+		{Path: pathStatsCSV, Methods: get, Handle: s.statsCSV},
 		{Path: pathPool, Methods: get, Nav: "Memcache pool", Handle: s.pagePool},
 		{Path: pathPoolNode, Methods: post, Handle: s.setNodeState},
 		{Path: pathPoolScaler, Methods: post, Handle: s.setAutoscale},

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -13,37 +14,54 @@ import (
 	"github.com/valyala/fasthttp"
 	"gonum.org/v1/plot/vg"
 
+	"imgcache/database"
+	"imgcache/memcache/wire"
 	"imgcache/reports/statschart"
 )
 
 // chartDPI is the resolution statschart draws PNGs at, for the <img> size on the statistics page.
 const chartDPI = 96
 
+// pageCharts are the statistics page's charts, in a grid. The miss rate is 100% minus the hit rate,
+// so one chart shows both; /cache_stats/chart/miss-rate.png is still served.
+var pageCharts = []statschart.Chart{statschart.Items, statschart.Bytes, statschart.Requests, statschart.HitRate}
+
 // figure is one labelled number of the statistics page.
 type figure struct{ Label, Value string }
 
 // chartRef is one chart of the statistics page.
 type chartRef struct {
-	Title, URL    string
+	URL           string
+	Alt           string // what the chart shows and its current value, for those who cannot see it
 	Width, Height int
+}
+
+// windowLink is one choice of window on the statistics page.
+type windowLink struct {
+	Label, URL string
+	Current    bool
 }
 
 type statsPage struct {
 	chrome
-	HasData bool
-	Rows    int
-	Newest  time.Time
-	Recent  []figure // from the cache_stats rows
-	Live    []figure // from the memcache's /stats, when it answers
-	LiveOK  bool
-	Charts  []chartRef
-	Span    string // "10 minutes"
-	Bucket  string // "30 seconds"
+	HasData       bool
+	Rows          int
+	Newest        time.Time
+	Recent        []figure // from the cache_stats rows
+	Live          []figure // from the memcache's /stats, when it answers
+	LiveOK        bool
+	Charts        []chartRef
+	Span          string // "10 minutes"
+	Bucket        string // "15 seconds"
+	Windows       []windowLink
+	RefreshEvery  string // "15 seconds"; "" when the page does not reload itself
+	RefreshToggle string // the same page with reloading turned the other way
+	CSV           string // the window's rows as CSV
 }
 
-// statsPoints reads the rows of the window ending at now.
-func (s *Server) statsPoints(ctx context.Context, now time.Time) ([]statschart.Point, error) {
-	rows, err := s.store.StatsSince(ctx, now.Add(-statschart.DefaultSpan))
+// statsPoints reads the rows of the span ending at now.
+func (s *Server) statsPoints(ctx context.Context, now time.Time, span time.Duration) ([]statschart.Point, error) {
+	rows, err := s.store.StatsSince(ctx, now.Add(-span))
 	if err != nil {
 		return nil, s.dbError("read cache statistics", err)
 	}
@@ -55,17 +73,49 @@ func (s *Server) statsPoints(ctx context.Context, now time.Time) ([]statschart.P
 	return points, nil
 }
 
+// capacity is the cache's capacity in bytes, for the size chart's line: as the memcache reports it
+// when it answers, else as the newest cache_properties row sets it; ok is false when neither is known.
+func (s *Server) capacity(ctx context.Context, live wire.Stats, liveOK bool) (int64, bool) {
+	if liveOK {
+		return live.Capacity, true
+	}
+	p, err := s.store.LatestCacheProperties(ctx)
+	if err != nil {
+		if !errors.Is(err, database.ErrNotFound) {
+			s.metrics.dbErrors.Inc() // the chart goes without the line rather than fail
+		}
+		return 0, false
+	}
+	return int64(p.MaxCapacityMB) << 20, true
+}
+
 func chartPixels(l vg.Length) int { return int(math.Round(float64(l / vg.Inch * chartDPI))) }
 
 func (s *Server) pageStats(ctx context.Context, rc *fasthttp.RequestCtx) error {
-	now := time.Now()
-	points, err := s.statsPoints(ctx, now)
+	q, err := parseStatsQuery(rc.QueryArgs())
 	if err != nil {
 		return err
 	}
-	win := statschart.LastWindow(now)
+	now := time.Now()
+	points, err := s.statsPoints(ctx, now, q.Window.Span)
+	if err != nil {
+		return err
+	}
 	p := &statsPage{chrome: chrome{Title: "Cache statistics", Active: pathStats},
-		HasData: len(points) > 0, Rows: len(points), Span: durationText(win.To.Sub(win.From)), Bucket: durationText(win.Bucket)}
+		HasData: len(points) > 0, Rows: len(points), Span: q.Window.Label, Bucket: durationText(q.Window.Bucket),
+		CSV: q.url(pathStatsCSV)}
+	for _, w := range statsWindows {
+		wq := q
+		wq.Window = w
+		p.Windows = append(p.Windows, windowLink{Label: w.Label, URL: wq.url(pathStats), Current: w == q.Window})
+	}
+	toggle := q
+	toggle.NoRefresh = !q.NoRefresh
+	p.RefreshToggle = toggle.url(pathStats)
+	if !q.NoRefresh {
+		p.Refresh = int(q.Window.Refresh / time.Second)
+		p.RefreshEvery = durationText(q.Window.Refresh)
+	}
 	sum := statschart.Summarize(points, now)
 	p.Newest = sum.At
 	if p.HasData {
@@ -96,15 +146,54 @@ func (s *Server) pageStats(ctx context.Context, rc *fasthttp.RequestCtx) error {
 			{"Evictions", strconv.FormatUint(live.Evictions, 10)},
 		}
 	}
-	for _, c := range statschart.Charts() {
-		p.Charts = append(p.Charts, chartRef{Title: c.String(), URL: chartPrefix + c.Slug() + ".png",
+	buckets, err := statschart.Bucketize(points, q.Window.chartWindow(now))
+	if err != nil {
+		return fmt.Errorf("statistics window %s: %w", q.Window.Param, err) // the window table is wrong: a 500
+	}
+	capBytes, capOK := s.capacity(ctx, live, ok)
+	for _, c := range pageCharts {
+		p.Charts = append(p.Charts, chartRef{URL: q.url(chartPrefix + c.Slug() + ".png"),
+			Alt:   chartAlt(c, buckets, q.Window.Label, capBytes, capOK),
 			Width: chartPixels(statschart.Width), Height: chartPixels(statschart.Height)})
 	}
 	s.render(rc, http.StatusOK, "stats", p)
 	return nil
 }
 
-// pageChart draws one chart of the statistics page as a PNG of the last 10 minutes.
+// chartAlt describes chart c over the window span and gives its current value, as the chart's alt
+// text: a screen reader, or a browser that shows no images, gets what a glance at the chart gives.
+func chartAlt(c statschart.Chart, buckets []statschart.Bucket, span string, capBytes int64, capOK bool) string {
+	v, ok := c.Latest(buckets)
+	none := "no data in this window"
+	var what, now string
+	switch c {
+	case statschart.Items:
+		what, now = "items in the cache", "now "+strconv.FormatFloat(v, 'f', 0, 64)
+	case statschart.Bytes:
+		what, now = "total size of the cached items", "now "+humanSize(int64(math.Round(v*(1<<20))))
+		if capOK {
+			now += ", of a capacity of " + humanSize(capBytes) + " (the dashed line)"
+			if capBytes == 0 {
+				now = "now " + humanSize(int64(math.Round(v*(1<<20)))) + "; the capacity is 0: caching is off"
+			}
+		}
+	case statschart.Requests:
+		what, now = "requests served per second", fmt.Sprintf("latest %.2f per second", v)
+	case statschart.HitRate, statschart.MissRate:
+		what, none = "hit rate (hits over lookups)", "no lookups in this window"
+		hit := v
+		if c == statschart.MissRate {
+			what, hit = "miss rate (misses over lookups)", 100-v
+		}
+		now = fmt.Sprintf("latest %.1f%% hits, %.1f%% misses", hit, 100-hit)
+	}
+	if !ok {
+		now = none
+	}
+	return fmt.Sprintf("Chart of the %s over the last %s; %s.", what, span, now)
+}
+
+// pageChart draws one chart of the statistics page as a PNG of the window the query asks for.
 func (s *Server) pageChart(ctx context.Context, rc *fasthttp.RequestCtx) error {
 	name := strings.TrimPrefix(string(rc.Path()), chartPrefix)
 	slug, isPNG := strings.CutSuffix(name, ".png")
@@ -112,14 +201,23 @@ func (s *Server) pageChart(ctx context.Context, rc *fasthttp.RequestCtx) error {
 	if !isPNG || err != nil {
 		return errorf(ErrNotFound, "There is no chart %q.", name)
 	}
-	now := time.Now()
-	points, err := s.statsPoints(ctx, now)
+	q, err := parseStatsQuery(rc.QueryArgs())
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if err := statschart.WritePNG(&buf, c, points, statschart.LastWindow(now)); err != nil {
+	now := time.Now()
+	points, err := s.statsPoints(ctx, now, q.Window.Span)
+	if err != nil {
 		return err
+	}
+	var opts statschart.Options
+	if c == statschart.Bytes {
+		live, ok := s.liveStats(ctx)
+		opts.Capacity, opts.HasCapacity = s.capacity(ctx, live, ok)
+	}
+	var buf bytes.Buffer
+	if err := statschart.Draw(&buf, c, points, q.Window.chartWindow(now), opts); err != nil {
+		return fmt.Errorf("draw chart %s of %s: %w", slug, q.Window.Param, err) // no input of the client's: a 500
 	}
 	rc.SetContentType("image/png")
 	rc.Response.Header.Set("Cache-Control", "no-store")

@@ -322,6 +322,9 @@ func (db *DB) init(ctx context.Context, schema string) error {
 	if err := db.Ping(ctx); err != nil {
 		return err
 	}
+	if err := db.addSortKey(ctx); err != nil {
+		return fmt.Errorf("add images.sort_key: %w", err)
+	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		for _, stmt := range splitStatements(schema) {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
@@ -333,45 +336,11 @@ func (db *DB) init(ctx context.Context, schema string) error {
 	if err != nil {
 		return err
 	}
+	if err := db.fillSortKeys(ctx); err != nil {
+		return fmt.Errorf("fill images.sort_key: %w", err)
+	}
 	db.getImage, err = db.db.PrepareContext(ctx, getImageQuery)
 	return err
-}
-
-// addedColumns are the columns added to tables after they first shipped: a table made before has
-// them added at start. Each is also in the schema files, last, so that new and old tables agree.
-var addedColumns = []struct{ table, column, sqliteDDL, mysqlDDL string }{
-	{"cache_stats", "node_id", "INTEGER NOT NULL DEFAULT 0", "BIGINT NOT NULL DEFAULT 0"},
-}
-
-// mysqlErrDupColumn is ER_DUP_FIELDNAME: another process added the column first.
-const mysqlErrDupColumn = 1060
-
-// migrate adds the columns a table made by an older version lacks.
-func (db *DB) migrate(ctx context.Context, tx *sql.Tx) error {
-	for _, c := range addedColumns {
-		q := "SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?"
-		ddl := c.sqliteDDL
-		if db.dialect == MySQL {
-			q = "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ?"
-			ddl = c.mysqlDDL
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, q, c.table, c.column).Scan(&n); err != nil {
-			return fmt.Errorf("migrate %s.%s: %w", c.table, c.column, err)
-		}
-		if n > 0 {
-			continue
-		}
-		_, err := tx.ExecContext(ctx, "ALTER TABLE "+c.table+" ADD COLUMN "+c.column+" "+ddl)
-		var myErr *mysql.MySQLError
-		if errors.As(err, &myErr) && myErr.Number == mysqlErrDupColumn {
-			err = nil
-		}
-		if err != nil {
-			return fmt.Errorf("migrate %s.%s: %w", c.table, c.column, err)
-		}
-	}
-	return nil
 }
 
 // splitStatements cuts a schema file into statements. It drops whole-line

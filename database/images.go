@@ -65,9 +65,10 @@ func (db *DB) PutImage(ctx context.Context, img Image) (previous string, err err
 	if err := checkImage(img); err != nil {
 		return "", fmt.Errorf("put image %q: %w", img.Key, err)
 	}
-	args := []any{img.Location, img.Size, img.ContentType, db.timeArg(nowOr(img.UpdatedAt)), img.Key}
-	const update = "UPDATE images SET location = ?, size = ?, content_type = ?, updated_at = ? WHERE `key` = ?"
-	const insert = "INSERT INTO images (location, size, content_type, updated_at, `key`) VALUES (?, ?, ?, ?, ?)"
+	// The sort key is set on update too: a row an older binary wrote may lack it.
+	args := []any{img.Location, img.Size, img.ContentType, db.timeArg(nowOr(img.UpdatedAt)), SortKey(img.Key), img.Key}
+	const update = "UPDATE images SET location = ?, size = ?, content_type = ?, updated_at = ?, sort_key = ? WHERE `key` = ?"
+	const insert = "INSERT INTO images (location, size, content_type, updated_at, sort_key, `key`) VALUES (?, ?, ?, ?, ?, ?)"
 
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		previous = ""

@@ -12,7 +12,7 @@ func TestSplitStatements(t *testing.T) {
 		want         int
 	}{
 		{"mysql", mysqlSchema, 7},
-		{"sqlite", sqliteSchema, 10},
+		{"sqlite", sqliteSchema, 11},
 		{"comment with semicolon", "-- a; b\nCREATE TABLE x (a INT);\n\n", 1},
 	}
 	for _, tt := range tests {

@@ -17,6 +17,9 @@
 --   microseconds, and DATETIME has neither TIMESTAMP's 2038 limit nor its
 --   implicit ON UPDATE CURRENT_TIMESTAMP on older servers.
 --   cache_stats.cache_size is BIGINT: a 2000 MB cache holds more than 2^31 bytes.
+--   images.sort_key orders the keys page naturally (img2 before img10): Go computes it from the key
+--   (database.SortKey), as neither engine can, and the index lets the page filter and page in SQL.
+--   Open adds it, with its index, to a table made before it existed.
 --   images.location is indexed for the orphan sweep, which asks which objects a row names. A table
 --   made before the index existed works without it, more slowly; MySQL has no CREATE INDEX IF NOT
 --   EXISTS, so add it by hand there: CREATE INDEX images_location ON images (location).
@@ -27,8 +30,10 @@ CREATE TABLE IF NOT EXISTS images (
     size         BIGINT         NOT NULL DEFAULT 0,
     content_type VARCHAR(64)    NOT NULL DEFAULT '',
     updated_at   DATETIME(6)    NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    sort_key     VARBINARY(512) NOT NULL DEFAULT '',
     PRIMARY KEY (`key`),
-    INDEX images_location (location)
+    INDEX images_location (location),
+    INDEX images_sort_key (sort_key, `key`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS cache_properties (

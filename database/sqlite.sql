@@ -16,7 +16,8 @@ CREATE TABLE IF NOT EXISTS images (
     location     TEXT    NOT NULL,
     size         INTEGER NOT NULL DEFAULT 0,
     content_type TEXT    NOT NULL DEFAULT '',
-    updated_at   TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f000', 'now'))
+    updated_at   TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f000', 'now')),
+    sort_key     BLOB    NOT NULL DEFAULT x''
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS cache_properties (
@@ -41,6 +42,10 @@ CREATE INDEX IF NOT EXISTS cache_stats_created_at ON cache_stats (created_at);
 
 -- The orphan sweep asks which objects a row names.
 CREATE INDEX IF NOT EXISTS images_location ON images (location);
+
+-- The keys page lists keys in natural order (database.SortKey), a page at a time. Open adds the
+-- column to a table made before it existed, before this runs.
+CREATE INDEX IF NOT EXISTS images_sort_key ON images (sort_key, `key`);
 
 -- The memcache pool: see memcache.sql.
 CREATE TABLE IF NOT EXISTS memcache_nodes (

@@ -15,9 +15,11 @@ const (
 	PathUpload    = "/api/upload"
 	PathListKeys  = "/api/list_keys"
 	PathKeyPrefix = "/api/key/" // followed by the key, path-escaped
-	PathDeleteAll = "/api/delete_all"
-	PathHealth    = "/healthz"
-	Prefix        = "/api/" // every API path starts with it; errors under it are JSON
+	// PathDeletePrefix, followed by the key path-escaped, deletes that key's image.
+	PathDeletePrefix = "/api/delete/"
+	PathDeleteAll    = "/api/delete_all"
+	PathHealth       = "/healthz"
+	Prefix           = "/api/" // every API path starts with it; errors under it are JSON
 )
 
 // Form fields of PathUpload.
@@ -26,8 +28,8 @@ const (
 	FieldFile = "file"
 )
 
-// The pages' forms that change something (/upload_image, /cache_properties, /cache_properties/clear)
-// carry a token in the field FormTokenField that must equal the cookie FormTokenCookie: 64 hex digits,
+// The pages' forms that change something (/upload_image, /cache_properties, /cache_properties/clear,
+// /keys_list/delete, /keys_list/delete_all) carry a token in the field FormTokenField that must equal the cookie FormTokenCookie: 64 hex digits,
 // which the pages set and a program may choose itself, as long as it sends both.
 const (
 	FormTokenCookie = "imgcache_csrf"
@@ -40,6 +42,9 @@ const MaxKeyLen = 255
 // KeyPath is the path of PathKeyPrefix for key. Keys may hold "/" and any other character, so the key
 // is path-escaped.
 func KeyPath(key string) string { return PathKeyPrefix + url.PathEscape(key) }
+
+// DeletePath is the path of PathDeletePrefix for key, path-escaped as in KeyPath.
+func DeletePath(key string) string { return PathDeletePrefix + url.PathEscape(key) }
 
 // True is the "success" value of every successful answer.
 const True = wire.True
@@ -65,6 +70,13 @@ type Image struct {
 	Success string `json:"success"`
 	Key     string `json:"key"`
 	Content string `json:"content"`
+}
+
+// Deleted answers PathDeletePrefix: the key whose image, row and cache entry are gone. An unknown key
+// is a 404 Failure.
+type Deleted struct {
+	Success string `json:"success"`
+	Key     string `json:"key"`
 }
 
 // OK answers PathDeleteAll.

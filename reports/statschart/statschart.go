@@ -5,16 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"image/color"
-	"imgcache/reports"
-	"io"
 	"math"
-	"strconv"
 	"time"
 
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 )
 
 // Defaults of the statistics page's charts.
@@ -24,18 +18,21 @@ const (
 	// DefaultBucket is the width of one bucket: six 5-second rows, so each
 	// bucket sums the same number of rows wherever the window starts.
 	DefaultBucket = 30 * time.Second
-	// MaxBucket is the coarsest bucket allowed: the page promises
-	// 1-minute resolution or finer.
-	MaxBucket = time.Minute
+	// MaxBucket is the coarsest bucket allowed: a 24-hour window in buckets of
+	// up to an hour still has 24 points. The page's promise of 1-minute
+	// buckets or finer for its 10-minute window is kept by the page's choice
+	// of windows, not here.
+	MaxBucket = time.Hour
 	// MaxBuckets bounds the work and memory one window may ask for.
 	MaxBuckets = 4096
 	// SummarySpan is the span over which Summary counts requests.
 	SummarySpan = time.Minute
 
-	// Width and Height are the chart size in points;
-	// PNGs are drawn at 96 DPI, so a chart is 800×400 pixels.
-	Width  vg.Length = 600
-	Height vg.Length = 300
+	// Width and Height are the chart size in points; PNGs are drawn at 96
+	// DPI, so a chart is 480×300 pixels: two fit side by side in the page's
+	// column at their natural size.
+	Width  vg.Length = 360
+	Height vg.Length = 225
 )
 
 // ErrWindow is returned (wrapped) for a window that cannot be bucketed.
@@ -231,262 +228,4 @@ func Bucketize(points []Point, w Window) ([]Bucket, error) {
 		b.Misses += max(p.Misses, 0)
 	}
 	return buckets, nil
-}
-
-// value returns the bucket's value on chart c, and false where it has none.
-func (c Chart) value(b Bucket) (float64, bool) {
-	switch c {
-	case Items:
-		return float64(b.Items), b.Points > 0
-	case Bytes:
-		return float64(b.Bytes) / (1 << 20), b.Points > 0
-	case Requests:
-		return b.RequestsPerSecond(), b.Points > 0
-	case HitRate:
-		return 100 * b.HitRate(), b.Lookups() > 0
-	case MissRate:
-		return 100 * b.MissRate(), b.Lookups() > 0
-	}
-	return 0, false
-}
-
-// isGauge reports whether the chart shows a moment's value rather than an
-// interval's count, which decides how its buckets are drawn.
-func (c Chart) isGauge() bool { return c == Items || c == Bytes }
-
-// WritePNG draws chart c of points over win as an 800×400 PNG.
-// A window with no data still gets its titled axes and a "no data yet" note.
-func WritePNG(w io.Writer, c Chart, points []Point, win Window) error {
-	buckets, err := Bucketize(points, win)
-	if err != nil {
-		return fmt.Errorf("stats chart %s: %w", c.Slug(), err)
-	}
-	p, err := plotChart(c, buckets)
-	if err != nil {
-		return fmt.Errorf("stats chart %s: %w", c.Slug(), err)
-	}
-	wt, err := p.WriterTo(Width, Height, "png")
-	if err != nil {
-		return fmt.Errorf("stats chart %s: %w", c.Slug(), err)
-	}
-	if _, err := wt.WriteTo(w); err != nil {
-		return fmt.Errorf("stats chart %s: write png: %w", c.Slug(), err)
-	}
-	return nil
-}
-
-// statsUnix is the x coordinate of t: seconds since the Unix epoch.
-func statsUnix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
-
-// plotChart builds chart c from non-empty buckets.
-func plotChart(c Chart, buckets []Bucket) (*plot.Plot, error) {
-	in, ok := c.info()
-	if !ok {
-		return nil, fmt.Errorf("%v: %w", c, ErrUnknownChart)
-	}
-	from, to := buckets[0].Start, buckets[len(buckets)-1].End
-	width := buckets[len(buckets)-1].End.Sub(buckets[len(buckets)-1].Start)
-
-	p := reports.NewPlot()
-	p.Title.Text = in.title
-	p.Title.Padding = vg.Points(8)
-	p.X.Label.Text = fmt.Sprintf("time (UTC), %v buckets", width)
-	p.Y.Label.Text = in.yLabel
-	p.X.Min, p.X.Max = statsUnix(from), statsUnix(to)
-	p.X.Tick.Marker = statsClockTicks{}
-	p.Add(plotter.NewGrid())
-
-	// Runs of consecutive buckets that have a value become one line each, so
-	// a gap (no rows: service down, or no lookups for a rate) shows as a gap.
-	ymax, points, lookups := 0.0, 0, int64(0)
-	var run plotter.XYs
-	flush := func() error {
-		if len(run) == 0 {
-			return nil
-		}
-		if err := statsAddRun(p, c, run, in.color); err != nil {
-			return err
-		}
-		run = nil
-		return nil
-	}
-	for _, b := range buckets {
-		points += b.Points
-		lookups += b.Lookups()
-		v, ok := c.value(b)
-		if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
-			if err := flush(); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		ymax = math.Max(ymax, v)
-		if len(run) == 0 && !c.isGauge() {
-			// A count belongs to its whole bucket: start the step at Start.
-			run = append(run, plotter.XY{X: statsUnix(b.Start), Y: v})
-		}
-		run = append(run, plotter.XY{X: statsUnix(b.End), Y: v})
-	}
-	if err := flush(); err != nil {
-		return nil, err
-	}
-
-	p.Y.Min = 0
-	switch c {
-	case HitRate, MissRate:
-		p.Y.Max = 100
-	case Items:
-		p.Y.Max = math.Max(5, ymax*1.1)
-		p.Y.Tick.Marker = statsCountTicks{} // whole items: "2.50 items" means nothing
-	default:
-		p.Y.Max = math.Max(1, ymax*1.1)
-	}
-
-	note := ""
-	switch {
-	case points == 0:
-		note = "no data yet"
-	case (c == HitRate || c == MissRate) && lookups == 0:
-		note = "no lookups in this window"
-	}
-	if note != "" {
-		if err := reports.AddNote(p, note); err != nil {
-			return nil, err
-		}
-	}
-	return p, nil
-}
-
-// statsAddRun draws one gap-free run: gauges as a line through their
-// samples, counts and rates as steps covering their buckets.
-func statsAddRun(p *plot.Plot, c Chart, run plotter.XYs, col color.RGBA) error {
-	line, err := plotter.NewLine(run)
-	if err != nil {
-		return err
-	}
-	line.Color = col
-	line.Width = vg.Points(1.5)
-	if !c.isGauge() {
-		line.StepStyle = plotter.PreStep
-		p.Add(line)
-		return nil
-	}
-	dots, err := plotter.NewScatter(run)
-	if err != nil {
-		return err
-	}
-	dots.Color = col
-	dots.Shape = draw.CircleGlyph{}
-	dots.Radius = vg.Points(1.5)
-	p.Add(line, dots)
-	return nil
-}
-
-// statsClockTicks marks a Unix-seconds axis at round clock times in UTC.
-type statsClockTicks struct{}
-
-var _ plot.Ticker = statsClockTicks{}
-
-// Ticks implements plot.Ticker with at most about seven labelled ticks.
-func (statsClockTicks) Ticks(min, max float64) []plot.Tick {
-	if !(max > min) || math.IsInf(min, 0) || math.IsInf(max, 0) {
-		return nil
-	}
-	// Candidate distances between labelled ticks, in seconds; each divides a
-	// day, so multiples of a step are round clock times.
-	steps := [...]int64{1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400}
-	step := steps[len(steps)-1]
-	for _, s := range steps {
-		if (max-min)/float64(s) <= 7 {
-			step = s
-			break
-		}
-	}
-	format := "15:04:05"
-	if step%60 == 0 {
-		format = "15:04"
-	}
-	minor := step / 2
-	if minor == 0 || step%2 != 0 {
-		minor = step // no minor ticks
-	}
-	var ticks []plot.Tick
-	for t := int64(math.Ceil(min/float64(minor))) * minor; float64(t) <= max; t += minor {
-		tick := plot.Tick{Value: float64(t)}
-		if t%step == 0 {
-			tick.Label = time.Unix(t, 0).UTC().Format(format)
-		}
-		ticks = append(ticks, tick)
-	}
-	return ticks
-}
-
-// statsCountTicks labels a count axis at whole numbers: steps of 1, 2 or 5 times a power of ten, at
-// most six labels.
-type statsCountTicks struct{}
-
-var _ plot.Ticker = statsCountTicks{}
-
-// Ticks returns the ticks between lo and hi.
-func (statsCountTicks) Ticks(lo, hi float64) []plot.Tick {
-	if math.IsInf(hi-lo, 0) || math.IsNaN(hi-lo) {
-		return nil // no step would ever be wide enough
-	}
-	step := 1.0
-	for i := 0; (hi-lo)/step > 5; i++ {
-		step *= []float64{2, 2.5, 2}[i%3] // 1, 2, 5, 10, 20, 50, ...
-	}
-	var ticks []plot.Tick
-	for v := math.Ceil(lo/step) * step; v <= hi; v += step {
-		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', 0, 64)})
-	}
-	return ticks
-}
-
-// Summary is the statistics page's current figures.
-type Summary struct {
-	At       time.Time     // time of the newest point; zero when there is none
-	Items    int64         // items in the cache at At
-	Bytes    int64         // bytes in the cache at At
-	Span     time.Duration // the span the counts cover, ending at the summary's now
-	Requests int64         // requests served in Span
-	Hits     int64         // hits in Span
-	Misses   int64         // misses in Span
-}
-
-// Summarize returns the newest gauges at or before now and the counts of the
-// SummarySpan ending at now. Points need not be sorted.
-func Summarize(points []Point, now time.Time) Summary {
-	s := Summary{Span: SummarySpan}
-	from := now.Add(-s.Span)
-	found := false
-	for _, p := range points {
-		if p.At.After(now) {
-			continue
-		}
-		if !found || !p.At.Before(s.At) {
-			found = true
-			s.At, s.Items, s.Bytes = p.At, p.Items, p.Bytes
-		}
-		if p.At.After(from) {
-			s.Requests += max(p.Requests, 0)
-			s.Hits += max(p.Hits, 0)
-			s.Misses += max(p.Misses, 0)
-		}
-	}
-	return s
-}
-
-// Lookups returns hits plus misses, the denominator of both rates.
-func (s Summary) Lookups() int64 { return s.Hits + s.Misses }
-
-// HitRate returns hits/(hits+misses) in [0, 1], or NaN when nothing was looked up.
-func (s Summary) HitRate() float64 { return statsRatio(s.Hits, s.Lookups()) }
-
-// MissRate returns misses/(hits+misses) in [0, 1], or NaN when nothing was looked up.
-func (s Summary) MissRate() float64 { return statsRatio(s.Misses, s.Lookups()) }
-
-// RequestsPerSecond returns the requests of Span divided by its length.
-func (s Summary) RequestsPerSecond() float64 {
-	return float64(s.Requests) / s.Span.Seconds()
 }

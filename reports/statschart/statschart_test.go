@@ -251,7 +251,7 @@ func TestBucketizeBadWindow(t *testing.T) {
 		name string
 		win  Window
 	}{
-		{"bucket over a minute", Window{From: statsAt(-time.Hour), To: statsT0, Bucket: 61 * time.Second}},
+		{"bucket over an hour", Window{From: statsAt(-24 * time.Hour), To: statsT0, Bucket: 61 * time.Minute}},
 		{"negative bucket", Window{From: statsAt(-time.Hour), To: statsT0, Bucket: -time.Second}},
 		{"To before From", Window{From: statsT0, To: statsAt(-time.Minute), Bucket: time.Second}},
 		{"empty window", Window{From: statsT0, To: statsT0, Bucket: time.Second}},
@@ -483,8 +483,8 @@ func TestWriteStatsPNG(t *testing.T) {
 				if err != nil {
 					t.Fatalf("DecodeConfig: %v", err)
 				}
-				if format != "png" || cfg.Width != 800 || cfg.Height != 400 {
-					t.Errorf("chart is %s %dx%d, want png 800x400", format, cfg.Width, cfg.Height)
+				if format != "png" || cfg.Width != 480 || cfg.Height != 300 {
+					t.Errorf("chart is %s %dx%d, want png 480x300", format, cfg.Width, cfg.Height)
 				}
 				img, err := png.Decode(&buf)
 				if err != nil {
@@ -598,7 +598,7 @@ func TestChartUsesSans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := plotChart(Items, buckets)
+	p, err := plotChart(Items, buckets, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,11 @@ import (
 func main() {
 	size := flag.Int("size", 15<<10, "approximate size in bytes")
 	seed := flag.Uint64("seed", 1, "pixel seed")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "Usage: mkimage [-size BYTES] [-seed N] > image.png\n\n"+
+			"mkimage writes a PNG of random pixels, of about the requested size, to standard output.\n\n")
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 	side := int(math.Sqrt(float64(*size) / 4))
 	img := image.NewNRGBA(image.Rect(0, 0, side, side))
