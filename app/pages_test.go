@@ -649,8 +649,8 @@ func TestStatsCSV(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	rows := []database.StatsRow{
 		{CacheSize: 1 << 20, KeyCount: 1, RequestCount: 10, HitCount: 4, MissCount: 6, CreatedAt: now.Add(-30 * time.Minute)},
-		{CacheSize: 2 << 20, KeyCount: 2, RequestCount: 20, HitCount: 15, MissCount: 5, CreatedAt: now.Add(-5 * time.Minute)},
-		{CacheSize: 3 << 20, KeyCount: 3, RequestCount: 30, HitCount: 27, MissCount: 3, CreatedAt: now.Add(-5 * time.Second)},
+		{CacheSize: 2 << 20, KeyCount: 2, RequestCount: 20, HitCount: 15, MissCount: 5, CreatedAt: now.Add(-5 * time.Minute), NodeID: 1},
+		{CacheSize: 3 << 20, KeyCount: 3, RequestCount: 30, HitCount: 27, MissCount: 3, CreatedAt: now.Add(-5 * time.Second), NodeID: 2},
 	}
 	for _, r := range rows {
 		if err := db.InsertStats(context.Background(), r); err != nil {
@@ -659,9 +659,10 @@ func TestStatsCSV(t *testing.T) {
 	}
 	line := func(r database.StatsRow) []string {
 		return []string{r.CreatedAt.Format("2006-01-02T15:04:05.000000Z"), strconv.FormatInt(r.CacheSize, 10), strconv.FormatInt(r.KeyCount, 10),
-			strconv.FormatInt(r.RequestCount, 10), strconv.FormatInt(r.HitCount, 10), strconv.FormatInt(r.MissCount, 10)}
+			strconv.FormatInt(r.RequestCount, 10), strconv.FormatInt(r.HitCount, 10), strconv.FormatInt(r.MissCount, 10),
+			strconv.FormatInt(r.NodeID, 10)}
 	}
-	header := []string{"created_at", "cache_size_bytes", "key_count", "request_count", "hit_count", "miss_count"}
+	header := []string{"created_at", "cache_size_bytes", "key_count", "request_count", "hit_count", "miss_count", "node_id"}
 	tests := []struct {
 		name, query string
 		want        []database.StatsRow
@@ -669,6 +670,7 @@ func TestStatsCSV(t *testing.T) {
 	}{
 		{"10 minutes", "", rows[1:], "cache_stats-10m-"},
 		{"1 hour", "?window=1h", rows, "cache_stats-1h-"},
+		{"one node", "?window=1h&node=2", rows[2:], "cache_stats-1h-"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -347,4 +347,9 @@ func TestPoolPage(t *testing.T) {
 	if r := request(t, "GET", base+"/pool/chart/nope.png", "", nil); r.Status != 404 {
 		t.Errorf("unknown chart = %d, want 404", r.Status)
 	}
+	// The statistics page shows the whole pool, and one node on request.
+	r = request(t, "GET", base+"/cache_stats", "", nil)
+	wantPage(t, "stats of the pool", r, 200, "those of the whole pool", "Whole pool", fmt.Sprintf("node=%d", nodes[1].ID))
+	r = request(t, "GET", base+fmt.Sprintf("/cache_stats?node=%d", nodes[1].ID), "", nil)
+	wantPage(t, "stats of a node", r, 200, fmt.Sprintf("those of node %d", nodes[1].ID))
 }

@@ -16,7 +16,7 @@ import (
 const csvTime = "2006-01-02T15:04:05.000000Z"
 
 // csvHeader names the CSV's columns after the cache_stats table's.
-var csvHeader = []string{"created_at", "cache_size_bytes", "key_count", "request_count", "hit_count", "miss_count"}
+var csvHeader = []string{"created_at", "cache_size_bytes", "key_count", "request_count", "hit_count", "miss_count", "node_id"}
 
 // statsCSV answers the rows of the window the query asks for, oldest first, as an RFC 4180 CSV file
 // (CRLF line ends, a header row) for a browser to save.
@@ -30,13 +30,17 @@ func (s *Server) statsCSV(ctx context.Context, rc *fasthttp.RequestCtx) error {
 	if err != nil {
 		return s.dbError("read cache statistics", err)
 	}
+	if q.Node != 0 {
+		rows = nodeRows(rows, q.Node)
+	}
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	w.UseCRLF = true
 	w.Write(csvHeader)
 	for _, r := range rows {
 		w.Write([]string{r.CreatedAt.UTC().Format(csvTime), strconv.FormatInt(r.CacheSize, 10), strconv.FormatInt(r.KeyCount, 10),
-			strconv.FormatInt(r.RequestCount, 10), strconv.FormatInt(r.HitCount, 10), strconv.FormatInt(r.MissCount, 10)})
+			strconv.FormatInt(r.RequestCount, 10), strconv.FormatInt(r.HitCount, 10), strconv.FormatInt(r.MissCount, 10),
+			strconv.FormatInt(r.NodeID, 10)})
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {

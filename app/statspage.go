@@ -54,23 +54,43 @@ type statsPage struct {
 	Span          string // "10 minutes"
 	Bucket        string // "15 seconds"
 	Windows       []windowLink
-	RefreshEvery  string // "15 seconds"; "" when the page does not reload itself
-	RefreshToggle string // the same page with reloading turned the other way
-	CSV           string // the window's rows as CSV
+	RefreshEvery  string       // "15 seconds"; "" when the page does not reload itself
+	RefreshToggle string       // the same page with reloading turned the other way
+	CSV           string       // the window's rows as CSV
+	Nodes         []windowLink // the whole pool and each node, when the pool has more than one
+	NodeLabel     string       // what the figures cover: "the whole pool" or "node 3"
 }
 
-// statsPoints reads the rows of the span ending at now.
-func (s *Server) statsPoints(ctx context.Context, now time.Time, span time.Duration) ([]statschart.Point, error) {
+// statsPoints reads the rows of the span ending at now: those of one node, or the pool's summed.
+func (s *Server) statsPoints(ctx context.Context, now time.Time, span time.Duration, node int64) ([]statschart.Point, error) {
 	rows, err := s.store.StatsSince(ctx, now.Add(-span))
 	if err != nil {
 		return nil, s.dbError("read cache statistics", err)
 	}
-	points := make([]statschart.Point, len(rows))
-	for i, r := range rows {
-		points[i] = statschart.Point{At: r.CreatedAt, Items: r.KeyCount, Bytes: r.CacheSize,
-			Requests: r.RequestCount, Hits: r.HitCount, Misses: r.MissCount}
+	if node != 0 {
+		rows = nodeRows(rows, node)
 	}
-	return points, nil
+	return poolPoints(rows), nil
+}
+
+// nodeLiveStats asks one node of the pool for its figures, briefly; ok is false when it is not routed
+// to or did not answer.
+func (s *Server) nodeLiveStats(ctx context.Context, node int64) (wire.Stats, bool) {
+	if s.pool == nil {
+		return wire.Stats{}, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, liveStatsTimeout)
+	defer cancel()
+	stats, err := s.pool.NodeStats(ctx)
+	if err != nil {
+		return wire.Stats{}, false
+	}
+	for _, st := range stats {
+		if st.Member.ID == node && st.Err == nil {
+			return st.Stats, true
+		}
+	}
+	return wire.Stats{}, false
 }
 
 // capacity is the cache's capacity in bytes, for the size chart's line: as the memcache reports it
@@ -97,7 +117,7 @@ func (s *Server) pageStats(ctx context.Context, rc *fasthttp.RequestCtx) error {
 		return err
 	}
 	now := time.Now()
-	points, err := s.statsPoints(ctx, now, q.Window.Span)
+	points, err := s.statsPoints(ctx, now, q.Window.Span, q.Node)
 	if err != nil {
 		return err
 	}
@@ -108,6 +128,22 @@ func (s *Server) pageStats(ctx context.Context, rc *fasthttp.RequestCtx) error {
 		wq := q
 		wq.Window = w
 		p.Windows = append(p.Windows, windowLink{Label: w.Label, URL: wq.url(pathStats), Current: w == q.Window})
+	}
+	p.NodeLabel = "the whole pool"
+	if q.Node != 0 {
+		p.NodeLabel = "node " + strconv.FormatInt(q.Node, 10)
+	}
+	if s.poolDB != nil {
+		if nodes, err := s.poolDB.Nodes(ctx); err == nil && (len(nodes) > 1 || q.Node != 0) {
+			all := q
+			all.Node = 0
+			p.Nodes = append(p.Nodes, windowLink{Label: "Whole pool", URL: all.url(pathStats), Current: q.Node == 0})
+			for _, n := range nodes {
+				nq := q
+				nq.Node = n.ID
+				p.Nodes = append(p.Nodes, windowLink{Label: "Node " + strconv.FormatInt(n.ID, 10), URL: nq.url(pathStats), Current: q.Node == n.ID})
+			}
+		}
 	}
 	toggle := q
 	toggle.NoRefresh = !q.NoRefresh
@@ -132,6 +168,9 @@ func (s *Server) pageStats(ctx context.Context, rc *fasthttp.RequestCtx) error {
 		}
 	}
 	live, ok := s.liveStats(ctx)
+	if q.Node != 0 {
+		live, ok = s.nodeLiveStats(ctx, q.Node)
+	}
 	p.LiveOK = ok
 	if ok {
 		p.Live = []figure{
@@ -206,7 +245,7 @@ func (s *Server) pageChart(ctx context.Context, rc *fasthttp.RequestCtx) error {
 		return err
 	}
 	now := time.Now()
-	points, err := s.statsPoints(ctx, now, q.Window.Span)
+	points, err := s.statsPoints(ctx, now, q.Window.Span, q.Node)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,7 +38,8 @@ func (w statsWindow) chartWindow(now time.Time) statschart.Window {
 // reads them alike.
 type statsQuery struct {
 	Window    statsWindow
-	NoRefresh bool // ?refresh=off: the page does not reload itself
+	NoRefresh bool  // ?refresh=off: the page does not reload itself
+	Node      int64 // ?node=ID: one memcache node of the pool; 0 for the pool's totals
 }
 
 // parseStatsQuery reads ?window=10m|1h|24h (default 10m) and ?refresh=off|on (default on). Anything
@@ -55,6 +57,14 @@ func parseStatsQuery(args *fasthttp.Args) (statsQuery, error) {
 		if !found {
 			return q, errorf(ErrInvalid, "Unknown window %q: choose %s.", shownKey(v), windowChoices())
 		}
+	}
+	if args.Has("node") {
+		v := string(args.Peek("node"))
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return q, errorf(ErrInvalid, "Unknown node %q: give a node's number, or leave it out for the whole pool.", shownKey(v))
+		}
+		q.Node = n
 	}
 	switch v := string(args.Peek("refresh")); {
 	case !args.Has("refresh"), v == "on":
@@ -83,6 +93,9 @@ func (q statsQuery) values() url.Values {
 	}
 	if q.NoRefresh {
 		v.Set("refresh", "off")
+	}
+	if q.Node != 0 {
+		v.Set("node", strconv.FormatInt(q.Node, 10))
 	}
 	return v
 }

@@ -28,6 +28,10 @@ func TestParseStatsQuery(t *testing.T) {
 		{"window=%3Cb%3E", "", false, ErrInvalid},
 		{"refresh=", "", false, ErrInvalid},
 		{"refresh=0", "", false, ErrInvalid},
+		{"node=3&window=1h", "1h", false, nil},
+		{"node=0", "10m", false, nil},
+		{"node=x", "", false, ErrInvalid},
+		{"node=-1", "", false, ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
