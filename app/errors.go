@@ -60,6 +60,9 @@ const unavailableMessage = "the database is unavailable; try again shortly"
 // statusOf maps an error to the HTTP status and the message the client sees: the one place where
 // the backend decides them, for the API and the pages alike. A 5xx message never carries the cause.
 func statusOf(err error) (code int, message string) {
+	if code, msg, ok := route.ReadErrorStatus(err); ok {
+		return code, msg
+	}
 	code = http.StatusInternalServerError
 	switch {
 	case errors.Is(err, ErrInvalid):
@@ -72,14 +75,6 @@ func statusOf(err error) (code int, message string) {
 		code = http.StatusMethodNotAllowed
 	case errors.Is(err, ErrTooLarge):
 		code = http.StatusRequestEntityTooLarge
-	case errors.Is(err, route.ErrURITooLong):
-		return http.StatusRequestURITooLong, "the request URI is too long"
-	case errors.Is(err, route.ErrHeaderTooLarge):
-		return http.StatusRequestHeaderFieldsTooLarge, "the request headers are too large"
-	case errors.Is(err, route.ErrTimeout):
-		return http.StatusRequestTimeout, "the request did not arrive in time"
-	case errors.Is(err, route.ErrUnreadable):
-		return http.StatusBadRequest, "malformed request: it is not HTTP this server can read"
 	case errors.Is(err, ErrUnsupported):
 		code = http.StatusUnsupportedMediaType
 	case errors.Is(err, ErrUnprocessable):

@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -131,75 +129,30 @@ func TestPoolResizeServesNoStale(t *testing.T) {
 	ps := startPool(t, dbtest.DSN(t, database.SQLite), 3)
 	ps.waitMembers(t, 3)
 	base := ps.backend.URL()
-	keys := []string{"k0", "k1", "k2", "k3"}
-	const versions = 40
-	acked := make([]atomic.Int64, len(keys))
-	for i, k := range keys {
-		if status, _ := upload(t, base, k, pngImage(t, 1)); status != 200 {
-			t.Fatal("seed upload failed")
-		}
-		acked[i].Store(1)
-	}
-	stop := make(chan struct{})
-	var writers, others sync.WaitGroup
-	var reads, resizes atomic.Int64
-	for i, k := range keys {
-		writers.Go(func() {
-			for v := 2; v <= versions; v++ {
-				if status, _ := upload(t, base, k, pngImage(t, v)); status != 200 {
-					t.Errorf("upload %q v%d = %d", k, v, status)
-					return
-				}
-				acked[i].Store(int64(v))
-			}
-		})
-	}
-	others.Go(func() { // grow and shrink: stand by node 2, then 3, then bring both back
-		states := [][2]string{{database.NodeStandby, database.NodeActive}, {database.NodeStandby, database.NodeStandby}, {database.NodeActive, database.NodeStandby}, {database.NodeActive, database.NodeActive}}
-		for n := 0; ; n++ {
+	resizes := 0
+	staleRace(t, base, base, []string{"k0", "k1", "k2", "k3"}, 40, 4, func(writersDone <-chan struct{}, _ func() int64) {
+		// Stand by node 2, then node 3, then bring both back, every 150 ms; after the last upload, one
+		// more full cycle, so that keys move back to nodes they left before their last rewrite.
+		states := [][2]string{{database.NodeStandby, database.NodeActive}, {database.NodeStandby, database.NodeStandby},
+			{database.NodeActive, database.NodeStandby}, {database.NodeActive, database.NodeActive}}
+		extra := -1
+		for n := 0; extra != 0; n++ {
+			time.Sleep(150 * time.Millisecond) // a resize every few syncs: the point of the test
+			st := states[n%len(states)]
+			ps.setState(t, 1, st[0])
+			ps.setState(t, 2, st[1])
+			resizes++
 			select {
-			case <-stop:
-				return
-			case <-time.After(150 * time.Millisecond): // a resize every few syncs: the point of the test
+			case <-writersDone:
+				if extra < 0 {
+					extra = len(states)
+				}
+				extra--
+			default:
 			}
-			s := states[n%len(states)]
-			ps.setState(t, 1, s[0])
-			ps.setState(t, 2, s[1])
-			resizes.Add(1)
 		}
 	})
-	for r := range 4 {
-		others.Go(func() {
-			for n := 0; ; n++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				i := (n + r) % len(keys)
-				floor := acked[i].Load()
-				status, ans := readKey(t, base, keys[i])
-				if status != 200 {
-					t.Errorf("read %q = %d", keys[i], status)
-					return
-				}
-				data, _ := base64.StdEncoding.DecodeString(ans.Content)
-				reads.Add(1)
-				if got := pngVersion(t, data); int64(got) < floor {
-					t.Errorf("read of %q returned v%d after v%d was acknowledged", keys[i], got, floor)
-				}
-			}
-		})
-	}
-	writers.Wait()
-	// Reads go on over at least a full cycle of resizes after the last upload, so that keys move back
-	// to nodes they left before their last rewrite.
-	for last := resizes.Load(); resizes.Load() < last+4; {
-		time.Sleep(10 * time.Millisecond) // waiting for the resizing goroutine's timer
-	}
-	close(stop)
-	others.Wait()
-	t.Logf("%d uploads, %d reads, %d resizes, 0 stale unless reported above", len(keys)*(versions-1), reads.Load(), resizes.Load())
+	t.Logf("%d resizes", resizes)
 }
 
 func nodeStats(t *testing.T, n *memcache.Server) (st struct{ Items int }) {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"testing/synctest"
 
@@ -20,71 +19,8 @@ import (
 // acknowledged must never see an older version.
 func TestNoStaleReads(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
-		st := startStack(t, dsn, nil)
-		base := st.Backend.URL()
-		keys := []string{"k0", "k1", "k2"}
-		acked := make([]atomic.Int64, len(keys))
-		images := map[int][]byte{}
-		const versions = 60
-		for v := 1; v <= versions; v++ {
-			images[v] = pngImage(t, v)
-		}
-		for i, k := range keys {
-			if status, _ := upload(t, base, k, images[1]); status != 200 {
-				t.Fatalf("seed upload %q = %d", k, status)
-			}
-			acked[i].Store(1)
-		}
-		var reads, stale atomic.Int64
-		stop := make(chan struct{})
-		var writers, readers sync.WaitGroup
-		for i, k := range keys { // one writer per key, so versions are acknowledged in order
-			writers.Add(1)
-			go func() {
-				defer writers.Done()
-				for v := 2; v <= versions; v++ {
-					if status, a := upload(t, base, k, images[v]); status != 200 {
-						t.Errorf("upload %q v%d = %d %+v", k, v, status, a)
-						return
-					}
-					acked[i].Store(int64(v))
-				}
-			}()
-		}
-		for r := range 6 {
-			readers.Add(1)
-			go func() {
-				defer readers.Done()
-				for n := 0; ; n++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					i := (n + r) % len(keys)
-					floor := acked[i].Load()
-					status, a := readKey(t, base, keys[i])
-					if status != 200 {
-						t.Errorf("read %q = %d", keys[i], status)
-						return
-					}
-					data, _ := base64.StdEncoding.DecodeString(a.Content)
-					reads.Add(1)
-					if got := pngVersion(t, data); int64(got) < floor {
-						stale.Add(1)
-						t.Errorf("read of %q returned v%d after v%d was acknowledged", keys[i], got, floor)
-					}
-				}
-			}()
-		}
-		// Readers run until the writers are done.
-		writers.Wait()
-		close(stop)
-		readers.Wait()
-		t.Logf("%d uploads, %d reads, %d stale", len(keys)*(versions-1), reads.Load(), stale.Load())
-		if reads.Load() < 100 {
-			t.Errorf("only %d reads raced the uploads; the test proves little", reads.Load())
-		}
+		base := startStack(t, dsn, nil).Backend.URL()
+		staleRace(t, base, base, []string{"k0", "k1", "k2"}, 60, 6, nil)
 	})
 }
 

@@ -73,6 +73,14 @@ func (s *Server) statsPoints(ctx context.Context, now time.Time, span time.Durat
 	return poolPoints(rows), nil
 }
 
+// liveFor is liveStats of the whole cache, or of one node of the pool.
+func (s *Server) liveFor(ctx context.Context, node int64) (wire.Stats, bool) {
+	if node != 0 {
+		return s.nodeLiveStats(ctx, node)
+	}
+	return s.liveStats(ctx)
+}
+
 // nodeLiveStats asks one node of the pool for its figures, briefly; ok is false when it is not routed
 // to or did not answer.
 func (s *Server) nodeLiveStats(ctx context.Context, node int64) (wire.Stats, bool) {
@@ -167,10 +175,7 @@ func (s *Server) pageStats(ctx context.Context, rc *fasthttp.RequestCtx) error {
 			{"Miss rate in the last " + mins, percent(sum.MissRate(), "no lookups")},
 		}
 	}
-	live, ok := s.liveStats(ctx)
-	if q.Node != 0 {
-		live, ok = s.nodeLiveStats(ctx, q.Node)
-	}
+	live, ok := s.liveFor(ctx, q.Node)
 	p.LiveOK = ok
 	if ok {
 		p.Live = []figure{
@@ -251,7 +256,7 @@ func (s *Server) pageChart(ctx context.Context, rc *fasthttp.RequestCtx) error {
 	}
 	var opts statschart.Options
 	if c == statschart.Bytes {
-		live, ok := s.liveStats(ctx)
+		live, ok := s.liveFor(ctx, q.Node)
 		opts.Capacity, opts.HasCapacity = s.capacity(ctx, live, ok)
 	}
 	var buf bytes.Buffer

@@ -36,6 +36,9 @@ var errUnavailable = errors.New("unavailable")
 // statusOf maps an error to the HTTP status and the message the caller sees: the one place where the
 // service decides them. A 5xx message never carries the cause.
 func statusOf(err error) (code int, message string) {
+	if code, msg, ok := route.ReadErrorStatus(err); ok {
+		return code, msg
+	}
 	code = http.StatusInternalServerError
 	switch {
 	case errors.Is(err, wire.ErrMalformed):
@@ -54,14 +57,6 @@ func statusOf(err error) (code int, message string) {
 		code = http.StatusRequestEntityTooLarge
 	case errors.Is(err, errUnavailable):
 		code = http.StatusServiceUnavailable
-	case errors.Is(err, route.ErrURITooLong):
-		return http.StatusRequestURITooLong, "the request URI is too long"
-	case errors.Is(err, route.ErrHeaderTooLarge):
-		return http.StatusRequestHeaderFieldsTooLarge, "the request headers are too large"
-	case errors.Is(err, route.ErrTimeout):
-		return http.StatusRequestTimeout, "the request did not arrive in time"
-	case errors.Is(err, route.ErrUnreadable):
-		return http.StatusBadRequest, "malformed request: it is not HTTP this service can read"
 	}
 	var m *wire.MalformedError
 	switch {

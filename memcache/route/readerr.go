@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strings"
 
 	"github.com/valyala/fasthttp"
@@ -40,6 +41,22 @@ func ReadError(err error) error {
 		return fmt.Errorf("%w: %w", ErrTimeout, err)
 	}
 	return fmt.Errorf("%w: %w", ErrUnreadable, err)
+}
+
+// ReadErrorStatus is the status and message of the kinds above, the same on every service: a
+// request that could not be read gets no detail of what was read back. ok is false for other errors.
+func ReadErrorStatus(err error) (code int, message string, ok bool) {
+	switch {
+	case errors.Is(err, ErrURITooLong):
+		return http.StatusRequestURITooLong, "the request URI is too long", true
+	case errors.Is(err, ErrHeaderTooLarge):
+		return http.StatusRequestHeaderFieldsTooLarge, "the request headers are too large", true
+	case errors.Is(err, ErrTimeout):
+		return http.StatusRequestTimeout, "the request did not arrive in time", true
+	case errors.Is(err, ErrUnreadable):
+		return http.StatusBadRequest, "malformed request: it is not HTTP this server can read", true
+	}
+	return 0, "", false
 }
 
 // firstPart is the head of fasthttp's quoted contents, before it elides the middle.
