@@ -27,3 +27,26 @@ func BenchmarkUpload(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkReadHit measures a cached read through Server.Read: the row from the real SQLite database,
+// then the image from a fake cache that holds it. It is the cost the read path adds to a cache hit.
+func BenchmarkReadHit(b *testing.B) {
+	s, _ := newFakeServer(b, &bytes.Buffer{})
+	ctx := context.Background()
+	if err := s.Upload(ctx, "hit", pngImage(b, 1)); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.Read(ctx, "hit", nil); err != nil { // fills the cache
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		buf := make([]byte, 0, 64<<10)
+		for pb.Next() {
+			if _, err := s.Read(ctx, "hit", buf[:0]); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

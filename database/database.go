@@ -121,6 +121,18 @@ func (db *DB) bound(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, db.timeout)
 }
 
+// boundRead is bound for the one read on every request's path, GetImage. On SQLite it drops the
+// caller's cancellation instead: a cancellable context costs every query a goroutine, in database/sql
+// and in the driver, which made a cached read 2.5 times slower (BenchmarkReadHit), while a read of a
+// WAL database never waits for a writer and busy_timeout bounds what little it may wait. On MySQL the
+// deadline stands between the request and a hung server.
+func (db *DB) boundRead(ctx context.Context) (context.Context, context.CancelFunc) {
+	if db.dialect == SQLite {
+		return context.WithoutCancel(ctx), func() {}
+	}
+	return db.bound(ctx)
+}
+
 // Open opens the database named by dsn: "sqlite:PATH" (PATH may carry
 // modernc.org/sqlite query parameters) or "mysql:DSN" with DSN in the
 // github.com/go-sql-driver/mysql form, e.g. mysql:root@tcp(127.0.0.1:3306)/imgcache.

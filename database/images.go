@@ -42,7 +42,7 @@ func scanImage(row interface{ Scan(...any) error }) (Image, error) {
 
 // GetImage returns the row for key, or an error wrapping ErrNotFound.
 func (db *DB) GetImage(ctx context.Context, key string) (Image, error) {
-	ctx, cancel := db.bound(ctx)
+	ctx, cancel := db.boundRead(ctx)
 	defer cancel()
 	img, err := scanImage(db.getImage.QueryRowContext(ctx, key))
 	if errors.Is(err, sql.ErrNoRows) {
