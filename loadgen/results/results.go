@@ -470,6 +470,24 @@ func Decode(b []byte) (*Results, error) {
 	if r.Version != Version && r.Version != 1 {
 		return nil, fmt.Errorf("version %d, want 1 or %d: %w", r.Version, Version, ErrBadConfig)
 	}
+	for i, s := range r.Series {
+		if s.Mix.Reads+s.Mix.Writes == 0 {
+			return nil, fmt.Errorf("series %d has no mix: %w", i, ErrBadConfig)
+		}
+	}
+	for _, m := range r.MRC {
+		if m.Mix.Reads+m.Mix.Writes == 0 {
+			return nil, fmt.Errorf("curves without a mix: %w", ErrBadConfig)
+		}
+		if len(m.Fractions) != len(m.Sizes) {
+			return nil, fmt.Errorf("curves of %s: %d fractions for %d sizes: %w", m.Mix, len(m.Fractions), len(m.Sizes), ErrBadConfig)
+		}
+		for _, c := range m.Curves {
+			if len(c.HitRates) != len(m.Sizes) {
+				return nil, fmt.Errorf("curve %s of %s: %d hit rates for %d sizes: %w", c.Policy, m.Mix, len(c.HitRates), len(m.Sizes), ErrBadConfig)
+			}
+		}
+	}
 	return &r, nil
 }
 
