@@ -90,6 +90,43 @@ func orderRank(n int) (int, bool) {
 	return best, ok
 }
 
+// Clamp limits the interval to the values the quantity can take (a throughput is never below
+// 0, a hit rate never above 1): the t interval of a few runs is symmetric and can reach past
+// them.
+func (e Estimate) Clamp(lo, hi float64) Estimate {
+	if e.N > 0 {
+		e.Lo, e.Hi = min(max(e.Lo, lo), hi), min(max(e.Hi, lo), hi)
+	}
+	return e
+}
+
+// Paired estimates the difference b - a from runs that come in pairs (a[i] and b[i] were
+// measured together: the same keys, next to each other in time), as the median of the
+// differences of the pairs with its interval. Pairing takes out what both runs of a pair share,
+// so it calls smaller differences than comparing the two intervals would. Pairs with a NaN
+// are left out; the extra runs of the longer slice too.
+func Paired(a, b []float64) Estimate {
+	d := make([]float64, 0, min(len(a), len(b)))
+	for i := range min(len(a), len(b)) {
+		d = append(d, b[i]-a[i])
+	}
+	return Of(d)
+}
+
+// Sign tells whether an estimated difference is beyond doubt: 1 when its whole interval is
+// above 0, -1 when below, 0 when it holds 0 or there is no interval.
+func Sign(d Estimate) int {
+	switch {
+	case !d.OK():
+		return 0
+	case d.Lo > 0:
+		return 1
+	case d.Hi < 0:
+		return -1
+	}
+	return 0
+}
+
 // OK reports whether the estimate has an interval.
 func (e Estimate) OK() bool { return e.Method != MethodNone && e.N >= 2 }
 

@@ -99,3 +99,30 @@ func TestDiff(t *testing.T) {
 		t.Errorf("Diff with one run = %+v, want 5 without an interval", d)
 	}
 }
+
+func TestClamp(t *testing.T) {
+	e := Estimate{N: 2, Center: 0.1, Lo: -0.3, Hi: 0.5, Method: MethodT}.Clamp(0, 0.4)
+	if e.Lo != 0 || e.Hi != 0.4 || e.Center != 0.1 {
+		t.Errorf("Clamp = %+v, want [0, 0.4] around 0.1", e)
+	}
+}
+
+// Pairing takes out what the two runs of a pair share: here each pair shares a large offset,
+// which swamps the difference in the intervals of a and b apart, but not in the pairs'.
+func TestPaired(t *testing.T) {
+	a := []float64{10, 20, 30}
+	b := []float64{11, 21.2, 30.9}
+	if got := Order(Of(b), Of(a)); got != 0 {
+		t.Fatalf("Order of the unpaired intervals = %d, want an overlap (0)", got)
+	}
+	d := Paired(a, b)
+	if d.N != 3 || Sign(d) != 1 || math.Abs(d.Center-1) > 1e-9 {
+		t.Errorf("Paired = %+v, sign %d; want a difference of 1 above 0", d, Sign(d))
+	}
+	if Sign(Paired(a, []float64{9, 21, 30})) != 0 {
+		t.Error("differences either side of 0: Sign must not call one")
+	}
+	if Sign(Paired([]float64{1}, []float64{5})) != 0 {
+		t.Error("one pair: no interval, so no call")
+	}
+}
