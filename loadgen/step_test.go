@@ -14,27 +14,28 @@ import (
 
 	"imgcache/loadgen"
 	"imgcache/loadgen/loadgentest"
+	"imgcache/loadgen/results"
 )
 
 func TestLimitsCheck(t *testing.T) {
-	ok := loadgen.Step{Offered: 100, Throughput: 99, All: loadgen.Latency{Requests: 1000, Successes: 1000, P99: 20 * time.Millisecond}}
+	ok := results.Step{Offered: 100, Throughput: 99, All: results.Latency{Requests: 1000, Successes: 1000, P99: 20 * time.Millisecond}}
 	slow, errs, behind := ok, ok, ok
 	slow.All.P99 = 1500 * time.Millisecond
 	errs.All.Successes = 980
 	behind.Throughput = 80
 	for _, tc := range []struct {
 		name string
-		step loadgen.Step
+		step results.Step
 		want []string // a word of each reason
 	}{
 		{"keeps up", ok, nil},
 		{"p99 over a second", slow, []string{"p99"}},
 		{"2% errors", errs, []string{"errors"}},
 		{"achieved 80%", behind, []string{"achieved"}},
-		{"edge: exactly 90%", loadgen.Step{Offered: 100, Throughput: 90, All: loadgen.Latency{Requests: 10, Successes: 10}}, nil},
+		{"edge: exactly 90%", results.Step{Offered: 100, Throughput: 90, All: results.Latency{Requests: 10, Successes: 10}}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := loadgen.Limits{}.Check(tc.step)
+			got := results.Limits{}.Check(tc.step)
 			if len(got) != len(tc.want) {
 				t.Fatalf("Check() = %q, want reasons mentioning %q", got, tc.want)
 			}
@@ -73,12 +74,12 @@ func newTestTargeter(t *testing.T, base string, images int, reads float64) (*loa
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := loadgen.NewWorkload(base, ds, 0)
+	w, err := loadgen.NewWorkload(base, ds, 0, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pop, _ := loadgen.NewZipf(images, 1.1, 1)
-	tr, err := loadgen.NewTargeter(w, pop, reads, 1)
+	tr, err := loadgen.NewTargeter(w, loadgen.TargeterConfig{ReadFraction: reads, Reads: pop, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
