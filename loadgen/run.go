@@ -109,7 +109,7 @@ type Config struct {
 
 	// Load measures the CPU use of each step; nil means a sampler of loadgen alone. HeavyLoad
 	// is the outside load, in CPUs, above which a step is flagged; 0 means a quarter of the CPUs.
-	Load      *cpuload.Sampler
+	Load      LoadSampler
 	HeavyLoad float64
 	// TraceRecord is how many requests of each series the miss-ratio curves get; 0 means
 	// DefaultTraceRecord, negative none (no curves).

@@ -11,10 +11,12 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"imgcache/loadgen"
+	"imgcache/loadgen/cpuload"
 	"imgcache/loadgen/loadgentest"
 	"imgcache/loadgen/results"
 )
@@ -373,6 +375,50 @@ func TestRunRepeatsAndCurves(t *testing.T) {
 		if !slices.Contains(m.Sizes, int64(res.Params.CapacityMB)<<20) {
 			t.Errorf("%s: sizes %v lack the live capacity %d MB", m.Mix, m.Sizes, res.Params.CapacityMB)
 		}
+	}
+}
+
+// fakeLoad is a machine where, between two readings, both CPUs are busy for 100 ticks and
+// loadgen's processes take 50 of them: 1.5 CPUs of outside work.
+type fakeLoad struct {
+	mu sync.Mutex
+	n  uint64
+}
+
+func (f *fakeLoad) Snapshot() cpuload.Snapshot {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.n++
+	return cpuload.Snapshot{OK: true, CPUs: 2, Total: 200 * f.n, Own: map[int]uint64{1: 50 * f.n}}
+}
+
+// A step beside more outside work than HeavyLoad is flagged, and one beside less is not.
+func TestRunHeavyLoad(t *testing.T) {
+	env := newFakeEnv(t, loadgentest.Config{})
+	for _, tc := range []struct {
+		heavy float64
+		want  bool
+	}{{1, true}, {1.9, false}} {
+		t.Run(fmt.Sprint(tc.heavy), func(t *testing.T) {
+			cfg := loadgen.Config{
+				BackendURL: env.backend.URL, MemcacheURL: env.memcache.URL,
+				Dataset: loadgen.DatasetConfig{Images: 4, MinBytes: 1000, MedianBytes: 2000, MaxBytes: 4000},
+				Mixes:   []results.Mix{{Reads: 1, Writes: 1}}, Policies: []string{"LRU"},
+				StartRate: 20, MaxRate: 20, Repeat: 1, Warmup: 50 * time.Millisecond, Duration: 200 * time.Millisecond,
+				Load: &fakeLoad{}, HeavyLoad: tc.heavy, Logger: quiet,
+			}
+			res, err := loadgen.Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := res.Series[0].Steps[0]
+			if !st.Load.OK || st.Load.Outside != 1.5 || st.Load.Own != 0.5 || st.Load.Heavy != tc.want {
+				t.Errorf("load %+v, want 1.5 CPUs outside, 0.5 own, heavy %v", st.Load, tc.want)
+			}
+			if res.Params.HeavyLoad != tc.heavy {
+				t.Errorf("params record heavy load %g, want %g", res.Params.HeavyLoad, tc.heavy)
+			}
+		})
 	}
 }
 

@@ -40,7 +40,13 @@ type StepConfig struct {
 	// `vegeta report` and `vegeta plot` read, so runs of several load machines can be merged.
 	VegetaFile string
 	// Load, when set, measures the machine's CPU use over the measured window.
-	Load *cpuload.Sampler
+	Load LoadSampler
+}
+
+// LoadSampler reads the CPU time counters of the machine and of loadgen's own processes;
+// *cpuload.Sampler is the real one.
+type LoadSampler interface {
+	Snapshot() cpuload.Snapshot
 }
 
 // RunStep attacks with tr at cfg.Rate for the warm-up and the measured duration with a new
@@ -181,7 +187,7 @@ type statsResult struct {
 	load cpuload.Snapshot
 }
 
-func snapshot(s *cpuload.Sampler) cpuload.Snapshot {
+func snapshot(s LoadSampler) cpuload.Snapshot {
 	if s == nil {
 		return cpuload.Snapshot{}
 	}
