@@ -87,3 +87,16 @@ func TestSweepPointsAndCommonRate(t *testing.T) {
 		t.Errorf("CommonRate = %g, %v; want 200 (the second LRU run saturated at 400)", rate, ok)
 	}
 }
+
+// An interval of a few runs reaching past what the quantity can be is cut there: a hit rate
+// never below 0 nor above 1, a throughput never below 0.
+func TestCellClamp(t *testing.T) {
+	mix := results.Mix{Reads: 80, Writes: 20}
+	res := synth(mix, map[string][]synthRun{
+		results.PolicyLRU: {{0.01, time.Millisecond, 200}, {0.02, time.Millisecond, 200}, {0.6, time.Millisecond, 1600}},
+	})
+	c := Cells(res)[0]
+	if c.HitRate.Lo != 0 || c.Sustained.Lo != 0 || !c.HitRate.OK() {
+		t.Errorf("hit rate %+v, sustained %+v: want both intervals cut at 0", c.HitRate, c.Sustained)
+	}
+}
