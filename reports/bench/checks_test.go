@@ -100,7 +100,7 @@ func TestBoundNeverContradicted(t *testing.T) {
 	}
 	res.MRC = []results.MRC{m}
 	c, ok := boundCheck(res)
-	if !ok || c.Outcome != Warn || !strings.Contains(c.Detail, "above the bound") || !strings.Contains(c.Detail, "concurrently") {
+	if !ok || c.Outcome != Warn || !strings.Contains(c.Detail, "above the bound") || !strings.Contains(c.Detail, "concurrently") || !strings.Contains(c.Detail, "cold misses") {
 		t.Errorf("boundCheck = %+v, want a warning that explains the measured rate above MIN", c)
 	}
 	p := newPage(res, Graphs(res))

@@ -259,10 +259,18 @@ func boundSentence(res *results.Results, sec mixSection) (string, bool) {
 		}
 	}
 	if len(above) > 0 {
-		s += "; " + strings.Join(above, ", ") + " is above it: the service answers requests concurrently, and a read that reaches the cache before an earlier upload's invalidation hits where the in-order replay misses"
+		verb := " is"
+		if len(above) > 1 {
+			verb = " are"
+		}
+		s += "; " + strings.Join(above, " and ") + verb + " above it: " + aboveBound
 	}
 	return s, true
 }
+
+// aboveBound explains a measured hit rate above Belady's on the trace sent.
+const aboveBound = "the bound counts every read of the run in the order loadgen handed them out, the first cold misses included, " +
+	"while the live counters skip the warm-ups and see requests served concurrently, where a read can reach the cache before an earlier upload's invalidation and hit"
 
 // Command returns the shell command that reproduces the run: the commit, then the command line.
 func Command(res *results.Results) string {
