@@ -199,13 +199,14 @@ func (s Series) Search() Search {
 }
 
 // HitRate returns the series' steady hit rate: total hits over total lookups of its unsaturated
-// steps (an overloaded system loses hits for reasons of its own), or of all its steps when every
-// one saturated. It returns the lookups counted too, and false when there were none.
+// sweep steps, or of all its steps when there are none. A loaded system loses hits for reasons of
+// its own (slow misses let uploads revoke their fills), and the search's steps all sit at the edge
+// of saturation. It returns the lookups counted too, and false when there were none.
 func (s Series) HitRate() (rate float64, gets int64, ok bool) {
 	var hits int64
 	for _, all := range []bool{false, true} {
 		for _, st := range s.Steps {
-			if st.CacheStats && (all || !st.Saturated) {
+			if st.CacheStats && (all || !st.Saturated && st.InSweep()) {
 				gets += st.CacheGets
 				hits += st.CacheHits
 			}

@@ -182,3 +182,28 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// The steady hit rate leaves out saturated steps and the search's, which sit at the edge of
+// saturation, unless nothing else is left.
+func TestSeriesHitRate(t *testing.T) {
+	step := func(phase string, sat bool, hits int64) Step {
+		return Step{Phase: phase, Saturated: sat, CacheStats: true, CacheGets: 100, CacheHits: hits}
+	}
+	for _, tc := range []struct {
+		name  string
+		steps []Step
+		want  float64
+		ok    bool
+	}{
+		{"sweep only", []Step{step(PhaseSweep, false, 60), step(PhaseSweep, false, 40), step(PhaseSweep, true, 0), step(PhaseSearch, false, 10)}, 0.5, true},
+		{"all saturated", []Step{step(PhaseSweep, true, 20), step(PhaseSearch, true, 40)}, 0.3, true},
+		{"no statistics", []Step{{Offered: 1}}, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, _, ok := Series{Steps: tc.steps}.HitRate()
+			if got != tc.want || ok != tc.ok {
+				t.Errorf("HitRate() = %g, %v; want %g, %v", got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}
