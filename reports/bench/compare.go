@@ -54,12 +54,53 @@ type Comparison struct {
 	OnlyA, OnlyB []results.Cell
 	// NoIntervals says a side has one run a cell, so verdicts rest on the medians alone.
 	NoIntervals bool
+	// LoadA and LoadB are the outside load each run measured: a difference between two runs
+	// may be the machine's rather than the code's.
+	LoadA, LoadB RunLoad
+}
+
+// RunLoad sums up the outside load of a run's steps.
+type RunLoad struct {
+	OK            bool    // some step measured it
+	Median        float64 // CPUs of outside work in the median step
+	Heavy, Steps  int     // steps flagged busy, of all steps
+	HeavyFraction float64
+}
+
+// LoadOf returns the outside load of res's steps.
+func LoadOf(res *results.Results) RunLoad {
+	var l RunLoad
+	var out []float64
+	for _, s := range res.Series {
+		for _, st := range s.Steps {
+			l.Steps++
+			if st.Load.OK {
+				out = append(out, st.Load.Outside)
+			}
+			if st.Load.Heavy {
+				l.Heavy++
+			}
+		}
+	}
+	if len(out) > 0 {
+		l.OK, l.Median = true, interval.Of(out).Center
+	}
+	if l.Steps > 0 {
+		l.HeavyFraction = float64(l.Heavy) / float64(l.Steps)
+	}
+	return l
+}
+
+// Busy reports whether more than a quarter of either run's steps ran beside heavy outside work:
+// then a difference between the runs may be the machine's.
+func (cmp Comparison) Busy() bool {
+	return cmp.LoadA.HeavyFraction > 0.25 || cmp.LoadB.HeavyFraction > 0.25
 }
 
 // Compare compares run b with run a: for each cell both have, the sustained throughput, the
 // hit rate and the read latency at the highest rate every run of both served unsaturated.
 func Compare(a, b *results.Results, threshold float64) Comparison {
-	cmp := Comparison{A: a, B: b, Threshold: threshold}
+	cmp := Comparison{A: a, B: b, Threshold: threshold, LoadA: LoadOf(a), LoadB: LoadOf(b)}
 	ca, cb := Cells(a), Cells(b)
 	for _, x := range ca {
 		y, ok := findCell(cb, x.Mix, x.Policy)

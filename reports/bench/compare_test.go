@@ -94,3 +94,31 @@ func TestCompareOneRun(t *testing.T) {
 	}
 	checkLinks(t, dir, html)
 }
+
+// A comparison says how busy the machine was during each run, and warns when a run was busy.
+func TestCompareLoad(t *testing.T) {
+	mix := results.Mix{Reads: 50, Writes: 50}
+	a := synth(mix, map[string][]synthRun{results.PolicyLRU: {{0.4, time.Millisecond, 800}, {0.4, time.Millisecond, 800}}})
+	b := synth(mix, map[string][]synthRun{results.PolicyLRU: {{0.4, time.Millisecond, 800}, {0.4, time.Millisecond, 800}}})
+	for i := range b.Series {
+		for j := range b.Series[i].Steps {
+			b.Series[i].Steps[j].Load = results.Load{OK: true, CPUs: 2, Outside: 1.2, Heavy: true}
+		}
+	}
+	cmp := Compare(a, b, 0.1)
+	if !cmp.LoadA.OK || cmp.LoadA.Heavy != 0 || cmp.LoadB.Median != 1.2 || cmp.LoadB.HeavyFraction != 1 || !cmp.Busy() {
+		t.Errorf("loads A %+v, B %+v, busy %v; want A quiet, B at 1.2 CPUs with every step flagged", cmp.LoadA, cmp.LoadB, cmp.Busy())
+	}
+	var md bytes.Buffer
+	if err := WriteCompareMarkdown(&md, cmp); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"A 0.10 CPUs in the median step, 0 of", "B 1.20 CPUs", "may be the machine's"} {
+		if !strings.Contains(md.String(), s) {
+			t.Errorf("Markdown lacks %q:\n%s", s, md.String())
+		}
+	}
+	if Compare(a, a, 0.1).Busy() {
+		t.Error("two quiet runs called busy")
+	}
+}
