@@ -27,13 +27,14 @@ run: build
 stop:
 	scripts/shutdown.sh
 
-# bench: the full matrix (about 8 minutes on 2 cores); the report lands in reports/out/.
+# bench: the full matrix, every cell run 3 times, interleaved (about 12 minutes on 2 cores); the
+# report lands in reports/out/. Compare two runs with bin/loadgen compare A/results.json B/results.json.
 bench: build
-	$(BIN)/loadgen
+	$(BIN)/loadgen -repeat 3
 
-# bench-quick: a short run of the same harness, for CI (under 90 s).
+# bench-quick: a short run of the same harness, each cell once, for CI (under 90 s).
 bench-quick: build
-	$(BIN)/loadgen -quick
+	$(BIN)/loadgen -quick -repeat 1
 
 clean:
 	rm -rf $(BIN)

@@ -14,6 +14,8 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+
+	"imgcache/loadgen/results"
 )
 
 // Defaults of DatasetConfig.
@@ -44,9 +46,15 @@ type DatasetConfig struct {
 	MaxBytes    int     // largest file size; 0 means DefaultMaxBytes
 	Sigma       float64 // log-normal sigma of the sizes; 0 means DefaultSigma
 	KeyPrefix   string  // keys are KeyPrefix + a 4-digit index; "" means DefaultKeyPrefix
+	// Sizes, when set, are the file sizes, one an image (Images may then be 0), in place of the
+	// log-normal draw; each is kept within MinBytes and MaxBytes.
+	Sizes []int
 }
 
 func (c DatasetConfig) withDefaults() DatasetConfig {
+	if c.Images == 0 && len(c.Sizes) > 0 {
+		c.Images = len(c.Sizes)
+	}
 	if c.Images == 0 {
 		c.Images = DefaultImages
 	}
@@ -100,19 +108,6 @@ type Dataset struct {
 	Images []Image
 }
 
-// DatasetInfo summarises a data set for reports.
-type DatasetInfo struct {
-	Images      int    `json:"images"`
-	Seed        uint64 `json:"seed"`
-	PNG         int    `json:"png"`
-	JPEG        int    `json:"jpeg"`
-	Bytes       int64  `json:"bytes"`        // sum of file sizes
-	StoredBytes int64  `json:"stored_bytes"` // what the cache would hold for all of it: base64 values plus keys
-	MinBytes    int    `json:"min_bytes"`
-	MedianBytes int    `json:"median_bytes"`
-	MaxBytes    int    `json:"max_bytes"`
-}
-
 // NewDataset generates the images of cfg. Each image depends only on the seed and its index,
 // so the work is spread over the CPUs without changing the result.
 func NewDataset(cfg DatasetConfig) (*Dataset, error) {
@@ -124,6 +119,8 @@ func NewDataset(cfg DatasetConfig) (*Dataset, error) {
 		return nil, fmt.Errorf("dataset: sizes min %d, median %d, max %d: %w", cfg.MinBytes, cfg.MedianBytes, cfg.MaxBytes, ErrBadConfig)
 	case cfg.Sigma < 0:
 		return nil, fmt.Errorf("dataset: sigma %g: %w", cfg.Sigma, ErrBadConfig)
+	case len(cfg.Sizes) > 0 && len(cfg.Sizes) != cfg.Images:
+		return nil, fmt.Errorf("dataset: %d sizes for %d images: %w", len(cfg.Sizes), cfg.Images, ErrBadConfig)
 	}
 	ds := &Dataset{Config: cfg, Images: make([]Image, cfg.Images)}
 	sizes := datasetSizes(cfg)
@@ -151,12 +148,16 @@ func NewDataset(cfg DatasetConfig) (*Dataset, error) {
 	return ds, nil
 }
 
-// datasetSizes draws the target file sizes: log-normal around the median, clamped to the bounds.
+// datasetSizes returns the target file sizes: the given ones, or log-normal around the median;
+// clamped to the bounds either way.
 func datasetSizes(cfg DatasetConfig) []int {
 	r := rand.New(rand.NewPCG(cfg.Seed, 0x5eed5))
 	sizes := make([]int, cfg.Images)
 	for i := range sizes {
 		s := float64(cfg.MedianBytes) * math.Exp(cfg.Sigma*r.NormFloat64())
+		if len(cfg.Sizes) > 0 {
+			s = float64(cfg.Sizes[i])
+		}
 		sizes[i] = int(min(max(s, float64(cfg.MinBytes)), float64(cfg.MaxBytes)))
 	}
 	return sizes
@@ -286,8 +287,8 @@ func (d *Dataset) StoredBytes() int64 {
 }
 
 // Info summarises the data set.
-func (d *Dataset) Info() DatasetInfo {
-	info := DatasetInfo{Images: len(d.Images), Seed: d.Config.Seed, Bytes: d.Bytes(), StoredBytes: d.StoredBytes()}
+func (d *Dataset) Info() results.DatasetInfo {
+	info := results.DatasetInfo{Images: len(d.Images), Seed: d.Config.Seed, Bytes: d.Bytes(), StoredBytes: d.StoredBytes()}
 	sizes := make([]int, 0, len(d.Images))
 	for _, im := range d.Images {
 		sizes = append(sizes, len(im.Data))

@@ -1,3 +1,4 @@
-// Package loadgen drives imgcache with a generated image set, skewed key popularity and vegeta
-// constant-rate attacks that mix reads and writes, and records what each step of the run matrix saw.
+// Package loadgen drives imgcache with a generated image set (or a replayed cache trace) and vegeta
+// constant-rate attacks, searches each cell of the run matrix for saturation, repeats it, and keeps
+// the keys it sent for the miss-ratio curves.
 package loadgen

@@ -8,13 +8,15 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"imgcache/loadgen/results"
 )
 
 // CollectMachine describes this machine for the results: CPU model and count, OS, Go version,
 // the git commit of the working tree in dir (with "+dirty" when it has changes) and the database
 // engine as the caller names it.
-func CollectMachine(ctx context.Context, dir, database string) Machine {
-	m := Machine{
+func CollectMachine(ctx context.Context, dir, database string) results.Machine {
+	m := results.Machine{
 		CPUModel:  cpuModel(),
 		CPUs:      runtime.NumCPU(),
 		OS:        runtime.GOOS,

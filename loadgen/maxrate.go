@@ -69,7 +69,7 @@ func MaxRate(ctx context.Context, cfg MaxRateConfig) ([]MaxRateStep, float64, er
 	if err != nil {
 		return nil, 0, err
 	}
-	w, err := NewWorkload("http://"+ln.Addr().String(), ds, 1)
+	w, err := NewWorkload("http://"+ln.Addr().String(), ds, 1, false)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -77,7 +77,7 @@ func MaxRate(ctx context.Context, cfg MaxRateConfig) ([]MaxRateStep, float64, er
 	if err != nil {
 		return nil, 0, err
 	}
-	tr, err := NewTargeter(w, pop, 1, 1)
+	tr, err := NewTargeter(w, TargeterConfig{ReadFraction: 1, Reads: pop, Seed: 1})
 	if err != nil {
 		return nil, 0, err
 	}

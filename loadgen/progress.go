@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"imgcache/loadgen/results"
 )
 
 // progress prints a line a step with an estimate of the time left for the whole run.
@@ -60,15 +62,15 @@ func (p *progress) left() time.Duration {
 	return time.Duration(steps*float64(stepWall)) + time.Duration(max(remaining-1, 0))*upload
 }
 
-func (p *progress) seriesStart(s Series) {
+func (p *progress) seriesStart(s results.Series) {
 	p.cur = 0
 	p.uploads += s.Upload
 	p.nUploads++
-	p.printf("series %d/%d: mix %s, %s, data set uploaded in %v\n",
-		p.doneSeries+1, p.series, s.Mix, policyLabel(s), s.Upload.Round(time.Millisecond))
+	p.printf("series %d/%d: mix %s, %s, run %d, data set uploaded in %v\n",
+		p.doneSeries+1, p.series, s.Mix, policyLabel(s), s.Repeat+1, s.Upload.Round(time.Millisecond))
 }
 
-func (p *progress) step(s Series, st Step, wall time.Duration) {
+func (p *progress) step(s results.Series, st results.Step, wall time.Duration) {
 	p.cur++
 	p.steps++
 	p.stepWall += wall
@@ -76,16 +78,27 @@ func (p *progress) step(s Series, st Step, wall time.Duration) {
 	if h, ok := st.HitRate(); ok {
 		hit = fmt.Sprintf("%5.1f%%", 100*h)
 	}
-	sat := ""
-	if st.Saturated {
-		sat = "  SATURATED: " + strings.Join(st.Reasons, "; ")
+	load := "   -  "
+	if st.Load.OK {
+		load = fmt.Sprintf("%4.2f", st.Load.Outside)
 	}
-	p.printf("[%6s] %-5s %-9s rate %5.0f/s  thr %7.1f/s  p99 %8s  hit %s  err %4.1f%%  left ~%v%s\n",
-		time.Since(p.start).Round(time.Second), s.Mix, policyLabel(s), st.Offered, st.Throughput,
-		fmtMillis(st.All.P99), hit, 100*st.ErrorRate(), p.left().Round(time.Second), sat)
+	notes := ""
+	if st.Load.Heavy {
+		notes += "  BUSY MACHINE"
+	}
+	if st.Saturated {
+		notes += "  SATURATED: " + strings.Join(st.Reasons, "; ")
+	}
+	phase := " "
+	if !st.InSweep() {
+		phase = "?" // a step of the search
+	}
+	p.printf("[%6s] %-5s %-9s rate%s%5.0f/s  thr %7.1f/s  p99 %8s  hit %s  err %4.1f%%  outside %s CPU  left ~%v%s\n",
+		time.Since(p.start).Round(time.Second), s.Mix, policyLabel(s), phase, st.Offered, st.Throughput,
+		fmtMillis(st.All.P99), hit, 100*st.ErrorRate(), load, p.left().Round(time.Second), notes)
 }
 
-func (p *progress) seriesEnd(s Series) {
+func (p *progress) seriesEnd(s results.Series) {
 	p.doneSeries++
 	p.doneSteps += len(s.Steps)
 	p.cur = 0
@@ -95,8 +108,8 @@ func (p *progress) done() {
 	p.printf("run: done in %v\n", time.Since(p.start).Round(time.Second))
 }
 
-func policyLabel(s Series) string {
-	if s.Policy == PolicyOff {
+func policyLabel(s results.Series) string {
+	if s.Policy == results.PolicyOff {
 		return "cache-off"
 	}
 	return s.Policy

@@ -211,6 +211,16 @@ func (s *Services) BackendURL() string { return s.backendURL }
 // MemcacheURL returns the memcache's base URL.
 func (s *Services) MemcacheURL() string { return s.memcacheURL }
 
+// PIDs returns the process ids of the services, so that their CPU time counts as loadgen's own
+// when the load from other processes is measured.
+func (s *Services) PIDs() []int {
+	pids := make([]int, 0, len(s.procs))
+	for _, c := range s.procs {
+		pids = append(pids, c.cmd.Process.Pid)
+	}
+	return pids
+}
+
 // Dir returns the folder of the database, images and logs.
 func (s *Services) Dir() string { return s.dir }
 

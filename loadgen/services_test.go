@@ -3,11 +3,13 @@ package loadgen_test
 import (
 	"context"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"imgcache/loadgen"
+	"imgcache/loadgen/cpuload"
 	"imgcache/loadgen/loadgentest"
 )
 
@@ -38,6 +40,16 @@ func TestStartServices(t *testing.T) {
 	}
 	if err := ctl.SetCache(context.Background(), 3, "Random"); err != nil {
 		t.Errorf("SetCache through the started backend: %v", err)
+	}
+	// The services' CPU time must count as loadgen's own: PIDs names both running children.
+	pids := s.PIDs()
+	if len(pids) != 2 || pids[0] == pids[1] {
+		t.Errorf("PIDs() = %v, want the two services'", pids)
+	}
+	if runtime.GOOS == "linux" {
+		if snap := cpuload.New("", pids...).Snapshot(); len(snap.Own) != 3 {
+			t.Errorf("load sampler reads %d processes (%v), want loadgen and both services", len(snap.Own), snap.Own)
+		}
 	}
 	if err := s.Close(); err != nil {
 		t.Errorf("Close: %v", err)

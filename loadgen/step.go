@@ -14,50 +14,10 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"imgcache/loadgen/cpuload"
+	"imgcache/loadgen/results"
 )
-
-// Defaults of Limits.
-const (
-	DefaultMinAchieved  = 0.9
-	DefaultMaxErrorRate = 0.01
-	DefaultMaxP99       = time.Second
-)
-
-// Limits decide when a step counts as saturated. The zero value means the defaults.
-type Limits struct {
-	MinAchieved  float64       `json:"min_achieved"`   // achieved under this share of offered
-	MaxErrorRate float64       `json:"max_error_rate"` // errors over this share of requests
-	MaxP99       time.Duration `json:"max_p99_ns"`     // p99 of all requests over this
-}
-
-func (l Limits) withDefaults() Limits {
-	if l.MinAchieved == 0 {
-		l.MinAchieved = DefaultMinAchieved
-	}
-	if l.MaxErrorRate == 0 {
-		l.MaxErrorRate = DefaultMaxErrorRate
-	}
-	if l.MaxP99 == 0 {
-		l.MaxP99 = DefaultMaxP99
-	}
-	return l
-}
-
-// Check returns why s is saturated, or nothing when it is not.
-func (l Limits) Check(s Step) []string {
-	l = l.withDefaults()
-	var why []string
-	if s.Throughput < l.MinAchieved*s.Offered {
-		why = append(why, fmt.Sprintf("achieved %.0f/s < %.0f%% of offered %.0f/s", s.Throughput, 100*l.MinAchieved, s.Offered))
-	}
-	if e := s.ErrorRate(); e > l.MaxErrorRate {
-		why = append(why, fmt.Sprintf("errors %.1f%% > %.1f%%", 100*e, 100*l.MaxErrorRate))
-	}
-	if s.All.P99 > l.MaxP99 {
-		why = append(why, fmt.Sprintf("p99 %v > %v", s.All.P99.Round(time.Millisecond), l.MaxP99))
-	}
-	return why
-}
 
 // Defaults of StepConfig.
 const (
@@ -79,11 +39,19 @@ type StepConfig struct {
 	// VegetaFile, when set, receives the measured results in vegeta's gob encoding, the format
 	// `vegeta report` and `vegeta plot` read, so runs of several load machines can be merged.
 	VegetaFile string
+	// Load, when set, measures the machine's CPU use over the measured window.
+	Load LoadSampler
+}
+
+// LoadSampler reads the CPU time counters of the machine and of loadgen's own processes;
+// *cpuload.Sampler is the real one.
+type LoadSampler interface {
+	Snapshot() cpuload.Snapshot
 }
 
 // RunStep attacks with tr at cfg.Rate for the warm-up and the measured duration with a new
 // vegeta attacker, and summarises the measured part.
-func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (Step, error) {
+func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (results.Step, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
 	}
@@ -92,7 +60,7 @@ func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (Step, err
 	}
 	freq := int(math.Round(cfg.Rate))
 	if freq < 1 || cfg.Duration <= 0 || cfg.Warmup < 0 {
-		return Step{}, fmt.Errorf("step at %g/s for %v after %v: %w", cfg.Rate, cfg.Duration, cfg.Warmup, ErrBadConfig)
+		return results.Step{}, fmt.Errorf("step at %g/s for %v after %v: %w", cfg.Rate, cfg.Duration, cfg.Warmup, ErrBadConfig)
 	}
 
 	// Our own transport, so its connections can be closed when the step ends instead of
@@ -124,7 +92,7 @@ func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (Step, err
 	if cfg.VegetaFile != "" {
 		f, err := os.Create(cfg.VegetaFile)
 		if err != nil {
-			return Step{}, fmt.Errorf("step at %d/s: %w", freq, err)
+			return results.Step{}, fmt.Errorf("step at %d/s: %w", freq, err)
 		}
 		defer f.Close()
 		out = bufio.NewWriterSize(f, 1<<16)
@@ -139,14 +107,16 @@ func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (Step, err
 		defer t.Stop()
 		select {
 		case <-t.C:
-			before <- readStats(ctx, cfg.Control)
+			r := readStats(ctx, cfg.Control)
+			r.load = snapshot(cfg.Load)
+			before <- r
 		case <-ctx.Done():
 			before <- statsResult{err: ctx.Err()}
 		}
 	}()
 
 	var all, reads, writes vegeta.Metrics
-	step := Step{Offered: float64(freq), Errors: map[string]int{}, ErrorSamples: map[string]string{}}
+	step := results.Step{Offered: float64(freq), Errors: map[string]int{}, ErrorSamples: map[string]string{}}
 	var encErr error
 	for r := range atk.Attack(tr, vegeta.Rate{Freq: freq, Per: time.Second}, cfg.Warmup+cfg.Duration, cfg.Name) {
 		if r.Timestamp.Before(measureFrom) {
@@ -170,11 +140,15 @@ func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (Step, err
 			encErr = enc.Encode(r)
 		}
 	}
+	loadAfter := snapshot(cfg.Load)
 	b := <-before
 	if err := ctx.Err(); err != nil {
-		return Step{}, err
+		return results.Step{}, err
 	}
 	after := readStats(ctx, cfg.Control)
+	if u := cpuload.Between(b.load, loadAfter); u.OK {
+		step.Load = results.Load{OK: true, CPUs: u.CPUs, Busy: u.Busy, Own: u.Own, Outside: u.Outside}
+	}
 
 	all.Close()
 	reads.Close()
@@ -208,8 +182,16 @@ func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (Step, err
 }
 
 type statsResult struct {
-	st  CacheStats
-	err error
+	st   CacheStats
+	err  error
+	load cpuload.Snapshot
+}
+
+func snapshot(s LoadSampler) cpuload.Snapshot {
+	if s == nil {
+		return cpuload.Snapshot{}
+	}
+	return s.Snapshot()
 }
 
 func readStats(ctx context.Context, c *Control) statsResult {
@@ -217,14 +199,14 @@ func readStats(ctx context.Context, c *Control) statsResult {
 		return statsResult{err: ErrNoStats}
 	}
 	st, err := c.Stats(ctx)
-	return statsResult{st, err}
+	return statsResult{st: st, err: err}
 }
 
-func latencyOf(m *vegeta.Metrics) Latency {
+func latencyOf(m *vegeta.Metrics) results.Latency {
 	if m.Requests == 0 {
-		return Latency{}
+		return results.Latency{}
 	}
-	return Latency{
+	return results.Latency{
 		Requests:   m.Requests,
 		Successes:  uint64(math.Round(m.Success * float64(m.Requests))),
 		Throughput: m.Throughput,

@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
 	"mime/multipart"
@@ -13,6 +14,9 @@ import (
 	"sync/atomic"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"imgcache/loadgen/cachetrace"
+	"imgcache/loadgen/mrc"
 )
 
 // DefaultVersions is how many different write bodies each key has; writes to a key cycle
@@ -79,18 +83,42 @@ func NewUpload(key, format string, data []byte) (Upload, error) {
 	return Upload{Body: buf.Bytes(), Header: http.Header{"Content-Type": {mw.FormDataContentType()}}}, nil
 }
 
+// Write-key laws: where writes go.
+const (
+	WriteKeysSame    = "same"    // writes draw keys by the read law, as today's mixes do
+	WriteKeysUniform = "uniform" // writes draw every key of the data set alike
+	// WriteKeysNew sends writes to keys that no read asks for (YCSB's inserts): a pool as large
+	// as the data set, cycled so that the disk stays bounded. They invalidate nothing a read wants.
+	WriteKeysNew = "new"
+)
+
+// ParseWriteKeys checks a write-key law; "" means WriteKeysSame.
+func ParseWriteKeys(s string) (string, error) {
+	switch s {
+	case "", WriteKeysSame:
+		return WriteKeysSame, nil
+	case WriteKeysUniform, WriteKeysNew:
+		return s, nil
+	}
+	return "", fmt.Errorf("write keys %q (want %s, %s or %s): %w", s, WriteKeysSame, WriteKeysUniform, WriteKeysNew, ErrBadConfig)
+}
+
 // Workload holds every request body and URL for one data set and target, built once before any
-// attack so that no request is built while vegeta is timing it.
+// attack so that no request is built while vegeta is timing it. Keys 0 to Keys()-1 are the data
+// set's; with new-key writes, as many more follow that only writes use.
 type Workload struct {
 	base      string
-	readURLs  []string   // by key index
+	names     []string   // by key index
+	readURLs  []string   // by key index of the data set
 	uploads   [][]Upload // by key index, then version (0 is the initial upload)
+	stored    [][]uint32 // what the cache holds for each version's value: its base64 length
 	uploadURL string
 }
 
 // NewWorkload builds the requests for ds against the backend at baseURL, with versions write
-// bodies a key besides the initial one (0 means DefaultVersions).
-func NewWorkload(baseURL string, ds *Dataset, versions int) (*Workload, error) {
+// bodies a key besides the initial one (0 means DefaultVersions), and, when newKeys is set, a
+// pool of write-only keys as large as the data set.
+func NewWorkload(baseURL string, ds *Dataset, versions int, newKeys bool) (*Workload, error) {
 	if versions == 0 {
 		versions = DefaultVersions
 	}
@@ -102,26 +130,45 @@ func NewWorkload(baseURL string, ds *Dataset, versions int) (*Workload, error) {
 		return nil, fmt.Errorf("workload of %d images and %d versions: %w", len(ds.Images), versions, ErrBadConfig)
 	}
 	base := strings.TrimSuffix(baseURL, "/")
+	n := len(ds.Images)
+	total := n
+	if newKeys {
+		total = 2 * n
+	}
 	w := &Workload{
 		base:      base,
-		readURLs:  make([]string, len(ds.Images)),
-		uploads:   make([][]Upload, len(ds.Images)),
+		names:     make([]string, total),
+		readURLs:  make([]string, n),
+		uploads:   make([][]Upload, total),
+		stored:    make([][]uint32, total),
 		uploadURL: base + UploadPath,
 	}
-	for i, im := range ds.Images {
-		w.readURLs[i] = base + ReadPathFmt + url.PathEscape(im.Key)
+	for i := range total {
+		im := ds.Images[i%n]
+		if i >= n { // a write-only key: another name for the same image
+			im.Key = fmt.Sprintf("%sw%04d", ds.Config.KeyPrefix, i-n)
+		} else {
+			w.readURLs[i] = base + ReadPathFmt + url.PathEscape(im.Key)
+		}
+		w.names[i] = im.Key
 		w.uploads[i] = make([]Upload, versions+1)
+		w.stored[i] = make([]uint32, versions+1)
 		for v := range w.uploads[i] {
-			if w.uploads[i][v], err = NewUpload(im.Key, im.Format, im.Version(v)); err != nil {
+			data := im.Version(v)
+			if w.uploads[i][v], err = NewUpload(im.Key, im.Format, data); err != nil {
 				return nil, fmt.Errorf("upload body of %q: %w", im.Key, err)
 			}
+			w.stored[i][v] = uint32(base64.StdEncoding.EncodedLen(len(data)))
 		}
 	}
 	return w, nil
 }
 
-// Keys returns the number of keys.
+// Keys returns the number of keys of the data set, which UploadAll uploads and reads ask for.
 func (w *Workload) Keys() int { return len(w.readURLs) }
+
+// Names returns the names of every key, the write-only ones after the data set's.
+func (w *Workload) Names() []string { return w.names }
 
 // BaseURL returns the backend URL the requests go to.
 func (w *Workload) BaseURL() string { return w.base }
@@ -132,55 +179,123 @@ func (w *Workload) Initial(i int) vegeta.Target {
 	return vegeta.Target{Method: http.MethodPost, URL: w.uploadURL, Body: up.Body, Header: up.Header}
 }
 
-// Targeter draws reads and writes for vegeta: a read with probability ReadFraction, else a write;
-// the key from a Popularity either way. Safe for vegeta's concurrent workers.
-type Targeter struct {
-	w     *Workload
-	pop   *Popularity
-	reads float64
-
-	mu  sync.Mutex
-	rng *rand.Rand
-
-	versions []atomic.Uint32 // writes so far, by key
-	nReads   atomic.Uint64
-	nWrites  atomic.Uint64
+// TargeterConfig describes the requests a Targeter draws.
+type TargeterConfig struct {
+	// ReadFraction is the probability of a read; Reads picks its key. WriteKeys (a WriteKeys
+	// constant; "" is WriteKeysSame) says where writes go.
+	ReadFraction float64
+	Reads        *Popularity
+	WriteKeys    string
+	// Replay, when set, replaces all three: the requests follow the trace in order, from the
+	// start again after its end, its key i being the workload's key i.
+	Replay *cachetrace.Trace
+	Seed   uint64 // the same seed gives the same sequence of draws
+	// Record is how many requests to keep for the miss-ratio curves; 0 keeps none.
+	Record int
 }
 
-// NewTargeter returns a targeter over w that reads with probability readFraction and picks
-// keys by pop; the same seed gives the same sequence of draws.
-func NewTargeter(w *Workload, pop *Popularity, readFraction float64, seed uint64) (*Targeter, error) {
-	if readFraction < 0 || readFraction > 1 {
-		return nil, fmt.Errorf("read fraction %g: %w", readFraction, ErrBadConfig)
+// Targeter draws reads and writes for vegeta. Safe for vegeta's concurrent workers.
+type Targeter struct {
+	w   *Workload
+	cfg TargeterConfig
+
+	mu       sync.Mutex
+	rng      *rand.Rand
+	pos      int      // next request of the replayed trace
+	fresh    int      // write-only keys handed out so far
+	versions []uint32 // writes so far, by key
+	rec      *mrc.Recorder
+
+	nReads  atomic.Uint64
+	nWrites atomic.Uint64
+}
+
+// NewTargeter returns a targeter over w that draws requests as cfg says.
+func NewTargeter(w *Workload, cfg TargeterConfig) (*Targeter, error) {
+	var err error
+	if cfg.WriteKeys, err = ParseWriteKeys(cfg.WriteKeys); err != nil {
+		return nil, err
 	}
-	if pop.N() != w.Keys() {
-		return nil, fmt.Errorf("popularity over %d keys for %d images: %w", pop.N(), w.Keys(), ErrBadConfig)
+	switch {
+	case cfg.Replay != nil:
+		for _, r := range cfg.Replay.Requests {
+			if int(r.Key) >= w.Keys() || r.Key < 0 {
+				return nil, fmt.Errorf("trace key %d of %d images: %w", r.Key, w.Keys(), ErrBadConfig)
+			}
+		}
+		if len(cfg.Replay.Requests) == 0 {
+			return nil, fmt.Errorf("empty trace: %w", ErrBadConfig)
+		}
+	case cfg.ReadFraction < 0 || cfg.ReadFraction > 1:
+		return nil, fmt.Errorf("read fraction %g: %w", cfg.ReadFraction, ErrBadConfig)
+	case cfg.Reads == nil:
+		return nil, fmt.Errorf("no read popularity: %w", ErrBadConfig)
+	case cfg.Reads.N() != w.Keys():
+		return nil, fmt.Errorf("popularity over %d keys for %d images: %w", cfg.Reads.N(), w.Keys(), ErrBadConfig)
+	case cfg.WriteKeys == WriteKeysNew && len(w.names) < 2*w.Keys():
+		return nil, fmt.Errorf("new-key writes need a workload with write-only keys: %w", ErrBadConfig)
 	}
-	return &Targeter{
+	t := &Targeter{
 		w:        w,
-		pop:      pop,
-		reads:    readFraction,
-		rng:      rand.New(rand.NewPCG(seed, 0x7a26e7)),
-		versions: make([]atomic.Uint32, w.Keys()),
-	}, nil
+		cfg:      cfg,
+		rng:      rand.New(rand.NewPCG(cfg.Seed, 0x7a26e7)),
+		versions: make([]uint32, len(w.names)),
+	}
+	if cfg.Record > 0 {
+		t.rec = mrc.NewRecorder(cfg.Record)
+	}
+	return t, nil
+}
+
+// draw picks the next request's key and kind; t.mu is held.
+func (t *Targeter) draw() (k int, write bool) {
+	if tr := t.cfg.Replay; tr != nil {
+		r := tr.Requests[t.pos%len(tr.Requests)]
+		t.pos++
+		return int(r.Key), r.Write
+	}
+	write = t.rng.Float64() >= t.cfg.ReadFraction
+	k = t.cfg.Reads.Index(t.rng.Float64())
+	if write {
+		switch t.cfg.WriteKeys {
+		case WriteKeysUniform:
+			k = t.rng.IntN(t.w.Keys())
+		case WriteKeysNew:
+			k = t.w.Keys() + t.fresh%t.w.Keys()
+			t.fresh++
+		}
+	}
+	return k, write
 }
 
 // Next fills tgt with the next request; it is a vegeta.Targeter.
 func (t *Targeter) Next(tgt *vegeta.Target) error {
 	t.mu.Lock()
-	read := t.rng.Float64() < t.reads
-	k := t.pop.Index(t.rng.Float64())
+	k, write := t.draw()
+	ups := t.w.uploads[k]
+	v := 0
+	if write {
+		t.versions[k]++
+	}
+	if n := t.versions[k]; n > 0 {
+		v = 1 + int(n-1)%(len(ups)-1) // the version the key holds once this request is served
+	}
+	if t.rec != nil {
+		r := mrc.Request{Key: uint32(k), Write: write}
+		if !write {
+			r.Value = t.w.stored[k][v]
+		}
+		t.rec.Add(r)
+	}
 	t.mu.Unlock()
 
 	tgt.Method = http.MethodPost
-	if read {
+	if !write {
 		t.nReads.Add(1)
 		tgt.URL, tgt.Body, tgt.Header = t.w.readURLs[k], nil, nil
 		return nil
 	}
 	t.nWrites.Add(1)
-	ups := t.w.uploads[k]
-	v := 1 + int(t.versions[k].Add(1)-1)%(len(ups)-1)
 	tgt.URL, tgt.Body, tgt.Header = t.w.uploadURL, ups[v].Body, ups[v].Header
 	return nil
 }
@@ -190,3 +305,14 @@ func (t *Targeter) Targeter() vegeta.Targeter { return t.Next }
 
 // Counts returns the reads and writes handed out so far.
 func (t *Targeter) Counts() (reads, writes uint64) { return t.nReads.Load(), t.nWrites.Load() }
+
+// Trace returns the requests handed out so far, in order, as the miss-ratio curves replay them,
+// and whether some were left out past the TargeterConfig's Record limit.
+func (t *Targeter) Trace() ([]mrc.Request, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.rec == nil {
+		return nil, false
+	}
+	return t.rec.Requests(), t.rec.Truncated()
+}

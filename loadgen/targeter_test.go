@@ -2,16 +2,22 @@ package loadgen
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"math"
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"imgcache/loadgen/cachetrace"
+	"imgcache/loadgen/mrc"
+	"imgcache/loadgen/results"
 )
 
 func testWorkload(t testing.TB, images int) (*Dataset, *Workload) {
@@ -20,7 +26,7 @@ func testWorkload(t testing.TB, images int) (*Dataset, *Workload) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := NewWorkload("http://127.0.0.1:5000/", ds, 0)
+	w, err := NewWorkload("http://127.0.0.1:5000/", ds, 0, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,9 +36,9 @@ func testWorkload(t testing.TB, images int) (*Dataset, *Workload) {
 func TestTargeterMix(t *testing.T) {
 	_, w := testWorkload(t, 20)
 	pop, _ := NewZipf(20, DefaultZipfS, 1)
-	for _, mix := range append([]Mix{{100, 0}, {0, 100}}, DefaultMixes...) {
+	for _, mix := range append([]results.Mix{{Reads: 100, Writes: 0}, {Reads: 0, Writes: 100}}, DefaultMixes()...) {
 		t.Run(mix.String(), func(t *testing.T) {
-			tr, err := NewTargeter(w, pop, mix.ReadFraction(), 9)
+			tr, err := NewTargeter(w, TargeterConfig{ReadFraction: mix.ReadFraction(), Reads: pop, Seed: 9})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -61,7 +67,7 @@ func TestTargeterMix(t *testing.T) {
 func TestTargeterRequests(t *testing.T) {
 	ds, w := testWorkload(t, 5)
 	pop, _ := NewZipf(5, 1.1, 1)
-	tr, _ := NewTargeter(w, pop, 0.5, 1)
+	tr, _ := NewTargeter(w, TargeterConfig{ReadFraction: 0.5, Reads: pop, Seed: 1})
 	lastBody := map[string][]byte{}
 	for range 400 {
 		var tgt vegeta.Target
@@ -139,7 +145,7 @@ func keyIndex(t *testing.T, ds *Dataset, key string) int {
 func TestTargeterPopularity(t *testing.T) {
 	ds, w := testWorkload(t, 10)
 	pop, _ := NewZipf(10, 1.1, 3)
-	tr, _ := NewTargeter(w, pop, 1, 1)
+	tr, _ := NewTargeter(w, TargeterConfig{ReadFraction: 1, Reads: pop, Seed: 1})
 	counts := map[string]int{}
 	for range 5000 {
 		var tgt vegeta.Target
@@ -162,7 +168,7 @@ func TestTargeterPopularity(t *testing.T) {
 func TestTargeterConcurrent(t *testing.T) {
 	_, w := testWorkload(t, 8)
 	pop, _ := NewZipf(8, 1.1, 1)
-	tr, _ := NewTargeter(w, pop, 0.5, 1)
+	tr, _ := NewTargeter(w, TargeterConfig{ReadFraction: 0.5, Reads: pop, Seed: 1})
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
@@ -185,10 +191,177 @@ func TestTargeterConcurrent(t *testing.T) {
 	}
 }
 
+// draw returns the key index and kind of n requests of tr.
+func draw(t *testing.T, w *Workload, tr *Targeter, n int) (keys []int, writes []bool) {
+	t.Helper()
+	index := map[string]int{}
+	for i, name := range w.Names() {
+		index[name] = i
+	}
+	for range n {
+		var tgt vegeta.Target
+		if err := tr.Next(&tgt); err != nil {
+			t.Fatal(err)
+		}
+		var name string
+		write := tgt.URL == w.uploadURL
+		if write {
+			name, _ = parseUpload(t, tgt)
+		} else {
+			name = strings.TrimPrefix(tgt.URL, w.BaseURL()+ReadPathFmt)
+		}
+		k, ok := index[name]
+		if !ok {
+			t.Fatalf("request for unknown key %q", name)
+		}
+		keys, writes = append(keys, k), append(writes, write)
+	}
+	return keys, writes
+}
+
+// The write-key law decides where writes go; reads keep the read law whatever it is.
+func TestTargeterWriteKeys(t *testing.T) {
+	_, w := testWorkload(t, 20)
+	pop, _ := NewZipf(20, 2, 1) // steep: the top key draws over half of the reads
+	top := pop.KeyOfRank(0)
+	for _, tc := range []struct {
+		law                string
+		topShare           [2]float64 // bounds of the share of writes to the top read key
+		writeOnlyKeys      bool
+		distinctWritesLess int // at most this many distinct keys written
+	}{
+		{WriteKeysSame, [2]float64{0.5, 0.8}, false, 20},
+		{WriteKeysUniform, [2]float64{0.02, 0.09}, false, 20},
+		{WriteKeysNew, [2]float64{0, 0}, true, 20},
+	} {
+		t.Run(tc.law, func(t *testing.T) {
+			tr, err := NewTargeter(w, TargeterConfig{ReadFraction: 0.5, Reads: pop, WriteKeys: tc.law, Seed: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys, writes := draw(t, w, tr, 4000)
+			var nw, toTop, readTop, nr int
+			written := map[int]bool{}
+			for i, k := range keys {
+				if !writes[i] {
+					nr++
+					if k == top {
+						readTop++
+					}
+					if k >= w.Keys() {
+						t.Fatalf("a read of write-only key %d", k)
+					}
+					continue
+				}
+				nw++
+				written[k] = true
+				if k == top {
+					toTop++
+				}
+				if (k >= w.Keys()) != tc.writeOnlyKeys {
+					t.Fatalf("write to key %d: write-only %v, want %v", k, k >= w.Keys(), tc.writeOnlyKeys)
+				}
+			}
+			share := float64(toTop) / float64(nw)
+			if share < tc.topShare[0] || share > tc.topShare[1] {
+				t.Errorf("%.3f of writes to the top key, want %.2f to %.2f", share, tc.topShare[0], tc.topShare[1])
+			}
+			if rs := float64(readTop) / float64(nr); rs < 0.5 {
+				t.Errorf("%.3f of reads to the top key, want the read law's (over half)", rs)
+			}
+			if len(written) > tc.distinctWritesLess {
+				t.Errorf("writes went to %d keys, want at most %d (the pool cycles)", len(written), tc.distinctWritesLess)
+			}
+		})
+	}
+	if _, err := NewTargeter(w, TargeterConfig{ReadFraction: 0.5, Reads: pop, WriteKeys: "sideways"}); !errors.Is(err, ErrBadConfig) {
+		t.Errorf("unknown write keys: error %v, want ErrBadConfig", err)
+	}
+	_, noPool := testWorkloadPool(t, 20, false)
+	if _, err := NewTargeter(noPool, TargeterConfig{ReadFraction: 0.5, Reads: pop, WriteKeys: WriteKeysNew}); !errors.Is(err, ErrBadConfig) {
+		t.Errorf("new keys without a pool: error %v, want ErrBadConfig", err)
+	}
+}
+
+func testWorkloadPool(t testing.TB, images int, pool bool) (*Dataset, *Workload) {
+	t.Helper()
+	ds, err := NewDataset(DatasetConfig{Images: images, MinBytes: 1000, MedianBytes: 2000, MaxBytes: 4000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWorkload("http://127.0.0.1:5000/", ds, 0, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds, w
+}
+
+// A replayed trace is followed request by request, from the start again after its end.
+func TestTargeterReplay(t *testing.T) {
+	_, w := testWorkload(t, 3)
+	trace := &cachetrace.Trace{Keys: []string{"a", "b", "c"}, Sizes: []int{1, 1, 1},
+		Requests: []cachetrace.Request{{Key: 2}, {Key: 0, Write: true}, {Key: 1}}}
+	tr, err := NewTargeter(w, TargeterConfig{Replay: trace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, writes := draw(t, w, tr, 7)
+	if want := []int{2, 0, 1, 2, 0, 1, 2}; !slices.Equal(keys, want) {
+		t.Errorf("keys %v, want %v", keys, want)
+	}
+	if want := []bool{false, true, false, false, true, false, false}; !slices.Equal(writes, want) {
+		t.Errorf("writes %v, want %v", writes, want)
+	}
+	bad := &cachetrace.Trace{Requests: []cachetrace.Request{{Key: 3}}}
+	if _, err := NewTargeter(w, TargeterConfig{Replay: bad}); !errors.Is(err, ErrBadConfig) {
+		t.Errorf("trace key beyond the images: error %v, want ErrBadConfig", err)
+	}
+}
+
+// The recorded trace is the requests handed out, in order, with the size a read's fill stores:
+// the base64 of the version the key holds.
+func TestTargeterRecord(t *testing.T) {
+	_, w := testWorkload(t, 4)
+	pop, _ := NewZipf(4, 1.1, 1)
+	tr, err := NewTargeter(w, TargeterConfig{ReadFraction: 0.5, Reads: pop, Seed: 3, Record: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, writes := draw(t, w, tr, 150)
+	rec, cut := tr.Trace()
+	if len(rec) != 100 || !cut {
+		t.Fatalf("recorded %d requests (cut %v), want the first 100, cut", len(rec), cut)
+	}
+	version := make([]int, len(w.Names()))
+	for i, r := range rec {
+		want := mrc.Request{Key: uint32(keys[i]), Write: writes[i]}
+		if writes[i] {
+			version[keys[i]]++
+		} else {
+			v := 0
+			if n := version[keys[i]]; n > 0 {
+				v = 1 + (n-1)%DefaultVersions
+			}
+			want.Value = w.stored[keys[i]][v]
+		}
+		if r != want {
+			t.Fatalf("request %d recorded as %+v, want %+v", i, r, want)
+		}
+	}
+	if w.stored[0][1] == w.stored[0][0] {
+		t.Error("versions 0 and 1 of a key have the same size: the test cannot tell them apart")
+	}
+	none, _ := NewTargeter(w, TargeterConfig{ReadFraction: 0.5, Reads: pop})
+	draw(t, w, none, 10)
+	if rec, _ := none.Trace(); rec != nil {
+		t.Errorf("recorded %d requests without Record, want none", len(rec))
+	}
+}
+
 func TestNewWorkloadBadURL(t *testing.T) {
 	ds, _ := testWorkload(t, 1)
 	for _, u := range []string{"", "localhost:5000", "ftp://x/"} {
-		if _, err := NewWorkload(u, ds, 1); err == nil {
+		if _, err := NewWorkload(u, ds, 1, false); err == nil {
 			t.Errorf("NewWorkload(%q) succeeded, want an error", u)
 		}
 	}
@@ -212,7 +385,7 @@ func TestOpOf(t *testing.T) {
 func BenchmarkTargeterNext(b *testing.B) {
 	_, w := testWorkload(b, 200)
 	pop, _ := NewZipf(200, DefaultZipfS, 1)
-	tr, _ := NewTargeter(w, pop, 0.5, 1)
+	tr, _ := NewTargeter(w, TargeterConfig{ReadFraction: 0.5, Reads: pop, Seed: 1})
 	b.RunParallel(func(pb *testing.PB) {
 		var tgt vegeta.Target
 		for pb.Next() {

@@ -1,10 +1,11 @@
-// Package bench draws the benchmark's latency and throughput graphs and writes the report around them
-// (index.html, summary.md, results.csv) from a run's loadgen.Results.
+// Package bench draws the benchmark's graphs, summarises and compares runs with their confidence
+// intervals, and writes the report around them, all from loadgen/results alone, without vegeta.
 package bench
 
 import (
 	"bufio"
 	"fmt"
+	"hash/fnv"
 	"image/color"
 	"io"
 	"math"
@@ -12,260 +13,311 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"imgcache/loadgen"
+	"imgcache/loadgen/results"
 	"imgcache/reports"
 )
 
 // Size of a bench graph: 600×375 points, which gonum/plot saves as an 800×500 PNG (96 DPI).
 const (
-	BenchGraphWidth  = 600 * vg.Inch / 72
-	BenchGraphHeight = 375 * vg.Inch / 72
+	GraphWidth  = 600 * vg.Inch / 72
+	GraphHeight = 375 * vg.Inch / 72
 )
 
-// Kinds of bench graph and line.
+// Kinds of graph and line.
 const (
-	BenchLatency    = "latency"
-	BenchThroughput = "throughput"
+	KindLatency    = "latency"
+	KindThroughput = "throughput"
+	KindMRC        = "mrc"
 
-	BenchLineP50   = "p50"
-	BenchLineP99   = "p99"
-	BenchLineRate  = "achieved"
-	BenchLineIdeal = "ideal"
+	LineP50       = "p50"
+	LineP99       = "p99"
+	LineRate      = "achieved"
+	LineSearch    = "search" // the search's steps: points, not a line
+	LineIdeal     = "ideal"
+	LineCurve     = "curve"  // a simulated miss-ratio curve
+	LineBelady    = "belady" // Belady's MIN
+	LineMeasured  = "measured"
+	legendFontPts = 9
 )
 
-// BenchPoint is a point of a bench line: x is the offered rate (requests/s), y a latency in
-// milliseconds or a throughput in responses/s.
-type BenchPoint struct {
-	X, Y float64
+// GraphPoint is a point of a line: x is the offered rate (requests/s) or a cache size (% of the
+// data); y a latency (ms), a throughput (/s) or a hit rate (%). Lo and Hi bound its 95% interval
+// when HasErr; Saturated marks a step that saturated in at least one run.
+type GraphPoint struct {
+	X, Y      float64
+	Lo, Hi    float64
+	HasErr    bool
+	Saturated bool
 }
 
-// BenchLine is one line of a bench graph.
-type BenchLine struct {
+// Line is one line (or set of points) of a graph.
+type Line struct {
 	Name   string // legend text, e.g. "LRU p99"
-	Policy string // loadgen.PolicyLRU, PolicyRandom, PolicyOff; "" for the ideal line
-	Kind   string // BenchLineP50, BenchLineP99, BenchLineRate or BenchLineIdeal
-	Points []BenchPoint
+	Policy string // a series' policy, results.CurveBelady, or "" for the ideal line
+	Kind   string
+	Points []GraphPoint
 }
 
-// BenchGraph is the data of one of the six graphs, independent of how it is drawn.
-type BenchGraph struct {
-	Kind   string // BenchLatency or BenchThroughput
-	Mix    loadgen.Mix
+// Graph is the data of one graph, independent of how it is drawn.
+type Graph struct {
+	Kind   string
+	Mix    results.Mix
 	File   string // PNG file name, e.g. "latency-80-20.png"
 	Title  string
 	XLabel string
 	YLabel string
-	XTicks []float64 // the offered rates of the sweep
-	Lines  []BenchLine
+	XTicks []float64 // labelled x values; nil means log ticks
+	Lines  []Line
 }
 
-// BenchGraphs returns, for each mix of res in run order, its latency graph and its throughput
-// graph: the six graphs of a default run.
-func BenchGraphs(res *loadgen.Results) []BenchGraph {
-	var out []BenchGraph
+// Graphs returns, for each mix of res in run order, its latency and throughput graphs, and its
+// miss-ratio curves when the run has them.
+func Graphs(res *results.Results) []Graph {
+	var out []Graph
 	for _, mix := range res.Mixes() {
-		out = append(out, benchLatencyGraph(res, mix), benchThroughputGraph(res, mix))
+		out = append(out, latencyGraph(res, mix), throughputGraph(res, mix))
+		if m, ok := res.MRCOf(mix); ok && len(m.Curves) > 0 {
+			out = append(out, mrcGraph(res, m))
+		}
 	}
 	return out
 }
 
-// BenchPolicyLabel names a policy for people: "LRU", "Random", "cache off".
-func BenchPolicyLabel(policy string) string {
-	if policy == loadgen.PolicyOff {
+// PolicyLabel names a policy for people: "LRU", "Random", "cache off".
+func PolicyLabel(policy string) string {
+	if policy == results.PolicyOff {
 		return "cache off"
 	}
 	return policy
 }
 
-func benchSubtitle(res *loadgen.Results) string {
+func subtitle(res *results.Results) string {
 	d := res.Dataset
-	return fmt.Sprintf("%d images (%s, median %s), %s keys; cache %d MB (%.0f%% of the cached data set)",
-		d.Images, benchBytes(d.Bytes), benchBytes(int64(d.MedianBytes)), res.Params.Popularity,
-		res.Params.CapacityMB, 100*benchCacheShare(res))
+	runs := "1 run"
+	if n := res.Params.Repeats(); n > 1 {
+		runs = fmt.Sprintf("median of %d runs, bars: 95%% interval", n)
+	}
+	return fmt.Sprintf("%d images (%s), %s keys; cache %d MB (%.0f%%); %s",
+		d.Images, benchBytes(d.Bytes), res.Params.Popularity, res.Params.CapacityMB, 100*cacheShare(res), runs)
 }
 
-// benchCacheShare is the capacity as a share of what the whole data set takes in the cache.
-func benchCacheShare(res *loadgen.Results) float64 {
+// cacheShare is the capacity as a share of what the whole data set takes in the cache.
+func cacheShare(res *results.Results) float64 {
 	if res.Dataset.StoredBytes == 0 {
 		return 0
 	}
 	return float64(res.Params.CapacityMB) * (1 << 20) / float64(res.Dataset.StoredBytes)
 }
 
-func benchBytes(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
+func slug(kind string, mix results.Mix) string { return kind + "-" + mix.Slug() + ".png" }
 
-func benchSlug(kind string, mix loadgen.Mix) string {
-	return fmt.Sprintf("%s-%d-%d.png", kind, mix.Reads, mix.Writes)
-}
-
-func benchSeriesOf(res *loadgen.Results, mix loadgen.Mix) []loadgen.Series {
-	var out []loadgen.Series
+func sweepRates(res *results.Results, mix results.Mix) []float64 {
+	seen := map[float64]bool{}
+	var rates []float64
 	for _, s := range res.Series {
-		if s.Mix == mix {
-			out = append(out, s)
+		for _, st := range s.Steps {
+			if s.Mix == mix && st.InSweep() && !seen[st.Offered] {
+				seen[st.Offered] = true
+				rates = append(rates, st.Offered)
+			}
+		}
+	}
+	slices.Sort(rates)
+	return rates
+}
+
+func cellsOf(res *results.Results, mix results.Mix) []results.Cell {
+	var out []results.Cell
+	for _, c := range res.Cells() {
+		if c.Mix == mix {
+			out = append(out, c)
 		}
 	}
 	return out
 }
 
-func benchRates(series []loadgen.Series) []float64 {
-	var rates []float64
-	for _, s := range series {
-		for _, st := range s.Steps {
-			rates = append(rates, st.Offered)
+func toGraphPoints(pts []Point) []GraphPoint {
+	out := make([]GraphPoint, 0, len(pts))
+	for _, p := range pts {
+		gp := GraphPoint{X: p.Offered, Y: p.Value.Center, Saturated: p.Saturated > 0}
+		if p.Value.OK() {
+			gp.Lo, gp.Hi, gp.HasErr = p.Value.Lo, p.Value.Hi, true
 		}
+		out = append(out, gp)
 	}
-	slices.Sort(rates)
-	return slices.Compact(rates)
+	return out
 }
 
-func benchLatencyGraph(res *loadgen.Results, mix loadgen.Mix) BenchGraph {
-	series := benchSeriesOf(res, mix)
-	g := BenchGraph{
-		Kind:   BenchLatency,
+func latencyGraph(res *results.Results, mix results.Mix) Graph {
+	g := Graph{
+		Kind:   KindLatency,
 		Mix:    mix,
-		File:   benchSlug(BenchLatency, mix),
-		Title:  fmt.Sprintf("Latency at reads:writes %s (p50 dashed, p99 solid)\n%s", mix, benchSubtitle(res)),
+		File:   slug(KindLatency, mix),
+		Title:  fmt.Sprintf("Latency at reads:writes %s (p50 dashed, p99 solid)\n%s", mix, subtitle(res)),
 		XLabel: "offered rate (requests/s, log scale)",
 		YLabel: "latency of all requests (ms, log scale)",
-		XTicks: benchRates(series),
+		XTicks: sweepRates(res, mix),
 	}
-	for _, s := range series {
-		for _, q := range []string{BenchLineP50, BenchLineP99} {
-			l := BenchLine{Name: BenchPolicyLabel(s.Policy) + " " + q, Policy: s.Policy, Kind: q}
-			for _, st := range s.Steps {
+	for _, c := range cellsOf(res, mix) {
+		for _, q := range []string{LineP50, LineP99} {
+			pts := SweepPoints(res, c, func(st results.Step) (float64, bool) {
 				d := st.All.P50
-				if q == BenchLineP99 {
+				if q == LineP99 {
 					d = st.All.P99
 				}
-				if st.All.Requests > 0 && d > 0 {
-					l.Points = append(l.Points, BenchPoint{st.Offered, float64(d) / float64(time.Millisecond)})
-				}
-			}
-			g.Lines = append(g.Lines, l)
+				return millis(d), st.All.Requests > 0 && d > 0
+			})
+			g.Lines = append(g.Lines, Line{Name: PolicyLabel(c.Policy) + " " + q, Policy: c.Policy, Kind: q, Points: toGraphPoints(pts)})
 		}
 	}
 	return g
 }
 
-func benchThroughputGraph(res *loadgen.Results, mix loadgen.Mix) BenchGraph {
-	series := benchSeriesOf(res, mix)
-	g := BenchGraph{
-		Kind:   BenchThroughput,
+func throughputGraph(res *results.Results, mix results.Mix) Graph {
+	g := Graph{
+		Kind:   KindThroughput,
 		Mix:    mix,
-		File:   benchSlug(BenchThroughput, mix),
-		Title:  fmt.Sprintf("Throughput at reads:writes %s\n%s", mix, benchSubtitle(res)),
+		File:   slug(KindThroughput, mix),
+		Title:  fmt.Sprintf("Throughput at reads:writes %s (hollow: search steps)\n%s", mix, subtitle(res)),
 		XLabel: "offered rate (requests/s, log scale)",
 		YLabel: "achieved (successful responses/s, log scale)",
-		XTicks: benchRates(series),
+		XTicks: sweepRates(res, mix),
 	}
-	for _, s := range series {
-		l := BenchLine{Name: BenchPolicyLabel(s.Policy), Policy: s.Policy, Kind: BenchLineRate}
-		for _, st := range s.Steps {
-			if st.Throughput > 0 {
-				l.Points = append(l.Points, BenchPoint{st.Offered, st.Throughput})
+	for _, c := range cellsOf(res, mix) {
+		pts := SweepPoints(res, c, func(st results.Step) (float64, bool) { return st.Throughput, st.Throughput > 0 })
+		g.Lines = append(g.Lines, Line{Name: PolicyLabel(c.Policy), Policy: c.Policy, Kind: LineRate, Points: toGraphPoints(pts)})
+		search := Line{Name: PolicyLabel(c.Policy) + " search", Policy: c.Policy, Kind: LineSearch}
+		for _, s := range res.Runs(c.Mix, c.Policy) {
+			for _, st := range s.Steps {
+				if !st.InSweep() && st.Throughput > 0 {
+					search.Points = append(search.Points, GraphPoint{X: st.Offered, Y: st.Throughput, Saturated: st.Saturated})
+				}
 			}
 		}
-		g.Lines = append(g.Lines, l)
+		if len(search.Points) > 0 {
+			g.Lines = append(g.Lines, search)
+		}
 	}
 	if n := len(g.XTicks); n > 0 {
 		lo, hi := g.XTicks[0], g.XTicks[n-1]
-		g.Lines = append(g.Lines, BenchLine{Name: "ideal (y = x)", Kind: BenchLineIdeal,
-			Points: []BenchPoint{{lo, lo}, {hi, hi}}})
+		g.Lines = append(g.Lines, Line{Name: "ideal (y = x)", Kind: LineIdeal, Points: []GraphPoint{{X: lo, Y: lo}, {X: hi, Y: hi}}})
 	}
 	return g
 }
 
-// benchColors gives each policy one colour on every graph (Okabe–Ito, readable by the colour-blind).
-func benchColor(policy string) color.Color {
-	switch policy {
-	case loadgen.PolicyLRU:
-		return color.RGBA{0, 114, 178, 255} // blue
-	case loadgen.PolicyRandom:
-		return color.RGBA{213, 94, 0, 255} // vermilion
-	case loadgen.PolicyOff:
-		return color.RGBA{60, 60, 60, 255} // near black
+func mrcGraph(res *results.Results, m results.MRC) Graph {
+	what := fmt.Sprintf("%d requests over %d keys", m.Requests, m.Keys)
+	if m.SampleRate < 1 {
+		what += fmt.Sprintf(", SHARDS sample of %.1f%% of the keys", 100*m.SampleRate)
 	}
-	return color.RGBA{150, 150, 150, 255}
+	g := Graph{
+		Kind: KindMRC,
+		Mix:  m.Mix,
+		File: slug(KindMRC, m.Mix),
+		Title: fmt.Sprintf("Hit rate against cache size at reads:writes %s\nlines: the %s sent, replayed in order; points: measured",
+			m.Mix, what),
+		XLabel: "cache size (% of the data set as cached, log scale)",
+		YLabel: "hit rate (% of reads)",
+	}
+	for _, c := range m.Curves {
+		l := Line{Name: c.Policy + " (simulated)", Policy: c.Policy, Kind: LineCurve}
+		if c.Policy == results.CurveBelady {
+			l.Name, l.Kind = "Belady's MIN (offline bound)", LineBelady
+		}
+		for i, f := range m.Fractions {
+			l.Points = append(l.Points, GraphPoint{X: 100 * f, Y: 100 * c.HitRates[i]})
+		}
+		g.Lines = append(g.Lines, l)
+	}
+	for _, lp := range LivePoints(res, m.Mix) {
+		p := GraphPoint{X: 100 * lp.Fraction, Y: 100 * lp.HitRate.Center}
+		if lp.HitRate.OK() {
+			p.Lo, p.Hi, p.HasErr = 100*lp.HitRate.Lo, 100*lp.HitRate.Hi, true
+		}
+		g.Lines = append(g.Lines, Line{Name: PolicyLabel(lp.Policy) + " (measured)", Policy: lp.Policy, Kind: LineMeasured, Points: []GraphPoint{p}})
+	}
+	return g
 }
 
-// benchMarks gives each policy its glyph, and lines of decreasing width in drawing order: where
+// palette is Okabe and Ito's, readable by the colour-blind; the first two are LRU's and Random's.
+func palette() [6]color.RGBA {
+	return [...]color.RGBA{
+		{0, 114, 178, 255},   // blue
+		{213, 94, 0, 255},    // vermilion
+		{0, 158, 115, 255},   // bluish green
+		{204, 121, 167, 255}, // reddish purple
+		{230, 159, 0, 255},   // orange
+		{86, 180, 233, 255},  // sky blue
+	}
+}
+
+// policyColor gives each policy one colour on every graph; a policy the graphs do not know
+// (one added to the memcache later) gets a colour of the palette chosen by its name.
+func policyColor(policy string) color.Color {
+	switch policy {
+	case results.PolicyLRU:
+		return palette()[0]
+	case results.PolicyRandom:
+		return palette()[1]
+	case results.PolicyOff, results.CurveBelady:
+		return color.RGBA{40, 40, 40, 255} // near black
+	case "":
+		return color.RGBA{150, 150, 150, 255}
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(policy))
+	pal := palette()
+	return pal[2+int(h.Sum32()%uint32(len(pal)-2))]
+}
+
+// policyMarks gives each policy its glyph, and lines of decreasing width in drawing order: where
 // policies perform alike their lines coincide, and the wider line drawn first still shows around
 // the narrower ones.
-func benchMarks(policy string) (draw.GlyphDrawer, vg.Length, vg.Length) {
+func policyMarks(policy string) (draw.GlyphDrawer, vg.Length, vg.Length) {
 	switch policy {
-	case loadgen.PolicyLRU:
+	case results.PolicyLRU:
 		return draw.CircleGlyph{}, vg.Points(3.2), vg.Points(3.5)
-	case loadgen.PolicyRandom:
+	case results.PolicyRandom:
 		return draw.TriangleGlyph{}, vg.Points(2), vg.Points(3)
+	case results.PolicyOff:
+		return draw.BoxGlyph{}, vg.Points(1), vg.Points(2)
 	}
-	return draw.BoxGlyph{}, vg.Points(1), vg.Points(2)
+	return draw.PyramidGlyph{}, vg.Points(1.5), vg.Points(3)
 }
 
-// benchPlot builds the gonum plot of g.
-func benchPlot(g BenchGraph) (*plot.Plot, error) {
+// errPoints feeds gonum's error bars.
+type errPoints struct {
+	plotter.XYs
+	plotter.YErrors
+}
+
+// newPlot builds the gonum plot of g.
+func newPlot(g Graph) (*plot.Plot, error) {
 	p := reports.NewPlot()
 	p.Title.Text = g.Title
 	p.Title.Padding = vg.Points(6)
 	p.X.Label.Text = g.XLabel
 	p.Y.Label.Text = g.YLabel
-	p.Legend.Top = true
-	p.Legend.Left = g.Kind == BenchThroughput
-	p.Legend.TextStyle.Font.Size = vg.Points(9)
+	// One legend position for every graph: top left, which the data leave free (latency and
+	// hit rates rise to the right; no throughput can lie above y = x).
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.TextStyle.Font.Size = vg.Points(legendFontPts)
 	p.Add(plotter.NewGrid())
 
+	// The axes first, from the points: an interval of a few runs can reach far past them, and
+	// its bar is cut at the frame rather than squeezing the data into a corner.
 	xmin, xmax, ymin, ymax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	for _, l := range g.Lines {
-		if len(l.Points) == 0 {
-			continue
-		}
-		xys := make(plotter.XYs, len(l.Points))
-		for i, pt := range l.Points {
-			xys[i] = plotter.XY{X: pt.X, Y: pt.Y}
+		for _, pt := range l.Points {
 			xmin, xmax = math.Min(xmin, pt.X), math.Max(xmax, pt.X)
 			ymin, ymax = math.Min(ymin, pt.Y), math.Max(ymax, pt.Y)
 		}
-		line, err := plotter.NewLine(xys)
-		if err != nil {
-			return nil, fmt.Errorf("%s: line %q: %w", g.File, l.Name, err)
-		}
-		line.Color = benchColor(l.Policy)
-		glyph, width, radius := benchMarks(l.Policy)
-		line.Width = width
-		switch l.Kind {
-		case BenchLineP50:
-			line.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
-		case BenchLineIdeal:
-			line.Width = vg.Points(1)
-			line.Dashes = []vg.Length{vg.Points(2), vg.Points(3)}
-			p.Add(line)
-			p.Legend.Add(l.Name, line)
-			continue
-		}
-		dots, err := plotter.NewScatter(xys)
-		if err != nil {
-			return nil, fmt.Errorf("%s: points %q: %w", g.File, l.Name, err)
-		}
-		dots.Color = line.Color
-		dots.Shape = glyph
-		dots.Radius = radius
-		p.Add(line, dots)
-		p.Legend.Add(l.Name, line, dots)
 	}
 	if math.IsInf(xmin, 0) { // nothing measured: an empty frame that says so
 		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
@@ -274,32 +326,164 @@ func benchPlot(g BenchGraph) (*plot.Plot, error) {
 		}
 		return p, nil
 	}
-	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
-	p.X.Min, p.X.Max = xmin/1.25, xmax*1.25
-	p.Y.Min, p.Y.Max = ymin/1.5, ymax*2.5 // head room for the legend
-	if g.Kind == BenchThroughput {
-		// The same range on both axes, so that y = x is the diagonal; the legend sits above it,
-		// where no measurement can be.
-		lo, hi := math.Min(xmin, ymin)/1.25, math.Max(xmax, ymax)*1.25
-		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = lo, hi, lo, hi
+	setAxes(p, g, xmin, xmax, ymin, ymax)
+
+	saturated := false
+	for _, l := range g.Lines {
+		if len(l.Points) == 0 {
+			continue
+		}
+		xys := make(plotter.XYs, len(l.Points))
+		var sat plotter.XYs
+		var eb errPoints
+		for i, pt := range l.Points {
+			xys[i] = plotter.XY{X: pt.X, Y: pt.Y}
+			if pt.HasErr {
+				lo, hi := math.Max(pt.Lo, p.Y.Min), math.Min(pt.Hi, p.Y.Max)
+				eb.XYs = append(eb.XYs, plotter.XY{X: pt.X, Y: pt.Y})
+				eb.YErrors = append(eb.YErrors, struct{ Low, High float64 }{max(pt.Y-lo, 0), max(hi-pt.Y, 0)})
+			}
+			if pt.Saturated {
+				sat = append(sat, xys[i])
+			}
+		}
+		col := policyColor(l.Policy)
+		glyph, width, radius := policyMarks(l.Policy)
+		var thumbs []plot.Thumbnailer
+		switch l.Kind {
+		case LineIdeal, LineBelady, LineCurve, LineP50, LineP99, LineRate:
+			line, err := plotter.NewLine(xys)
+			if err != nil {
+				return nil, fmt.Errorf("%s: line %q: %w", g.File, l.Name, err)
+			}
+			line.Color, line.Width = col, width
+			switch l.Kind {
+			case LineP50:
+				line.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+			case LineIdeal:
+				line.Width, line.Dashes = vg.Points(1), []vg.Length{vg.Points(2), vg.Points(3)}
+			case LineBelady:
+				line.Width, line.Dashes = vg.Points(2), []vg.Length{vg.Points(6), vg.Points(3)}
+			case LineCurve:
+				line.Width = vg.Points(2)
+			}
+			p.Add(line)
+			thumbs = append(thumbs, line)
+		}
+		if l.Kind != LineIdeal && l.Kind != LineBelady && l.Kind != LineCurve {
+			dots, err := plotter.NewScatter(xys)
+			if err != nil {
+				return nil, fmt.Errorf("%s: points %q: %w", g.File, l.Name, err)
+			}
+			dots.Color, dots.Shape, dots.Radius = col, glyph, radius
+			switch l.Kind {
+			case LineSearch:
+				dots.Shape, dots.Radius = draw.RingGlyph{}, vg.Points(2.5)
+			case LineMeasured:
+				dots.Radius = vg.Points(5)
+			}
+			p.Add(dots)
+			thumbs = append(thumbs, dots)
+		}
+		if len(eb.XYs) > 0 {
+			bars, err := plotter.NewYErrorBars(eb)
+			if err != nil {
+				return nil, fmt.Errorf("%s: error bars %q: %w", g.File, l.Name, err)
+			}
+			bars.Color, bars.LineStyle.Width, bars.CapWidth = col, vg.Points(1), vg.Points(5)
+			p.Add(bars)
+		}
+		if len(sat) > 0 {
+			rings, err := plotter.NewScatter(sat)
+			if err != nil {
+				return nil, fmt.Errorf("%s: saturated %q: %w", g.File, l.Name, err)
+			}
+			rings.Color, rings.Shape, rings.Radius = color.Black, draw.RingGlyph{}, vg.Points(7)
+			p.Add(rings)
+			saturated = true
+		}
+		if l.Kind != LineSearch {
+			p.Legend.Add(l.Name, thumbs...)
+		}
 	}
-	ticks := make(plot.ConstantTicks, 0, len(g.XTicks))
-	for _, x := range g.XTicks {
-		ticks = append(ticks, plot.Tick{Value: x, Label: strconv.FormatFloat(x, 'f', -1, 64)})
+	if saturated {
+		ring, err := plotter.NewScatter(plotter.XYs{{X: 1, Y: 1}})
+		if err != nil {
+			return nil, err
+		}
+		ring.Color, ring.Shape, ring.Radius = color.Black, draw.RingGlyph{}, vg.Points(5)
+		p.Legend.Add("saturated (in at least one run)", ring)
 	}
-	p.X.Tick.Marker = ticks
-	p.Y.Tick.Marker = benchLogTicks{}
 	return p, nil
 }
 
-// benchLogTicks labels a log axis at 1, 2 and 5 times the powers of ten, with unlabelled minor
-// ticks between, so that a reader can read values off a span of one or two decades.
-type benchLogTicks struct{}
+// setAxes sets the ranges, scales and ticks of g's axes around the data's extent.
+func setAxes(p *plot.Plot, g Graph, xmin, xmax, ymin, ymax float64) {
+	p.X.Scale = plot.LogScale{}
+	p.X.Min, p.X.Max = xmin/1.25, xmax*1.25
+	if len(g.XTicks) > 0 {
+		ticks := make(plot.ConstantTicks, 0, len(g.XTicks))
+		for _, x := range g.XTicks {
+			ticks = append(ticks, plot.Tick{Value: x, Label: strconv.FormatFloat(x, 'f', -1, 64)})
+		}
+		p.X.Tick.Marker = ticks
+	} else {
+		p.X.Tick.Marker = logTicks{}
+	}
+	switch g.Kind {
+	case KindMRC:
+		// Hit rates in percent on a linear axis from 0, with room above for the legend.
+		p.Y.Min, p.Y.Max = 0, math.Min(100, math.Max(10, ymax*1.45))
+		p.Y.Tick.Marker = linearTicks{}
+		return
+	case KindThroughput:
+		// The same range on both axes, so that y = x is the diagonal.
+		lo, hi := math.Min(xmin, ymin)/1.25, math.Max(xmax, ymax)*1.25
+		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = lo, hi, lo, hi
+	default:
+		p.Y.Min, p.Y.Max = ymin/1.5, ymax*4 // head room for the legend
+	}
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = logTicks{}
+}
 
-var _ plot.Ticker = benchLogTicks{}
+// linearTicks labels a linear axis at a round step (1, 2 or 5 times a power of ten) that gives
+// at most nine labels, with an unlabelled tick halfway between.
+type linearTicks struct{}
+
+var _ plot.Ticker = linearTicks{}
+
+// Ticks returns the ticks between lo and hi.
+func (linearTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) || math.IsInf(hi-lo, 0) {
+		return nil
+	}
+	step := math.Pow(10, math.Floor(math.Log10((hi-lo)/5)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if (hi-lo)/(m*step) <= 8 {
+			step *= m
+			break
+		}
+	}
+	var ticks []plot.Tick
+	for v := math.Ceil(lo/step*2) * step / 2; v <= hi+1e-9*step; v += step / 2 {
+		t := plot.Tick{Value: v}
+		if math.Abs(math.Remainder(v, step)) < 1e-9*step {
+			t.Label = strconv.FormatFloat(v, 'f', -1, 64)
+		}
+		ticks = append(ticks, t)
+	}
+	return ticks
+}
+
+// logTicks labels a log axis at 1, 2 and 5 times the powers of ten, with unlabelled minor ticks
+// between, so that a reader can read values off a span of one or two decades.
+type logTicks struct{}
+
+var _ plot.Ticker = logTicks{}
 
 // Ticks returns the ticks between lo and hi (both > 0).
-func (benchLogTicks) Ticks(lo, hi float64) []plot.Tick {
+func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 	var ticks []plot.Tick
 	for e := math.Floor(math.Log10(lo)); math.Pow(10, e) <= hi; e++ {
 		base := math.Pow(10, e)
@@ -318,13 +502,13 @@ func (benchLogTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ticks
 }
 
-// WriteBenchGraph draws g as an 800×500 PNG.
-func WriteBenchGraph(w io.Writer, g BenchGraph) error {
-	p, err := benchPlot(g)
+// WriteGraph draws g as an 800×500 PNG.
+func WriteGraph(w io.Writer, g Graph) error {
+	p, err := newPlot(g)
 	if err != nil {
 		return err
 	}
-	wt, err := p.WriterTo(BenchGraphWidth, BenchGraphHeight, "png")
+	wt, err := p.WriterTo(GraphWidth, GraphHeight, "png")
 	if err != nil {
 		return fmt.Errorf("%s: %w", g.File, err)
 	}
@@ -334,19 +518,19 @@ func WriteBenchGraph(w io.Writer, g BenchGraph) error {
 	return nil
 }
 
-// WriteBenchGraphs draws every graph of res into dir and returns them.
-func WriteBenchGraphs(dir string, res *loadgen.Results) ([]BenchGraph, error) {
-	graphs := BenchGraphs(res)
+// WriteGraphs draws every graph of res into dir and returns them.
+func WriteGraphs(dir string, res *results.Results) ([]Graph, error) {
+	graphs := Graphs(res)
 	for _, g := range graphs {
-		if err := benchWriteFile(filepath.Join(dir, g.File), func(w io.Writer) error { return WriteBenchGraph(w, g) }); err != nil {
+		if err := writeFile(filepath.Join(dir, g.File), func(w io.Writer) error { return WriteGraph(w, g) }); err != nil {
 			return nil, err
 		}
 	}
 	return graphs, nil
 }
 
-// benchWriteFile writes a file through a temporary name, so a reader never sees half of it.
-func benchWriteFile(path string, write func(io.Writer) error) error {
+// writeFile writes a file through a temporary name, so a reader never sees half of it.
+func writeFile(path string, write func(io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
 	if err != nil {
 		return err
@@ -371,16 +555,4 @@ func benchWriteFile(path string, write func(io.Writer) error) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
-}
-
-// benchMillis formats a duration in milliseconds for tables.
-func benchMillis(d time.Duration) string {
-	ms := float64(d) / float64(time.Millisecond)
-	switch {
-	case ms >= 100:
-		return strconv.FormatFloat(ms, 'f', 0, 64)
-	case ms >= 10:
-		return strconv.FormatFloat(ms, 'f', 1, 64)
-	}
-	return strconv.FormatFloat(ms, 'f', 2, 64)
 }

@@ -6,27 +6,27 @@ import (
 	"image/color"
 	"image/draw"
 	"image/png"
-	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"gonum.org/v1/plot/font"
 
-	"imgcache/loadgen"
+	"imgcache/loadgen/results"
 	"imgcache/reports"
 )
 
-func benchFixture(t testing.TB) *loadgen.Results {
+func fixture(t testing.TB, name string) *results.Results {
 	t.Helper()
-	res, err := loadgen.ReadResults("testdata/bench_results.json")
+	res, err := results.ReadFile("testdata/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return res
 }
 
-func benchLineNames(g BenchGraph) []string {
+func lineNames(g Graph) []string {
 	var names []string
 	for _, l := range g.Lines {
 		names = append(names, l.Name)
@@ -34,108 +34,92 @@ func benchLineNames(g BenchGraph) []string {
 	return names
 }
 
-func TestBenchGraphs(t *testing.T) {
-	res := benchFixture(t)
-	graphs := BenchGraphs(res)
-	wantFiles := []string{
-		"latency-20-80.png", "throughput-20-80.png",
-		"latency-50-50.png", "throughput-50-50.png",
-		"latency-80-20.png", "throughput-80-20.png",
-	}
+func TestGraphs(t *testing.T) {
+	res := fixture(t, "results.json")
+	graphs := Graphs(res)
 	var files []string
 	for _, g := range graphs {
 		files = append(files, g.File)
 	}
-	if !slices.Equal(files, wantFiles) {
-		t.Fatalf("graph files %q, want %q", files, wantFiles)
+	want := []string{"latency-20-80.png", "throughput-20-80.png", "mrc-20-80.png", "latency-80-20.png", "throughput-80-20.png", "mrc-80-20.png"}
+	if !slices.Equal(files, want) {
+		t.Fatalf("graph files %q, want %q", files, want)
 	}
-	wantLatency := []string{"LRU p50", "LRU p99", "Random p50", "Random p99", "cache off p50", "cache off p99"}
-	wantThroughput := []string{"LRU", "Random", "cache off", "ideal (y = x)"}
 	for _, g := range graphs {
-		want := wantLatency
-		if g.Kind == BenchThroughput {
-			want = wantThroughput
-		}
-		if got := benchLineNames(g); !slices.Equal(got, want) {
-			t.Errorf("%s: lines %q, want %q", g.File, got, want)
-		}
-		for _, s := range []string{g.Mix.String(), "200 images", "cache 8 MB"} {
-			if !bytes.Contains([]byte(g.Title), []byte(s)) {
-				t.Errorf("%s: title %q does not name %q", g.File, g.Title, s)
+		names := lineNames(g)
+		switch g.Kind {
+		case KindLatency:
+			if want := []string{"LRU p50", "LRU p99", "Random p50", "Random p99", "cache off p50", "cache off p99"}; !slices.Equal(names, want) {
+				t.Errorf("%s: lines %q, want %q", g.File, names, want)
+			}
+		case KindThroughput:
+			for _, w := range []string{"LRU", "Random", "cache off", "ideal (y = x)"} {
+				if !slices.Contains(names, w) {
+					t.Errorf("%s: lines %q lack %q", g.File, names, w)
+				}
+			}
+		case KindMRC:
+			for _, w := range []string{"LRU (simulated)", "Random (simulated)", "Belady's MIN (offline bound)", "LRU (measured)", "Random (measured)"} {
+				if !slices.Contains(names, w) {
+					t.Errorf("%s: lines %q lack %q", g.File, names, w)
+				}
+			}
+			m, _ := res.MRCOf(g.Mix)
+			if n := len(g.Lines[0].Points); n != len(m.Sizes) || n < 16 {
+				t.Errorf("%s: %d points a curve, want one a size, at least 16", g.File, n)
 			}
 		}
-		if g.XLabel == "" || g.YLabel == "" || !bytes.Contains([]byte(g.XLabel+g.YLabel), []byte("/s")) {
-			t.Errorf("%s: axis labels %q, %q lack units", g.File, g.XLabel, g.YLabel)
+		if !strings.Contains(g.Title, g.Mix.String()) || g.XLabel == "" || g.YLabel == "" {
+			t.Errorf("%s: title %q or labels missing", g.File, g.Title)
 		}
 	}
-
-	// The points are the fixture's: 80:20 Random saturates at its sixth step (1600/s).
-	thr := graphs[5].Lines[1]
-	wantThr := []BenchPoint{{50, 49.9}, {100, 99.8}, {200, 199.6}, {400, 399.2}, {800, 798.4}, {1600, 1040}}
-	if !benchPointsNear(thr.Points, wantThr) {
-		t.Errorf("80:20 Random throughput points %v, want %v", thr.Points, wantThr)
-	}
-	lat := graphs[4].Lines[5] // cache off p99
-	if lat.Kind != BenchLineP99 || lat.Policy != loadgen.PolicyOff {
-		t.Fatalf("line 5 of 80:20 latency is %s %s, want off p99", lat.Policy, lat.Kind)
-	}
-	wantLat := []BenchPoint{{50, 9.2}, {100, 9.2 * 1.15}, {200, 9.2 * 1.3}, {400, 9.2 * 1.45}, {800, 9.2 * 1.6}, {1600, 1800}}
-	if !benchPointsNear(lat.Points, wantLat) {
-		t.Errorf("80:20 cache-off p99 points %v, want %v", lat.Points, wantLat)
-	}
-	ideal := graphs[1].Lines[3]
-	if want := []BenchPoint{{50, 50}, {800, 800}}; !benchPointsNear(ideal.Points, want) {
-		t.Errorf("20:80 ideal line %v, want %v", ideal.Points, want)
-	}
-	if want := []float64{50, 100, 200, 400, 800}; !slices.Equal(graphs[0].XTicks, want) {
-		t.Errorf("20:80 x ticks %v, want the offered rates %v", graphs[0].XTicks, want)
-	}
-}
-
-func benchPointsNear(got, want []BenchPoint) bool {
-	if len(got) != len(want) {
-		return false
-	}
-	for i := range got {
-		if math.Abs(got[i].X-want[i].X) > 1e-6 || math.Abs(got[i].Y-want[i].Y) > 1e-3*math.Max(1, want[i].Y) {
-			return false
+	// Three runs a cell: the sweep's points carry intervals, and saturated steps are marked.
+	var withErr, saturated int
+	for _, g := range graphs {
+		for _, l := range g.Lines {
+			for _, p := range l.Points {
+				if p.HasErr {
+					withErr++
+					if p.Lo > p.Y || p.Hi < p.Y {
+						t.Errorf("%s %s: point %g outside its interval [%g, %g]", g.File, l.Name, p.Y, p.Lo, p.Hi)
+					}
+				}
+				if p.Saturated {
+					saturated++
+				}
+			}
 		}
 	}
-	return true
+	if withErr == 0 || saturated == 0 {
+		t.Errorf("%d points with intervals, %d saturated; want some of each", withErr, saturated)
+	}
 }
 
 // Steps without responses have no latency to draw on a log scale; they are left out, not zero.
-func TestBenchGraphsSkipEmpty(t *testing.T) {
-	res := &loadgen.Results{Series: []loadgen.Series{{
-		Mix: loadgen.Mix{Reads: 1, Writes: 1}, Policy: loadgen.PolicyLRU,
-		Steps: []loadgen.Step{
-			{Offered: 10, Throughput: 10, All: loadgen.Latency{Requests: 70, P50: time.Millisecond, P99: 2 * time.Millisecond}},
+func TestGraphsSkipEmpty(t *testing.T) {
+	res := &results.Results{Series: []results.Series{{
+		Mix: results.Mix{Reads: 1, Writes: 1}, Policy: results.PolicyLRU,
+		Steps: []results.Step{
+			{Offered: 10, Throughput: 10, All: results.Latency{Requests: 70, P50: time.Millisecond, P99: 2 * time.Millisecond}},
 			{Offered: 20}, // nothing answered
 		},
 	}}}
-	g := BenchGraphs(res)
+	g := Graphs(res)
 	if len(g) != 2 || len(g[0].Lines[0].Points) != 1 || len(g[1].Lines[0].Points) != 1 {
-		t.Fatalf("graphs %+v: want one point a line", g)
+		t.Fatalf("graphs %+v: want one point a line, no curves", g)
 	}
-	for _, gr := range g {
-		var buf bytes.Buffer
-		if err := WriteBenchGraph(&buf, gr); err != nil {
-			t.Errorf("WriteBenchGraph(%s): %v", gr.File, err)
+	for _, gr := range append(g, Graph{Kind: KindLatency, File: "empty.png", Title: "empty"}) {
+		if err := WriteGraph(&bytes.Buffer{}, gr); err != nil {
+			t.Errorf("WriteGraph(%s): %v", gr.File, err)
 		}
-	}
-	// A graph with nothing at all still renders.
-	var buf bytes.Buffer
-	if err := WriteBenchGraph(&buf, BenchGraph{Kind: BenchLatency, File: "empty.png", Title: "empty"}); err != nil {
-		t.Errorf("WriteBenchGraph(empty): %v", err)
 	}
 }
 
-func TestWriteBenchGraph(t *testing.T) {
-	res := benchFixture(t)
-	for _, g := range BenchGraphs(res) {
+func TestWriteGraph(t *testing.T) {
+	for _, g := range Graphs(fixture(t, "results.json")) {
 		t.Run(g.File, func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := WriteBenchGraph(&buf, g); err != nil {
+			if err := WriteGraph(&buf, g); err != nil {
 				t.Fatal(err)
 			}
 			img, err := png.Decode(&buf)
@@ -145,14 +129,8 @@ func TestWriteBenchGraph(t *testing.T) {
 			if b := img.Bounds(); b.Dx() != 800 || b.Dy() != 500 {
 				t.Errorf("size %dx%d, want 800x500", b.Dx(), b.Dy())
 			}
-			// Each policy's colour is drawn. The fixture's throughput lines coincide, where
-			// the widest (LRU, drawn first) and the last (cache off) must still show.
-			policies := []string{loadgen.PolicyLRU, loadgen.PolicyRandom, loadgen.PolicyOff}
-			if g.Kind == BenchThroughput {
-				policies = []string{loadgen.PolicyLRU, loadgen.PolicyOff}
-			}
-			for _, p := range policies {
-				if n := benchCountColor(img, benchColor(p)); n < 150 {
+			for _, p := range []string{results.PolicyLRU, results.PolicyRandom} {
+				if n := countColor(img, policyColor(p)); n < 100 {
 					t.Errorf("%d pixels of %s's colour, want a line's worth", n, p)
 				}
 			}
@@ -160,8 +138,8 @@ func TestWriteBenchGraph(t *testing.T) {
 	}
 }
 
-// benchCountColor counts the pixels within a small distance of c (anti-aliasing blends edges).
-func benchCountColor(img image.Image, c color.Color) int {
+// countColor counts the pixels within a small distance of c (anti-aliasing blends edges).
+func countColor(img image.Image, c color.Color) int {
 	cr, cg, cb, _ := c.RGBA()
 	near := func(a uint8, b uint32) bool { return max(uint32(a), b>>8)-min(uint32(a), b>>8) < 24 }
 	rgba, ok := img.(*image.RGBA)
@@ -178,10 +156,46 @@ func benchCountColor(img image.Image, c color.Color) int {
 	return n
 }
 
-func TestBenchLogTicks(t *testing.T) {
+// Every graph has its legend in one place, and an interval reaching past the frame is cut at it
+// rather than stretching the axis.
+func TestPlotLayout(t *testing.T) {
+	g := Graph{Kind: KindThroughput, File: "t.png", XTicks: []float64{100, 200}, Lines: []Line{{
+		Name: "LRU", Policy: results.PolicyLRU, Kind: LineRate,
+		Points: []GraphPoint{{X: 100, Y: 100, Lo: -5000, Hi: 1e6, HasErr: true}, {X: 200, Y: 190}},
+	}}}
+	for _, kind := range []string{KindLatency, KindThroughput, KindMRC} {
+		g.Kind = kind
+		p, err := newPlot(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !p.Legend.Top || !p.Legend.Left {
+			t.Errorf("%s: legend top %v, left %v; want top left on every graph", kind, p.Legend.Top, p.Legend.Left)
+		}
+		if kind != KindMRC && (p.Y.Min < 10 || p.Y.Max > 1e4) {
+			t.Errorf("%s: y axis %g to %g, want it around the points, not the interval", kind, p.Y.Min, p.Y.Max)
+		}
+	}
+}
+
+// Every graph starts from reports.NewPlot, so all its text is in the shared typeface.
+func TestGraphUsesSans(t *testing.T) {
+	p, err := newPlot(Graph{Title: "t", XLabel: "x", YLabel: "y"}) // no lines: the note path
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, f := range map[string]font.Font{"title": p.Title.TextStyle.Font, "legend": p.Legend.TextStyle.Font,
+		"x label": p.X.Label.TextStyle.Font, "y ticks": p.Y.Tick.Label.Font} {
+		if f.Variant != reports.Sans {
+			t.Errorf("%s font variant = %q, want %q", name, f.Variant, reports.Sans)
+		}
+	}
+}
+
+func TestLogTicks(t *testing.T) {
 	var labels []string
 	var minor int
-	for _, tk := range (benchLogTicks{}).Ticks(3, 250) {
+	for _, tk := range (logTicks{}).Ticks(3, 250) {
 		if tk.Value < 3 || tk.Value > 250 {
 			t.Errorf("tick %g outside 3..250", tk.Value)
 		}
@@ -199,25 +213,44 @@ func TestBenchLogTicks(t *testing.T) {
 	}
 }
 
-func BenchmarkWriteBenchGraph(b *testing.B) {
-	g := BenchGraphs(benchFixture(b))[4]
+// A policy the graphs do not know, such as one added to memcache/cache later, still gets a
+// colour of its own, the same on every graph.
+func TestPolicyColor(t *testing.T) {
+	a, b := policyColor("SIEVE"), policyColor("SIEVE")
+	if a != b || a == policyColor(results.PolicyLRU) || a == policyColor(results.PolicyRandom) || a == policyColor(results.CurveBelady) {
+		t.Errorf("SIEVE's colour %v: want a stable one apart from LRU's, Random's and Belady's", a)
+	}
+}
+
+func BenchmarkWriteGraph(b *testing.B) {
+	g := Graphs(fixture(b, "results.json"))[2]
 	for b.Loop() {
-		if err := WriteBenchGraph(&bytes.Buffer{}, g); err != nil {
+		if err := WriteGraph(&bytes.Buffer{}, g); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-// Every graph starts from reports.NewPlot, so all its text is in the shared typeface.
-func TestGraphUsesSans(t *testing.T) {
-	p, err := benchPlot(BenchGraph{Title: "t", XLabel: "x", YLabel: "y"}) // no lines: the note path
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, f := range map[string]font.Font{"title": p.Title.TextStyle.Font, "legend": p.Legend.TextStyle.Font,
-		"x label": p.X.Label.TextStyle.Font, "y ticks": p.Y.Tick.Label.Font} {
-		if f.Variant != reports.Sans {
-			t.Errorf("%s font variant = %q, want %q", name, f.Variant, reports.Sans)
+func TestLinearTicks(t *testing.T) {
+	for _, tc := range []struct {
+		lo, hi float64
+		want   []string
+	}{
+		{0, 28, []string{"0", "5", "10", "15", "20", "25"}},
+		{0, 100, []string{"0", "20", "40", "60", "80", "100"}},
+		{0, 10, []string{"0", "2", "4", "6", "8", "10"}},
+	} {
+		var labels []string
+		for _, tk := range (linearTicks{}).Ticks(tc.lo, tc.hi) {
+			if tk.Label != "" {
+				labels = append(labels, tk.Label)
+			}
 		}
+		if !slices.Equal(labels, tc.want) {
+			t.Errorf("Ticks(%g, %g) labels %q, want %q", tc.lo, tc.hi, labels, tc.want)
+		}
+	}
+	if got := (linearTicks{}).Ticks(5, 5); got != nil {
+		t.Errorf("Ticks of an empty range = %v, want none", got)
 	}
 }

@@ -1,10 +1,15 @@
 // Command loadgen benchmarks imgcache: it starts the backend and memcache (or uses running ones),
-// sweeps read/write mixes and cache policies at rising rates with vegeta, and writes the report.
+// runs read/write mixes and cache policies at rising rates with vegeta, searches for saturation,
+// repeats each cell, computes miss-ratio curves from the keys it sent, and writes the report.
 //
 //	loadgen [flags]                          run the matrix (make bench), write reports/out/
 //	loadgen -quick                           a short run for CI (make bench-quick)
 //	loadgen -target URL -memcache URL        run against a running deployment
+//	loadgen -workload ycsb                   YCSB's workloads A, B and C as the mixes
+//	loadgen -trace FILE.csv                  replay a cache trace in Twitter's CSV format
 //	loadgen report -in results.json -out DIR redraw the report from saved results
+//	loadgen compare A/results.json B/results.json
+//	                                         compare two runs; exit 3 on a regression
 //	loadgen maxrate                          the highest rate loadgen can offer on this machine
 package main
 
@@ -22,36 +27,46 @@ import (
 	"time"
 
 	"imgcache/loadgen"
+	"imgcache/loadgen/cpuload"
+	"imgcache/loadgen/results"
 	"imgcache/memcache/cmd/cli"
-	benchreport "imgcache/reports/bench"
+	"imgcache/reports/bench"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := run(ctx, os.Args, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
-// run dispatches the subcommands and returns the exit code.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cmd := "bench"
+// Exit codes besides 0 (success), 1 (error) and 2 (usage).
+const (
+	exitRegression  = 3 // loadgen compare: a metric got worse beyond the threshold
+	exitInterrupted = 130
+)
+
+// run dispatches the subcommands and returns the exit code; argv[0] is the program's name.
+func run(ctx context.Context, argv []string, stdout, stderr io.Writer) int {
+	cmd, args := "bench", argv[1:]
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
 	var err error
 	switch cmd {
 	case "bench", "run":
-		err = bench(ctx, args, stdout, stderr)
+		err = benchCmd(ctx, argv, args, stdout, stderr)
 	case "report":
-		err = report(args, stdout, stderr)
+		err = reportCmd(args, stdout, stderr)
+	case "compare":
+		err = compareCmd(args, stdout, stderr)
 	case "maxrate":
-		err = maxrate(ctx, args, stdout, stderr)
+		err = maxrateCmd(ctx, args, stdout, stderr)
 	case "help":
-		fmt.Fprintln(stdout, "usage: loadgen [bench] [flags] | loadgen report -in results.json -out DIR | loadgen maxrate [flags]")
+		fmt.Fprintln(stdout, "usage: loadgen [bench] [flags] | loadgen report -in results.json -out DIR | loadgen compare [-threshold 0.1] A/results.json B/results.json | loadgen maxrate [flags]")
 		return 0
 	default:
-		fmt.Fprintf(stderr, "loadgen: unknown command %q (want bench, report or maxrate)\n", cmd)
+		fmt.Fprintf(stderr, "loadgen: unknown command %q (want bench, report, compare or maxrate)\n", cmd)
 		return 2
 	}
 	switch {
@@ -61,26 +76,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, errUsage):
 		return 2
+	case errors.Is(err, errRegression):
+		fmt.Fprintf(stderr, "loadgen: %v\n", err)
+		return exitRegression
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(stderr, "loadgen: interrupted")
-		return 130
+		return exitInterrupted
 	}
 	fmt.Fprintf(stderr, "loadgen: %v\n", err)
 	return 1
 }
 
-var errUsage = errors.New("usage")
+var (
+	errUsage      = errors.New("usage")
+	errRegression = errors.New("regression")
+)
 
-// parse parses flags; the flag package has already explained any error.
-func parse(fs *flag.FlagSet, args []string) error {
+// parse parses flags and wants exactly nargs arguments after them (-1: none checked).
+func parse(fs *flag.FlagSet, args []string, nargs int) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "unexpected arguments %q\n", fs.Args())
+	if nargs >= 0 && fs.NArg() != nargs {
+		fmt.Fprintf(fs.Output(), "want %d arguments after the flags, got %q\n", nargs, fs.Args())
 		return errUsage
 	}
 	return nil
@@ -93,21 +114,24 @@ func env(name, def string) string {
 	return def
 }
 
-func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func benchCmd(ctx context.Context, argv, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		cfg      loadgen.Config
-		svc      loadgen.ServicesConfig
-		mixes    = fs.String("mixes", "20:80,50:50,80:20", "read:write mixes, comma-separated")
-		policies = fs.String("policies", "LRU,Random,off", "cache policies, comma-separated (off = capacity 0, the baseline)")
-		out      = fs.String("out", env("LOADGEN_OUT", "reports/out"), "report folder (env LOADGEN_OUT)")
-		logLevel = fs.String("log-level", env("LOADGEN_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
-		noVegeta = fs.Bool("no-vegeta-files", false, "do not keep vegeta's per-step result files")
-		svcArgsB = fs.String("backend-args", "", "extra arguments for the backend, space-separated")
-		svcArgsM = fs.String("memcache-args", "", "extra arguments for the memcache, space-separated")
+		cfg       loadgen.Config
+		svc       loadgen.ServicesConfig
+		mixes     = fs.String("mixes", "20:80,50:50,80:20", "read:write mixes, comma-separated")
+		policies  = fs.String("policies", "LRU,Random,off", "cache policies, comma-separated (off = capacity 0, the baseline)")
+		workload  = fs.String("workload", loadgen.WorkloadDefault, "preset: default, ycsb-a (50:50), ycsb-b (95:5), ycsb-c (100:0) or ycsb (all three), Zipf 0.99; comma-separated")
+		trace     = fs.String("trace", "", "replay this cache trace (Twitter's CSV format: timestamp,key,key size,value size,client id,operation,TTL)")
+		traceKeys = fs.Int("trace-max-keys", loadgen.DefaultTraceMaxKeys, "most distinct keys a replayed trace may have (each is an uploaded image)")
+		out       = fs.String("out", env("LOADGEN_OUT", "reports/out"), "report folder (env LOADGEN_OUT)")
+		logLevel  = fs.String("log-level", env("LOADGEN_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
+		noVegeta  = fs.Bool("no-vegeta-files", false, "do not keep vegeta's per-step result files")
+		svcArgsB  = fs.String("backend-args", "", "extra arguments for the backend, space-separated")
+		svcArgsM  = fs.String("memcache-args", "", "extra arguments for the memcache, space-separated")
 	)
-	fs.BoolVar(&cfg.Quick, "quick", false, "short run for CI: 50 images, rates 100 and 400/s, 2 s steps")
+	fs.BoolVar(&cfg.Quick, "quick", false, "short run for CI: 50 images, one run a cell, rates 100 and 400/s, 2 s steps")
 	fs.StringVar(&cfg.BackendURL, "target", env("LOADGEN_TARGET", ""), "backend URL of a running deployment; empty starts both services (env LOADGEN_TARGET)")
 	fs.StringVar(&cfg.MemcacheURL, "memcache", env("LOADGEN_MEMCACHE", ""), "memcache URL of a running deployment, for hit rates (env LOADGEN_MEMCACHE)")
 	fs.StringVar(&svc.BackendBin, "backend-bin", loadgen.DefaultBackendBin, "backend binary to start")
@@ -115,22 +139,27 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&svc.LogLevel, "service-log-level", loadgen.DefaultServiceLogLevel, "log level of the started services")
 	fs.BoolVar(&svc.Keep, "keep", false, "keep the started services' temporary folder (database, images, logs)")
 	fs.IntVar(&cfg.Dataset.Images, "images", 0, "images in the data set (0: 200, or 50 with -quick)")
-	fs.Uint64Var(&cfg.Dataset.Seed, "seed", loadgen.DefaultSeed, "seed of the data set and of the key draws")
-	fs.StringVar(&cfg.Popularity, "popularity", loadgen.PopularityZipf, "key popularity: zipf or uniform")
-	fs.Float64Var(&cfg.ZipfS, "zipf-s", loadgen.DefaultZipfS, "Zipf exponent")
+	fs.Uint64Var(&cfg.Dataset.Seed, "seed", loadgen.DefaultSeed, "seed of the data set and of the key draws (run r draws with seed+r)")
+	fs.StringVar(&cfg.Popularity, "popularity", "", "read key popularity: zipf or uniform (default zipf)")
+	fs.Float64Var(&cfg.ZipfS, "zipf-s", 0, fmt.Sprintf("Zipf exponent (0: %g)", loadgen.DefaultZipfS))
+	fs.StringVar(&cfg.WriteKeys, "write-keys", "", "where writes go: same (the read law), uniform, or new (keys no read asks for) (default same)")
+	fs.IntVar(&cfg.Repeat, "repeat", 0, fmt.Sprintf("runs of each cell, interleaved, for medians with 95%% intervals (0: %d, or %d with -quick)", loadgen.DefaultRepeat, loadgen.QuickRepeat))
 	fs.Float64Var(&cfg.CacheFraction, "cache-fraction", loadgen.DefaultCacheFraction, "cache capacity as a share of the data set's cached size")
 	fs.IntVar(&cfg.CapacityMB, "cache-mb", 0, "cache capacity in MB (0: from -cache-fraction)")
-	fs.Float64Var(&cfg.StartRate, "start-rate", 0, "first offered rate, requests/s (0: 50, or 100 with -quick)")
-	fs.Float64Var(&cfg.RateFactor, "rate-factor", 0, "each step offers this many times the last (0: 2, or 4 with -quick)")
-	fs.Float64Var(&cfg.MaxRate, "max-rate", 0, "highest offered rate (0: 6400, or 400 with -quick)")
-	fs.DurationVar(&cfg.Warmup, "warmup", 0, "uncounted warm-up of each step (0: 1.5s, or 500ms with -quick)")
-	fs.DurationVar(&cfg.Duration, "duration", 0, "measured duration of each step (0: 6s, or 1.5s with -quick)")
+	fs.Float64Var(&cfg.StartRate, "start-rate", 0, fmt.Sprintf("first offered rate, requests/s (0: %d, or %d with -quick)", loadgen.DefaultStartRate, loadgen.QuickStartRate))
+	fs.Float64Var(&cfg.RateFactor, "rate-factor", 0, "each sweep step offers this many times the last (0: 2, or 4 with -quick)")
+	fs.Float64Var(&cfg.MaxRate, "max-rate", 0, fmt.Sprintf("highest offered rate (0: %d, or %d with -quick)", loadgen.DefaultMaxRate, loadgen.QuickMaxRate))
+	fs.Float64Var(&cfg.Resolution, "resolution", loadgen.DefaultResolution, "the search stops once (hi-lo)/lo of its interval is at most this")
+	fs.IntVar(&cfg.SearchSteps, "search-steps", 0, fmt.Sprintf("step budget of the search (0: %d, or %d with -quick; -1: no search)", loadgen.DefaultSearchSteps, loadgen.QuickSearchSteps))
+	fs.DurationVar(&cfg.Warmup, "warmup", 0, "uncounted warm-up of each step (0: 500ms)")
+	fs.DurationVar(&cfg.Duration, "duration", 0, "measured duration of each step (0: 2s, or 1.5s with -quick)")
 	fs.DurationVar(&cfg.Timeout, "timeout", loadgen.DefaultTimeout, "timeout of a request")
 	fs.Uint64Var(&cfg.MaxWorkers, "workers", loadgen.DefaultMaxWorkers, "most concurrent requests (vegeta workers)")
-	fs.Float64Var(&cfg.Limits.MinAchieved, "min-achieved", loadgen.DefaultMinAchieved, "saturated when achieved/offered falls below this")
-	fs.Float64Var(&cfg.Limits.MaxErrorRate, "max-errors", loadgen.DefaultMaxErrorRate, "saturated when the error share exceeds this")
-	fs.DurationVar(&cfg.Limits.MaxP99, "max-p99", loadgen.DefaultMaxP99, "saturated when p99 exceeds this")
-	if err := parse(fs, args); err != nil {
+	fs.Float64Var(&cfg.Limits.MinAchieved, "min-achieved", results.DefaultMinAchieved, "saturated when achieved/offered falls below this")
+	fs.Float64Var(&cfg.Limits.MaxErrorRate, "max-errors", results.DefaultMaxErrorRate, "saturated when the error share exceeds this")
+	fs.DurationVar(&cfg.Limits.MaxP99, "max-p99", results.DefaultMaxP99, "saturated when p99 exceeds this")
+	fs.Float64Var(&cfg.HeavyLoad, "heavy-load", 0, "flag a step when other processes used more than this many CPUs during it (0: a quarter of the CPUs)")
+	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
 	log, err := cli.Logger(stderr, *logLevel)
@@ -139,15 +168,28 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg.Logger, svc.Logger = log, log
 	cfg.Progress = stdout
-	if cfg.Quick {
-		loadgen.ApplyQuick(&cfg)
+	cfg.Command = argv
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["mixes"] {
+		for _, m := range splitList(*mixes) {
+			mix, err := results.ParseMix(m)
+			if err != nil {
+				return err
+			}
+			cfg.Mixes = append(cfg.Mixes, mix)
+		}
 	}
-	for _, m := range splitList(*mixes) {
-		mix, err := loadgen.ParseMix(m)
-		if err != nil {
+	if err := loadgen.ApplyWorkload(&cfg, *workload); err != nil {
+		return err
+	}
+	if *trace != "" {
+		if err := loadgen.LoadTrace(&cfg, *trace, *traceKeys); err != nil {
 			return err
 		}
-		cfg.Mixes = append(cfg.Mixes, mix)
+	}
+	if cfg.Quick {
+		loadgen.ApplyQuick(&cfg)
 	}
 	cfg.Policies = splitList(*policies)
 	svc.BackendArgs = strings.Fields(*svcArgsB)
@@ -156,14 +198,16 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
+	vegetaDir := filepath.Join(*out, bench.VegetaDir)
+	if err := os.RemoveAll(vegetaDir); err != nil { // files of an older run would mislead a merge
+		return err
+	}
 	if !*noVegeta {
-		cfg.VegetaDir = filepath.Join(*out, "vegeta")
-		if err := os.RemoveAll(cfg.VegetaDir); err != nil { // files of an older run would mislead a merge
-			return err
-		}
+		cfg.VegetaDir = vegetaDir
 	}
 
 	database := "external (as the deployment is configured)"
+	cfg.Load = cpuload.New("")
 	if cfg.BackendURL == "" {
 		s, err := loadgen.StartServices(ctx, svc)
 		if err != nil {
@@ -175,6 +219,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 		}()
 		cfg.BackendURL, cfg.MemcacheURL, cfg.Managed = s.BackendURL(), s.MemcacheURL(), true
+		cfg.Load = cpuload.New("", s.PIDs()...)
 		database = "SQLite (embedded, modernc.org/sqlite)"
 	}
 	cfg.Machine = loadgen.CollectMachine(ctx, ".", database)
@@ -184,10 +229,10 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if res == nil || len(res.Series) == 0 {
 		return runErr
 	}
-	if err := benchreport.WriteBenchReport(*out, res); err != nil {
+	if err := bench.WriteReport(*out, res); err != nil {
 		return errors.Join(runErr, err)
 	}
-	fmt.Fprintf(stdout, "report: %s (run took %v)\n", filepath.Join(*out, "index.html"), time.Since(start).Round(time.Second))
+	fmt.Fprintf(stdout, "report: %s (run took %v)\n", filepath.Join(*out, bench.IndexHTML), time.Since(start).Round(time.Second))
 	return runErr
 }
 
@@ -201,39 +246,77 @@ func splitList(s string) []string {
 	return out
 }
 
-func report(args []string, stdout, stderr io.Writer) error {
+func reportCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("loadgen report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	in := fs.String("in", "reports/out/results.json", "saved results")
 	out := fs.String("out", "", "report folder (default: the folder of -in)")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
 	if *out == "" {
 		*out = filepath.Dir(*in)
 	}
-	res, err := loadgen.ReadResults(*in)
+	res, err := results.ReadFile(*in)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	if err := bench.WriteReport(*out, res); err != nil {
 		return err
 	}
-	if err := benchreport.WriteBenchReport(*out, res); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "report: %s\n", filepath.Join(*out, "index.html"))
+	fmt.Fprintf(stdout, "report: %s\n", filepath.Join(*out, bench.IndexHTML))
 	return nil
 }
 
-func maxrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func compareCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("loadgen compare", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: loadgen compare [flags] A/results.json B/results.json\n\nCompares run B with run A cell by cell, prints Markdown, writes compare.md and compare.html,\nand exits 3 when a metric got worse beyond the threshold with intervals that do not overlap.")
+		fs.PrintDefaults()
+	}
+	threshold := fs.Float64("threshold", 0.1, "relative change beyond which a worse metric is a regression")
+	out := fs.String("out", "", "folder for compare.md and compare.html (default: the folder of B)")
+	if err := parse(fs, args, 2); err != nil {
+		return err
+	}
+	if *threshold < 0 {
+		fmt.Fprintln(stderr, "loadgen compare: -threshold must not be negative")
+		return errUsage
+	}
+	a, err := results.ReadFile(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	b, err := results.ReadFile(fs.Arg(1))
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		*out = filepath.Dir(fs.Arg(1))
+	}
+	cmp := bench.Compare(a, b, *threshold)
+	if err := bench.WriteCompareMarkdown(stdout, cmp); err != nil {
+		return err
+	}
+	if err := bench.WriteCompareFiles(*out, cmp); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\ncomparison: %s\n", filepath.Join(*out, bench.CompareHTML))
+	if cmp.Regressions > 0 {
+		return fmt.Errorf("%d metric(s) worse by more than %.0f%%: %w", cmp.Regressions, 100**threshold, errRegression)
+	}
+	return nil
+}
+
+func maxrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("loadgen maxrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg loadgen.MaxRateConfig
 	rates := fs.String("rates", "10000,20000,40000,60000,80000", "offered rates to try, comma-separated")
 	fs.DurationVar(&cfg.Duration, "duration", loadgen.DefaultMaxRateDuration, "measured duration of each step")
 	fs.Uint64Var(&cfg.MaxWorkers, "workers", loadgen.DefaultMaxRateWorkers, "most concurrent requests")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
 	for _, r := range splitList(*rates) {

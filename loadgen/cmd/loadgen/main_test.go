@@ -7,11 +7,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
-	"imgcache/loadgen"
 	"imgcache/loadgen/loadgentest"
+	"imgcache/loadgen/results"
 )
 
 func TestMain(m *testing.M) {
@@ -22,15 +24,19 @@ func TestMain(m *testing.M) {
 func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var o, e bytes.Buffer
-	code = run(context.Background(), args, &o, &e)
+	code = run(context.Background(), append([]string{"loadgen"}, args...), &o, &e)
 	return code, o.String(), e.String()
 }
 
 // tiny keeps a bench run to a few seconds.
-var tiny = []string{"-images", "6", "-mixes", "20:80,80:20", "-start-rate", "20", "-rate-factor", "2", "-max-rate", "40",
-	"-warmup", "100ms", "-duration", "300ms", "-log-level", "warn"}
+func tiny() []string {
+	return []string{"-images", "6", "-mixes", "20:80,80:20", "-start-rate", "20", "-rate-factor", "2", "-max-rate", "40",
+		"-warmup", "100ms", "-duration", "300ms", "-log-level", "warn", "-repeat", "1"}
+}
 
-func checkReport(t *testing.T, out string, mixes int) {
+// checkReport checks the report's files: graphs a mix (latency, throughput and, with curves,
+// miss-ratio), each an 800x500 PNG.
+func checkReport(t *testing.T, out string, mixes, graphsAMix int) {
 	t.Helper()
 	for _, f := range []string{"results.json", "results.csv", "index.html", "summary.md"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
@@ -38,8 +44,8 @@ func checkReport(t *testing.T, out string, mixes int) {
 		}
 	}
 	pngs, _ := filepath.Glob(filepath.Join(out, "*.png"))
-	if len(pngs) != 2*mixes {
-		t.Errorf("%d PNGs, want %d", len(pngs), 2*mixes)
+	if len(pngs) != graphsAMix*mixes {
+		t.Errorf("%d PNGs, want %d", len(pngs), graphsAMix*mixes)
 	}
 	for _, p := range pngs {
 		f, err := os.Open(p)
@@ -60,12 +66,12 @@ func TestBenchAgainstTarget(t *testing.T) {
 	defer be.Close()
 	defer mc.Close()
 	out := t.TempDir()
-	code, stdout, stderr := runCmd(t, append([]string{"-target", be.URL, "-memcache", mc.URL, "-out", out}, tiny...)...)
+	code, stdout, stderr := runCmd(t, append([]string{"-target", be.URL, "-memcache", mc.URL, "-out", out}, tiny()...)...)
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	checkReport(t, out, 2)
-	res, err := loadgen.ReadResults(filepath.Join(out, "results.json"))
+	checkReport(t, out, 2, 3)
+	res, err := results.ReadFile(filepath.Join(out, "results.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,8 +87,11 @@ func TestBenchAgainstTarget(t *testing.T) {
 	if len(bins) != steps || steps < len(res.Series) {
 		t.Errorf("%d vegeta result files for %d steps in %d series, want one a step", len(bins), steps, len(res.Series))
 	}
-	if !strings.Contains(stdout, "series 6/6") || !strings.Contains(stdout, "report: ") {
-		t.Errorf("progress lacks the last series or the report line:\n%s", stdout)
+	if !strings.Contains(stdout, "series 6/6") || !strings.Contains(stdout, "report: ") || !strings.Contains(stdout, "miss-ratio curves") {
+		t.Errorf("progress lacks the last series, the curves or the report line:\n%s", stdout)
+	}
+	if want := append([]string{"loadgen", "-target"}, be.URL); len(res.Command) < 3 || !slices.Equal(res.Command[:3], want) {
+		t.Errorf("command recorded %q, want it to start %q", res.Command, want)
 	}
 }
 
@@ -90,31 +99,129 @@ func TestBenchAgainstTarget(t *testing.T) {
 func TestBenchManaged(t *testing.T) {
 	t.Setenv(loadgentest.ProcessEnv, "1")
 	out := t.TempDir()
-	args := append([]string{"-backend-bin", os.Args[0], "-memcache-bin", os.Args[0], "-out", out, "-mixes", "50:50", "-policies", "LRU"}, tiny[4:]...)
+	args := append([]string{"-backend-bin", os.Args[0], "-memcache-bin", os.Args[0], "-out", out, "-mixes", "50:50", "-policies", "LRU"}, tiny()[4:]...)
 	code, stdout, stderr := runCmd(t, append(args, "-images", "4")...)
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	checkReport(t, out, 1)
-	res, err := loadgen.ReadResults(filepath.Join(out, "results.json"))
+	checkReport(t, out, 1, 3)
+	res, err := results.ReadFile(filepath.Join(out, "results.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !res.Params.Managed || !strings.HasPrefix(res.Machine.Database, "SQLite") {
 		t.Errorf("managed %v, database %q; want a managed run on SQLite", res.Params.Managed, res.Machine.Database)
 	}
+	// The services' CPU time counts as loadgen's own: the started processes are sampled too.
+	for _, st := range res.Series[0].Steps {
+		if runtime.GOOS == "linux" && (!st.Load.OK || st.Load.Own <= 0) {
+			t.Errorf("step at %g/s: load %+v, want it measured, with work of our own", st.Offered, st.Load)
+		}
+	}
 }
 
 func TestReportCommand(t *testing.T) {
 	out := t.TempDir()
-	code, stdout, stderr := runCmd(t, "report", "-in", "../../../reports/bench/testdata/bench_results.json", "-out", out)
+	code, stdout, stderr := runCmd(t, "report", "-in", "../../../reports/bench/testdata/results.json", "-out", out)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	if !strings.Contains(stdout, filepath.Join(out, "index.html")) {
 		t.Errorf("stdout %q does not name the report", stdout)
 	}
-	checkReport(t, out, 3)
+	checkReport(t, out, 2, 3)
+}
+
+// compare exits 0 when nothing got worse beyond the threshold and 3 when something did, so that
+// CI can use it; either way it prints Markdown and writes both files.
+func TestCompareCommand(t *testing.T) {
+	dir := t.TempDir()
+	a, err := results.ReadFile("../../../reports/bench/testdata/results.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := results.ReadFile("../../../reports/bench/testdata/results.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range b.Series { // B: every step of LRU at 80:20 serves a tenth of the throughput
+		if b.Series[i].Policy == "LRU" && b.Series[i].Mix.Reads == 80 {
+			for j := range b.Series[i].Steps {
+				b.Series[i].Steps[j].Throughput /= 10
+			}
+		}
+	}
+	pa, pb := filepath.Join(dir, "a", "results.json"), filepath.Join(dir, "b", "results.json")
+	for p, r := range map[string]*results.Results{pa: a, pb: b} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.WriteFile(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+	}{
+		{"same run", []string{"compare", pa, pa}, 0, "**0 regression(s)**"},
+		{"a tenth of the throughput", []string{"compare", pa, pb}, 3, "**REGRESSION**"},
+		{"within a lenient threshold", []string{"compare", "-threshold", "0.95", pa, pb}, 0, "**0 regression(s)**"},
+		{"one file", []string{"compare", pa}, 2, ""},
+		{"missing file", []string{"compare", pa, filepath.Join(dir, "none.json")}, 1, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCmd(t, tc.args...)
+			if code != tc.code || !strings.Contains(stdout, tc.stdout) {
+				t.Errorf("exit %d (stderr %q), stdout lacking %q:\n%s; want exit %d", code, stderr, tc.stdout, stdout, tc.code)
+			}
+		})
+	}
+	for _, f := range []string{"compare.md", "compare.html"} {
+		if _, err := os.Stat(filepath.Join(dir, "b", f)); err != nil {
+			t.Errorf("compare did not write %s beside B: %v", f, err)
+		}
+	}
+}
+
+// Workload presets and trace replay are flags of their own.
+func TestWorkloadFlags(t *testing.T) {
+	f := loadgentest.New(loadgentest.Config{})
+	be, mc := httptest.NewServer(f.Backend()), httptest.NewServer(f.Memcache())
+	defer be.Close()
+	defer mc.Close()
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		mixes []string
+	}{
+		{"ycsb", []string{"-workload", "ycsb"}, []string{"50:50", "95:5", "100:0"}},
+		{"trace", []string{"-trace", "../../testdata/trace-small.csv"}, []string{"90:10"}},
+		{"new-key writes", []string{"-mixes", "50:50", "-write-keys", "new"}, []string{"50:50"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := t.TempDir()
+			args := append([]string{"-target", be.URL, "-memcache", mc.URL, "-out", out, "-policies", "LRU"}, tc.args...)
+			args = append(args, "-start-rate", "20", "-max-rate", "20", "-warmup", "50ms", "-duration", "200ms", "-log-level", "warn", "-repeat", "1")
+			code, stdout, stderr := runCmd(t, args...)
+			if code != 0 {
+				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+			}
+			res, err := results.ReadFile(filepath.Join(out, "results.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, m := range res.Mixes() {
+				got = append(got, m.String())
+			}
+			if !slices.Equal(got, tc.mixes) {
+				t.Errorf("mixes %q, want %q", got, tc.mixes)
+			}
+		})
+	}
 }
 
 func TestUsageErrors(t *testing.T) {
@@ -127,6 +234,9 @@ func TestUsageErrors(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
 		{"unknown flag", []string{"-frobnicate"}, 2, "frobnicate"},
 		{"bad mix", []string{"-target", "http://127.0.0.1:1", "-mixes", "80/20", "-out", "OUT"}, 1, "mix"},
+		{"preset and mixes", []string{"-target", "http://127.0.0.1:1", "-mixes", "80:20", "-workload", "ycsb-a", "-out", "OUT"}, 1, "sets the mixes"},
+		{"unknown preset", []string{"-target", "http://127.0.0.1:1", "-workload", "tpcc", "-out", "OUT"}, 1, "workload"},
+		{"missing trace", []string{"-target", "http://127.0.0.1:1", "-trace", "/nonexistent.csv", "-out", "OUT"}, 1, "trace"},
 		{"missing results", []string{"report", "-in", "/nonexistent/results.json"}, 1, "read results"},
 		{"missing binaries", []string{"-backend-bin", "/nonexistent/backend", "-out", "OUT"}, 1, "make bench"},
 	} {
