@@ -172,6 +172,8 @@ func (s *Server) apiDeleteAll(ctx context.Context, rc *fasthttp.RequestCtx) erro
 const (
 	maxDrain     = 256 << 20
 	drainTimeout = 500 * time.Millisecond
+	// initialBody is the buffer a body starts in, before what arrives makes it grow.
+	initialBody = 64 << 10
 )
 
 // headerReceived lets a request whose declared body is over the limit reach limitBody after one byte
@@ -199,11 +201,15 @@ func (s *Server) limitBody(rc *fasthttp.RequestCtx) error {
 		s.drain(rc, stream)
 		return fasthttp.ErrBodyTooLarge
 	case n > 0:
-		body := make([]byte, n)
-		if _, err := io.ReadFull(stream, body); err != nil {
+		// The buffer grows with what arrives, not with what the client declares: a client that
+		// declares 16 MB and sends a few bytes must not make the server hold 16 MB meanwhile.
+		buf := bytes.NewBuffer(make([]byte, 0, min(n, initialBody)))
+		if got, err := buf.ReadFrom(io.LimitReader(stream, int64(n))); err != nil {
 			return err
+		} else if got < int64(n) {
+			return io.ErrUnexpectedEOF
 		}
-		rc.Request.SetBodyRaw(body)
+		rc.Request.SetBodyRaw(buf.Bytes())
 		return nil
 	}
 	// Chunked: read up to the limit, and refuse what goes past it.

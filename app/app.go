@@ -72,6 +72,9 @@ type Config struct {
 	NodeTimeout, PoolSync time.Duration
 	// Autoscale turns the pool's auto-scaler on while no settings were saved on the pool page.
 	Autoscale bool
+	// PublicHosts are the host names the backend answers to besides IP addresses and localhost: the
+	// names users reach it by (a load balancer's). Requests for any other name are refused (421).
+	PublicHosts []string
 }
 
 func (c Config) withDefaults() Config {

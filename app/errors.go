@@ -26,6 +26,8 @@ var (
 	ErrUnprocessable = errors.New("unprocessable")
 	// ErrForbidden: a state-changing request from another site, or a page form without its token.
 	ErrForbidden = errors.New("forbidden")
+	// ErrWrongHost: a request for a host name this server does not answer to.
+	ErrWrongHost = errors.New("wrong host")
 	// ErrUnavailable: a service the operation needs (the database) failed or is unreachable; worth
 	// retrying.
 	ErrUnavailable = errors.New("unavailable")
@@ -69,6 +71,8 @@ func statusOf(err error) (code int, message string) {
 		code = http.StatusBadRequest
 	case errors.Is(err, ErrForbidden):
 		code = http.StatusForbidden
+	case errors.Is(err, ErrWrongHost):
+		code = http.StatusMisdirectedRequest
 	case errors.Is(err, ErrNotFound), errors.Is(err, route.ErrNoRoute):
 		code = http.StatusNotFound
 	case errors.Is(err, route.ErrMethod):

@@ -124,7 +124,7 @@ type fakeStore struct {
 	mu      sync.Mutex
 	rows    map[string]database.Image
 	putErr  error // returned by PutImage after (commit) or instead of (no commit) the write
-	commits bool  // whether a failing PutImage still commits
+	commits bool  // whether a failing PutImage still commits: its error is then ErrCommitUnknown
 }
 
 var _ app.Store = (*fakeStore)(nil)
@@ -151,7 +151,10 @@ func (f *fakeStore) PutImage(_ context.Context, img database.Image) (string, err
 	}
 	prev := f.rows[img.Key].Location
 	f.rows[img.Key] = img
-	return prev, f.putErr
+	if f.putErr != nil { // the commit happened, but its answer was lost
+		return prev, fmt.Errorf("%w: %w", database.ErrCommitUnknown, f.putErr)
+	}
+	return prev, nil
 }
 
 func (f *fakeStore) ListImages(context.Context) ([]database.Image, error) {

@@ -162,6 +162,11 @@ func TestHostileBackend(t *testing.T) {
 		{name: "delete-all page form cross-site", method: "POST", path: "/keys_list/delete_all", header: header{"Sec-Fetch-Site": "cross-site"}, body: "csrf=" + testToken, contentType: "application/x-www-form-urlencoded", want: 403},
 		{name: "thumbnail path climbing out", method: "GET", path: "/thumb/..%2F..%2Fetc%2Fpasswd", want: 404},
 		{name: "upload page without the form token", method: "POST", path: "/upload_image", body: fst(multipart(key("victim"), file(png))), contentType: snd(multipart()), want: 403},
+		// DNS rebinding: a page of evil.example whose name now points at this machine is same-origin
+		// with it, so its Host names it; and reads are refused too, since such a page could read them.
+		{name: "delete_all for a rebound host name", raw: "POST /api/delete_all HTTP/1.1\r\nHost: evil.example:5000\r\nOrigin: http://evil.example:5000\r\nContent-Length: 0\r\n\r\n", want: 421, json: true, say: "host name"},
+		{name: "read for a rebound host name", raw: "POST /api/key/victim HTTP/1.1\r\nHost: evil.example\r\nContent-Length: 0\r\n\r\n", want: 421, json: true},
+		{name: "page for a rebound host name", raw: "GET /keys_list HTTP/1.1\r\nHost: rebind.evil.example\r\n\r\n", want: 421},
 		// Images judged by their headers.
 		{name: "png signature then html", method: "POST", path: "/api/upload", body: fst(multipart(key("victim"), file("\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>"))), contentType: snd(multipart()), want: 415, json: true},
 		{name: "gif polyglot", method: "POST", path: "/api/upload", body: fst(multipart(key("victim"), file("GIF89a/*...*/=alert(1)"))), contentType: snd(multipart()), want: 422, json: true, say: "pixels"},
@@ -176,17 +181,17 @@ func TestHostileBackend(t *testing.T) {
 		{name: "not multipart", method: "POST", path: "/api/upload", body: "key=victim", contentType: "application/x-www-form-urlencoded", want: 400, json: true},
 		{name: "truncated multipart", method: "POST", path: "/api/upload", body: "--B\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nvic", contentType: "multipart/form-data; boundary=B", want: 400, json: true},
 		{name: "NUL in the key path", method: "POST", path: "/api/key/a%00b", want: 400, json: true},
-		{name: "bad escape in the key path", raw: "POST /api/key/%zz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", want: 400, json: true},
-		{name: "bad escape in the delete path", raw: "POST /api/delete/%zz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", want: 400, json: true},
+		{name: "bad escape in the key path", raw: "POST /api/key/%zz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n", want: 400, json: true},
+		{name: "bad escape in the delete path", raw: "POST /api/delete/%zz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n", want: 400, json: true},
 		{name: "delete path climbing out", method: "POST", path: "/api/delete/..%2F..%2Fetc%2Fpasswd", want: 404, json: true},
 		{name: "key path climbing out", method: "POST", path: "/api/key/..%2F..%2Fetc%2Fpasswd", want: 404, json: true},
 		{name: "unknown endpoint", method: "POST", path: "/api/nope", want: 404, json: true},
 		{name: "wrong method", method: "DELETE", path: "/api/delete_all", want: 405, json: true},
 		// Late or HTML answers.
-		{name: "declared 1 TiB, sent 6 bytes", raw: "POST /api/upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 1099511627776\r\n\r\nabcdef", want: 413, json: true},
-		{name: "long URL", raw: "GET /api/key/" + strings.Repeat("a", 20000) + " HTTP/1.1\r\nHost: x\r\n\r\n", want: 414, json: true},
-		{name: "large headers", raw: "GET /api/list_keys HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("b", 20000) + "\r\n\r\n", want: 431, json: true},
-		{name: "header without a colon", raw: "GET /api/list_keys HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n", want: 400, json: true},
+		{name: "declared 1 TiB, sent 6 bytes", raw: "POST /api/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 1099511627776\r\n\r\nabcdef", want: 413, json: true},
+		{name: "long URL", raw: "GET /api/key/" + strings.Repeat("a", 20000) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", want: 414, json: true},
+		{name: "large headers", raw: "GET /api/list_keys HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + strings.Repeat("b", 20000) + "\r\n\r\n", want: 431, json: true},
+		{name: "header without a colon", raw: "GET /api/list_keys HTTP/1.1\r\nHost: 127.0.0.1\r\nNo colon here\r\n\r\n", want: 400, json: true},
 		{name: "not HTTP", raw: "HELLO THERE\r\n\r\n", want: 400, json: true},
 	}
 	before := takeSnapshot(t, st, db)

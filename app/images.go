@@ -96,10 +96,10 @@ func (s *Server) Upload(ctx context.Context, key string, data []byte) error {
 		Key: key, Location: name, Size: int64(len(data)), ContentType: contentType, UpdatedAt: time.Now().UTC(),
 	})
 	if err != nil {
-		// The commit may have happened all the same (a connection lost during COMMIT): remove the new
-		// object only when the row certainly does not name it. An orphan costs less than a lost image.
-		row, rerr := s.store.GetImage(context.WithoutCancel(ctx), key)
-		if rerr == nil && row.Location != name || errors.Is(rerr, database.ErrNotFound) {
+		// When COMMIT itself failed the row may name the new object all the same (the server may still
+		// be committing), so the object stays, and the sweep removes it if no row names it. Any other
+		// failure rolled back: the object is an orphan now.
+		if !errors.Is(err, database.ErrCommitUnknown) {
 			s.removeObject(ctx, name)
 		}
 		return s.dbError(fmt.Sprintf("upload %q", key), err)

@@ -51,13 +51,14 @@ type Pool interface {
 
 var _ Pool = (*pool.Pool)(nil)
 
-// activeMembers are the nodes the backends route to: active, and heartbeating within timeout. When
+// activeMembers are the nodes the backends route to: active, and heartbeating within timeout, at most
+// pool.MaxMembers of them, the lowest ids (a ninth active node waits, unused, for a place). When
 // the table holds no node at all (a memcache that could not register, or an older one), fallback,
 // the configured memcache URL, stands in for the pool.
-func activeMembers(nodes []database.Node, now time.Time, timeout time.Duration, fallback string) []pool.Member {
+func activeMembers(nodes []database.Node, timeout time.Duration, fallback string) []pool.Member {
 	var members []pool.Member
-	for _, n := range nodes {
-		if n.State == database.NodeActive && n.Alive(now, timeout) {
+	for _, n := range nodes { // by id, so every backend keeps the same nodes past the cap
+		if n.State == database.NodeActive && n.Alive(timeout) && len(members) < pool.MaxMembers {
 			members = append(members, pool.Member{ID: n.ID, URL: n.Address})
 		}
 	}
@@ -82,7 +83,7 @@ func (s *Server) syncPool(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read the pool's nodes: %w", err)
 	}
-	return s.pool.SetMembers(activeMembers(nodes, time.Now(), s.cfg.NodeTimeout, s.cfg.MemcacheURL))
+	return s.pool.SetMembers(activeMembers(nodes, s.cfg.NodeTimeout, s.cfg.MemcacheURL))
 }
 
 // followPool re-reads the pool's table every PoolSync until the server closes.
@@ -197,7 +198,7 @@ func (s *Server) autoscaleInput(ctx context.Context, now time.Time, settings aut
 		return in, err
 	}
 	for _, n := range nodes {
-		if n.Alive(now, s.cfg.NodeTimeout) {
+		if n.Alive(s.cfg.NodeTimeout) {
 			in.Alive++
 			if n.State == database.NodeActive {
 				in.Active++
@@ -238,7 +239,7 @@ func (s *Server) resize(ctx context.Context, now time.Time, to int) (int, error)
 	}
 	var active, standby []database.Node
 	for _, n := range nodes {
-		if !n.Alive(now, s.cfg.NodeTimeout) {
+		if !n.Alive(s.cfg.NodeTimeout) {
 			continue
 		}
 		if n.State == database.NodeActive {

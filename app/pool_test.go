@@ -218,9 +218,8 @@ func TestAutoscaleOnce(t *testing.T) {
 }
 
 func TestActiveMembers(t *testing.T) {
-	now := time.Now()
 	node := func(id int64, state string, age time.Duration) database.Node {
-		return database.Node{ID: id, Address: fmt.Sprintf("http://n%d", id), State: state, LastSeen: now.Add(-age)}
+		return database.Node{ID: id, Address: fmt.Sprintf("http://n%d", id), State: state, Age: age}
 	}
 	tests := []struct {
 		name  string
@@ -232,11 +231,15 @@ func TestActiveMembers(t *testing.T) {
 		{"silent left out", []database.Node{node(1, database.NodeActive, 0), node(2, database.NodeActive, time.Minute)}, []int64{1}},
 		{"none alive: none", []database.Node{node(1, database.NodeActive, time.Minute)}, nil},
 		{"empty table: the configured memcache", nil, []int64{0}},
+		{"nine active: the eight lowest ids", []database.Node{node(1, database.NodeActive, 0), node(2, database.NodeActive, 0),
+			node(3, database.NodeActive, 0), node(4, database.NodeActive, 0), node(5, database.NodeStandby, 0), node(6, database.NodeActive, 0),
+			node(7, database.NodeActive, 0), node(8, database.NodeActive, 0), node(9, database.NodeActive, 0), node(10, database.NodeActive, 0)},
+			[]int64{1, 2, 3, 4, 6, 7, 8, 9}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []int64
-			for _, m := range app.ActiveMembers(tt.nodes, now, 3*time.Second, "http://fallback") {
+			for _, m := range app.ActiveMembers(tt.nodes, 3*time.Second, "http://fallback") {
 				got = append(got, m.ID)
 			}
 			if !slices.Equal(got, tt.want) {

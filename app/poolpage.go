@@ -15,6 +15,7 @@ import (
 
 	"imgcache/app/autoscale"
 	"imgcache/database"
+	"imgcache/memcache/pool"
 	"imgcache/reports/statschart"
 )
 
@@ -88,9 +89,9 @@ func (s *Server) loadPool(ctx context.Context, p *poolPage, form *poolForm) erro
 	cancel()
 	now := time.Now()
 	for _, n := range nodes {
-		row := nodeRow{ID: n.ID, Address: n.Address, State: n.State, Alive: n.Alive(now, s.cfg.NodeTimeout),
+		row := nodeRow{ID: n.ID, Address: n.Address, State: n.State, Alive: n.Alive(s.cfg.NodeTimeout),
 			Active: n.State == database.NodeActive, Capacity: capacityText(int64(n.CapacityMB)),
-			Heartbeat: agoText(now.Sub(n.LastSeen)), Share: "-", HitRate: "-"}
+			Heartbeat: agoText(n.Age), Share: "-", HitRate: "-"}
 		for _, st := range stats {
 			if st.Member.ID != n.ID {
 				continue
@@ -252,17 +253,20 @@ func (s *Server) setNodeState(ctx context.Context, rc *fasthttp.RequestCtx) erro
 		return errorf(ErrNotFound, "There is no node %d.", id)
 	}
 	for _, n := range nodes {
-		if n.State == database.NodeActive && n.Alive(now, s.cfg.NodeTimeout) {
+		if n.State == database.NodeActive && n.Alive(s.cfg.NodeTimeout) {
 			before++
 		}
 	}
 	after := before
-	if nodes[i].Alive(now, s.cfg.NodeTimeout) && nodes[i].State != state {
+	if nodes[i].Alive(s.cfg.NodeTimeout) && nodes[i].State != state {
 		if state == database.NodeActive {
 			after++
 		} else {
 			after--
 		}
+	}
+	if state == database.NodeActive && after > pool.MaxMembers {
+		return errorf(ErrUnprocessable, "%d nodes are active already, the most the pool routes to: stand one by first.", before)
 	}
 	if state == database.NodeStandby && after < 1 && before >= 1 {
 		return errorf(ErrUnprocessable, "Node %d is the last active node: activate another before standing it by.", id)

@@ -23,6 +23,11 @@ import (
 // ErrNotFound is returned, wrapped, when the row asked for does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrCommitUnknown is returned, wrapped, when COMMIT itself failed: the server may have committed all
+// the same (a connection lost while it did), so the caller must not act as if nothing was written.
+// Any other error of a writing call means the transaction rolled back.
+var ErrCommitUnknown = errors.New("commit outcome unknown")
+
 // ErrBadDSN reports a DSN that cannot be understood, as opposed to a server that cannot be reached:
 // retrying it is pointless.
 var ErrBadDSN = errors.New("bad database DSN")
@@ -57,9 +62,12 @@ var (
 // openSQLite also sets _txlock=immediate, so that a transaction that reads
 // then writes takes the write lock at BEGIN: a deferred one fails with
 // SQLITE_BUSY, without waiting, when another connection committed between
-// its read and its write.
+// its read and its write. synchronous FULL syncs the log at every commit: with
+// NORMAL a commit can roll back after a power cut, and an upload acknowledged
+// then, whose replaced object was already removed, would be lost and its key
+// broken.
 func sqlitePragmas() []string {
-	return []string{"busy_timeout(5000)", "journal_mode(WAL)", "synchronous(NORMAL)"}
+	return []string{"busy_timeout(5000)", "journal_mode(WAL)", "synchronous(FULL)"}
 }
 
 // Pool limits. SQLite has one writer at a time and each connection keeps
@@ -141,7 +149,7 @@ func (db *DB) boundRead(ctx context.Context) (context.Context, context.CancelFun
 // database when missing, creates missing tables, and pings.
 //
 // Open adds the settings the queries rely on. SQLite: WAL, busy_timeout
-// 5 s, synchronous NORMAL (a _pragma in PATH setting one of these replaces
+// 5 s, synchronous FULL (a _pragma in PATH setting one of these replaces
 // it) and _txlock=immediate. MySQL: parseTime, loc=UTC, session time_zone
 // '+00:00', interpolateParams, and clientFoundRows off.
 func Open(ctx context.Context, dsn string) (*DB, error) {
@@ -456,5 +464,8 @@ func (db *DB) tryTx(ctx context.Context, f func(tx *sql.Tx) error) error {
 		tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%w: %w", ErrCommitUnknown, err)
+	}
+	return nil
 }

@@ -67,7 +67,7 @@ func TestOpenSQLiteSettings(t *testing.T) {
 	for _, tt := range []struct{ pragma, want string }{
 		{"journal_mode", "wal"},
 		{"busy_timeout", "5000"},
-		{"synchronous", "1"}, // NORMAL
+		{"synchronous", "2"}, // FULL: an acknowledged upload's row survives a power cut
 	} {
 		var got string
 		if err := db.SQL().QueryRow("PRAGMA " + tt.pragma).Scan(&got); err != nil {

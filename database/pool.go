@@ -22,18 +22,36 @@ type Node struct {
 	CapacityMB   int
 	RegisteredAt time.Time
 	LastSeen     time.Time
+	// Age is how long ago the node last heartbeat, by the database's clock, which also wrote LastSeen:
+	// liveness must not depend on a backend's clock agreeing with a node's.
+	Age time.Duration
 }
 
-// Alive reports whether the node heartbeated within timeout of now.
-func (n Node) Alive(now time.Time, timeout time.Duration) bool {
-	return now.Sub(n.LastSeen) <= timeout
+// Alive reports whether the node heartbeat within timeout.
+func (n Node) Alive(timeout time.Duration) bool { return n.Age <= timeout }
+
+// nodeColumns end with the node's age in milliseconds by the database's clock.
+func (db *DB) nodeColumns() string {
+	age := "CAST((julianday('now') - julianday(last_seen)) * 86400000 AS INTEGER)"
+	if db.dialect == MySQL {
+		age = "TIMESTAMPDIFF(MICROSECOND, last_seen, UTC_TIMESTAMP(6)) DIV 1000"
+	}
+	return "id, address, state, capacity_mb, registered_at, last_seen, " + age
 }
 
-const nodeColumns = "id, address, state, capacity_mb, registered_at, last_seen"
+// dbNow is the database's current time as a column value, in the form the dialect stores times.
+func (db *DB) dbNow() string {
+	if db.dialect == MySQL {
+		return "UTC_TIMESTAMP(6)"
+	}
+	return "strftime('%Y-%m-%d %H:%M:%f000', 'now')"
+}
 
 func scanNode(row interface{ Scan(...any) error }) (Node, error) {
 	var n Node
-	err := row.Scan(&n.ID, &n.Address, &n.State, &n.CapacityMB, scanTime{&n.RegisteredAt}, scanTime{&n.LastSeen})
+	var ageMS int64
+	err := row.Scan(&n.ID, &n.Address, &n.State, &n.CapacityMB, scanTime{&n.RegisteredAt}, scanTime{&n.LastSeen}, &ageMS)
+	n.Age = time.Duration(ageMS) * time.Millisecond
 	return n, err
 }
 
@@ -45,11 +63,11 @@ func (db *DB) RegisterNode(ctx context.Context, address string, capacityMB int, 
 	if state != NodeActive && state != NodeStandby {
 		return Node{}, fmt.Errorf("register node %s: unknown state %q", address, state)
 	}
-	now := db.timeArg(time.Now())
+	now := db.dbNow()
 	var n Node
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE memcache_nodes SET capacity_mb = ?, registered_at = ?, last_seen = ? WHERE address = ?",
-			capacityMB, now, now, address)
+		res, err := tx.ExecContext(ctx, "UPDATE memcache_nodes SET capacity_mb = ?, registered_at = "+now+", last_seen = "+now+" WHERE address = ?",
+			capacityMB, address)
 		if err != nil {
 			return err
 		}
@@ -57,12 +75,12 @@ func (db *DB) RegisterNode(ctx context.Context, address string, capacityMB int, 
 			return err
 		} else if changed == 0 {
 			if _, err := tx.ExecContext(ctx,
-				"INSERT INTO memcache_nodes (address, state, capacity_mb, registered_at, last_seen) VALUES (?, ?, ?, ?, ?)",
-				address, state, capacityMB, now, now); err != nil {
+				"INSERT INTO memcache_nodes (address, state, capacity_mb, registered_at, last_seen) VALUES (?, ?, ?, "+now+", "+now+")",
+				address, state, capacityMB); err != nil {
 				return err
 			}
 		}
-		n, err = scanNode(tx.QueryRowContext(ctx, "SELECT "+nodeColumns+" FROM memcache_nodes WHERE address = ?", address))
+		n, err = scanNode(tx.QueryRowContext(ctx, "SELECT "+db.nodeColumns()+" FROM memcache_nodes WHERE address = ?", address))
 		return err
 	})
 	if err != nil {
@@ -75,7 +93,7 @@ func (db *DB) RegisterNode(ctx context.Context, address string, capacityMB int, 
 func (db *DB) Heartbeat(ctx context.Context, id int64, capacityMB int) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	res, err := db.exec(ctx, "UPDATE memcache_nodes SET last_seen = ?, capacity_mb = ? WHERE id = ?", db.timeArg(time.Now()), capacityMB, id)
+	res, err := db.exec(ctx, "UPDATE memcache_nodes SET last_seen = "+db.dbNow()+", capacity_mb = ? WHERE id = ?", capacityMB, id)
 	if err == nil {
 		err = mustChange(res, id)
 	}
@@ -129,7 +147,7 @@ func mustChange(res sql.Result, id int64) error {
 func (db *DB) Nodes(ctx context.Context) ([]Node, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	rows, err := db.db.QueryContext(ctx, "SELECT "+nodeColumns+" FROM memcache_nodes ORDER BY id")
+	rows, err := db.db.QueryContext(ctx, "SELECT "+db.nodeColumns()+" FROM memcache_nodes ORDER BY id")
 	if err != nil {
 		return nil, fmt.Errorf("nodes: %w", err)
 	}

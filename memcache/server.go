@@ -182,19 +182,18 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.member = startMember(db, url, state, func() int { return int(s.cache.Stats().Capacity / cache.MB) }, cfg.Heartbeat, s.log)
 	s.http = &fasthttp.Server{
-		Handler:                       s.handle,
-		Name:                          "imgcache-memcache",
-		MaxRequestBodySize:            cfg.MaxBodySize,
-		ErrorHandler:                  s.readError,
-		Logger:                        route.Logger(cfg.Logger),
-		ReadTimeout:                   30 * time.Second,
-		WriteTimeout:                  30 * time.Second,
-		IdleTimeout:                   2 * time.Minute, // longer than the client's 30 s, so the client closes first
-		MaxConnsPerIP:                 cfg.MaxConnsPerIP,
-		DisableHeaderNamesNormalizing: true,
-		NoDefaultDate:                 true,
-		NoDefaultContentType:          true,
-		CloseOnShutdown:               true,
+		Handler:              s.handle,
+		Name:                 "imgcache-memcache",
+		MaxRequestBodySize:   cfg.MaxBodySize,
+		ErrorHandler:         s.readError,
+		Logger:               route.Logger(cfg.Logger),
+		ReadTimeout:          30 * time.Second,
+		WriteTimeout:         30 * time.Second,
+		IdleTimeout:          2 * time.Minute, // longer than the client's 30 s, so the client closes first
+		MaxConnsPerIP:        cfg.MaxConnsPerIP,
+		NoDefaultDate:        true,
+		NoDefaultContentType: true,
+		CloseOnShutdown:      true,
 	}
 	s.stats = startStatsWriter(s.cache, db, s.member.ID, cfg.StatsInterval, cfg.StatsRetention, s.log, s.dbErrors.Inc)
 	go func() {
@@ -215,6 +214,8 @@ func (s *Server) URL() string { return "http://" + s.Addr() }
 // Calling it again returns the first result.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		// Leave the pool first: backends stop routing here at once, while in-flight requests finish.
+		s.member.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		var errs []error
@@ -227,7 +228,6 @@ func (s *Server) Close() error {
 			errs = append(errs, fmt.Errorf("close listener: %w", err))
 		}
 		s.stop()
-		s.member.Close()
 		s.stats.Close()
 		if err := s.db.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close database: %w", err))

@@ -430,7 +430,7 @@ func TestNodeRegistersAndLeaves(t *testing.T) {
 		if err := a.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if nodes, _ = db.Nodes(ctx); nodes[0].Alive(time.Now(), time.Minute) {
+		if nodes, _ = db.Nodes(ctx); nodes[0].Alive(time.Minute) {
 			t.Errorf("a closed node is still alive: %+v", nodes[0])
 		}
 	})

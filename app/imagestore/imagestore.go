@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -141,8 +142,12 @@ type Store struct {
 	syncDir func() error // fsyncs dir; shared by concurrent writers
 }
 
+// tempLife is how old a temporary file must be before Open takes it for a leftover of a crash: several
+// backends may share one folder, and a younger one may be another process's write in progress.
+const tempLife = time.Hour
+
 // Open returns the Store for dir, creating the folder (0o755) if missing and
-// removing temporary files a crash left behind.
+// removing temporary files that a crash left behind (older than tempLife).
 func Open(dir string) (*Store, error) {
 	dir = filepath.Clean(dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -154,10 +159,14 @@ func Open(dir string) (*Store, error) {
 	}
 	var errs []error
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), tempPrefix) && e.Type().IsRegular() {
-			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				errs = append(errs, err)
-			}
+		if !strings.HasPrefix(e.Name(), tempPrefix) || !e.Type().IsRegular() {
+			continue
+		}
+		if info, err := e.Info(); err != nil || time.Since(info.ModTime()) < tempLife {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -331,27 +340,40 @@ func (s *Store) Delete(_ context.Context, name string) error {
 // order; the temporary files of writes in progress are not listed. It stops
 // at fn's first error and returns it.
 func (s *Store) List(ctx context.Context, fn func(name string, modified time.Time) error) error {
-	entries, err := os.ReadDir(s.dir)
+	d, err := os.Open(s.dir)
 	if err != nil {
 		return fmt.Errorf("list images: %w", err)
 	}
-	for _, e := range entries {
-		if !validName(e.Name()) || !e.Type().IsRegular() {
-			continue
+	defer d.Close()
+	for {
+		// A chunk at a time: a folder of millions of images is not read into memory at once.
+		entries, err := d.ReadDir(listChunk)
+		for _, e := range entries {
+			if !validName(e.Name()) || !e.Type().IsRegular() {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			info, err := e.Info()
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // removed since it was read
+			}
+			if err != nil {
+				return fmt.Errorf("list images: %w", err)
+			}
+			if err := fn(e.Name(), info.ModTime()); err != nil {
+				return err
+			}
 		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		info, err := e.Info()
-		if errors.Is(err, fs.ErrNotExist) {
-			continue // removed since ReadDir
+		if errors.Is(err, io.EOF) {
+			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("list images: %w", err)
 		}
-		if err := fn(e.Name(), info.ModTime()); err != nil {
-			return err
-		}
 	}
-	return nil
 }
+
+// listChunk is how many folder entries List reads at a time.
+const listChunk = 1000

@@ -303,6 +303,18 @@ func TestOpenRemovesLeftoverTempFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	old := time.Now().Add(-2 * tempLife)
+	for _, n := range leftovers {
+		if err := os.Chtimes(filepath.Join(dir, n), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A young temporary file may be another process's write in progress: it stays.
+	inflight := tempPrefix + "writing-now"
+	if err := os.WriteFile(filepath.Join(dir, inflight), []byte("half"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	keep = append(keep, inflight)
 	// A folder with the temporary prefix is not a file Write made.
 	if err := os.Mkdir(filepath.Join(dir, tempPrefix+"dir"), 0o755); err != nil {
 		t.Fatal(err)
@@ -536,5 +548,24 @@ func TestWriteBothWays(t *testing.T) {
 				t.Errorf("folder holds %d entries, want only the final file", len(entries))
 			}
 		})
+	}
+}
+
+// TestListCrossesChunks: List reads the folder a chunk at a time and still lists every image once.
+func TestListCrossesChunks(t *testing.T) {
+	s := openStore(t)
+	const n = 2*listChunk + 500
+	for i := range n {
+		name := fmt.Sprintf("%032x.png", i)
+		if err := os.WriteFile(filepath.Join(s.Dir(), name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	if err := s.List(ctx, func(name string, _ time.Time) error { seen[name] = true; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != n {
+		t.Errorf("List saw %d images, want %d", len(seen), n)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"time"
 
 	"imgcache/app"
 	"imgcache/database"
@@ -15,18 +17,30 @@ import (
 )
 
 var env = map[string]string{
-	"addr":            "IMGCACHE_ADDR",
-	"memcache":        "IMGCACHE_MEMCACHE_URL",
-	"memcache-secret": "IMGCACHE_MEMCACHE_SECRET",
-	"db":              "IMGCACHE_DB",
-	"db-timeout":      "IMGCACHE_DB_TIMEOUT",
-	"data":            "IMGCACHE_DATA",
-	"storage":         "IMGCACHE_STORAGE",
-	"max-upload":      "IMGCACHE_MAX_UPLOAD",
-	"max-capacity":    "IMGCACHE_MAX_CAPACITY",
-	"log-level":       "IMGCACHE_LOG_LEVEL",
-	"autoscale":       "IMGCACHE_AUTOSCALE",
+	"addr":             "IMGCACHE_ADDR",
+	"memcache":         "IMGCACHE_MEMCACHE_URL",
+	"memcache-secret":  "IMGCACHE_MEMCACHE_SECRET",
+	"db":               "IMGCACHE_DB",
+	"db-timeout":       "IMGCACHE_DB_TIMEOUT",
+	"data":             "IMGCACHE_DATA",
+	"storage":          "IMGCACHE_STORAGE",
+	"max-upload":       "IMGCACHE_MAX_UPLOAD",
+	"max-capacity":     "IMGCACHE_MAX_CAPACITY",
+	"max-side":         "IMGCACHE_MAX_SIDE",
+	"max-pixels":       "IMGCACHE_MAX_PIXELS",
+	"max-conns-per-ip": "IMGCACHE_MAX_CONNS_PER_IP",
+	"sweep-grace":      "IMGCACHE_SWEEP_GRACE",
+	"sweep-interval":   "IMGCACHE_SWEEP_INTERVAL",
+	"public-host":      "IMGCACHE_PUBLIC_HOST",
+	"log-level":        "IMGCACHE_LOG_LEVEL",
+	"autoscale":        "IMGCACHE_AUTOSCALE",
 }
+
+// minSweepGrace is the shortest orphan-sweep grace the command accepts: more than an upload may take
+// between storing its object (an object store's retries: 3 x 10 s) and committing its row (the
+// database's deadline), on another backend that this one's sweep cannot see. Tests use shorter ones
+// through app.Config.
+const minSweepGrace = time.Minute
 
 func main() { os.Exit(run(os.Args[1:], os.Stderr)) }
 
@@ -49,6 +63,7 @@ func run(args []string, stderr io.Writer) int {
 	fs.DurationVar(&cfg.SweepGrace, "sweep-grace", app.DefaultSweepGrace, "age an image object must reach before the orphan sweep may remove it")
 	fs.DurationVar(&cfg.SweepInterval, "sweep-interval", app.DefaultSweepInterval, "how often the orphan sweep runs, besides at start; negative turns it off")
 	fs.BoolVar(&cfg.Autoscale, "autoscale", false, "turn the memcache pool's auto-scaler on, until settings are saved on the pool page")
+	publicHosts := fs.String("public-host", "", "comma-separated host names users reach the backend by, besides IP addresses and localhost (a request for another name is refused: DNS rebinding)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	fs.Usage = cli.Usage(fs, "backend: the imgcache pages and JSON API", env)
 	if err := fs.Parse(args); err != nil {
@@ -68,6 +83,15 @@ func run(args []string, stderr io.Writer) int {
 		return 2
 	}
 	cfg.Logger = log
+	if cfg.SweepGrace < minSweepGrace {
+		fmt.Fprintf(stderr, "backend: -sweep-grace %v is too short: another backend's upload may take that long between storing its object and committing its row; give at least %v\n", cfg.SweepGrace, minSweepGrace)
+		return 2
+	}
+	for _, h := range strings.Split(*publicHosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			cfg.PublicHosts = append(cfg.PublicHosts, h)
+		}
+	}
 	ctx, stop := cli.SignalContext(context.Background(), log)
 	defer stop()
 	if err := app.Run(ctx, cfg); err != nil {

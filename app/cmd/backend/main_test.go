@@ -23,6 +23,7 @@ func TestRunExitCodes(t *testing.T) {
 	}{
 		{"unknown flag", []string{"-nope"}, 2, "flag provided but not defined"},
 		{"bad log level", []string{"-log-level", "loud"}, 2, "log level"},
+		{"sweep grace too short", []string{"-sweep-grace", "10s"}, 2, "too short"},
 		{"busy port", []string{"-addr", busy.Addr().String(), "-db", db, "-data", t.TempDir()}, 1, "address already in use"},
 	}
 	for _, tt := range tests {
@@ -69,5 +70,17 @@ func TestRunStorage(t *testing.T) {
 				t.Errorf("run(%q) = %d, stderr %q; want %d mentioning %q", tt.args, got, stderr.String(), tt.want, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestEveryFlagHasAnEnvironmentVariable: the README's configuration tables promise a variable for
+// each flag, and a flag the env map forgets would be silently unset from the environment.
+func TestEveryFlagHasAnEnvironmentVariable(t *testing.T) {
+	var stderr bytes.Buffer
+	run([]string{"-h"}, &stderr)
+	for _, entry := range strings.Split(stderr.String(), "\n  -")[1:] {
+		if !strings.Contains(entry, "[IMGCACHE_") {
+			t.Errorf("flag -%s has no environment variable", strings.Fields(entry)[0])
+		}
 	}
 }

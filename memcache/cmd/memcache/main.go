@@ -16,6 +16,8 @@ import (
 var env = map[string]string{
 	"addr":             "IMGCACHE_MEMCACHE_ADDR",
 	"secret":           "IMGCACHE_MEMCACHE_SECRET",
+	"advertise":        "IMGCACHE_MEMCACHE_ADVERTISE",
+	"standby":          "IMGCACHE_MEMCACHE_STANDBY",
 	"db":               "IMGCACHE_DB",
 	"db-timeout":       "IMGCACHE_DB_TIMEOUT",
 	"stats-interval":   "IMGCACHE_STATS_INTERVAL",

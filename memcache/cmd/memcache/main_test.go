@@ -34,3 +34,15 @@ func TestRunExitCodes(t *testing.T) {
 		})
 	}
 }
+
+// TestEveryFlagHasAnEnvironmentVariable: the README's configuration tables promise a variable for
+// each flag, and a flag the env map forgets would be silently unset from the environment.
+func TestEveryFlagHasAnEnvironmentVariable(t *testing.T) {
+	var stderr bytes.Buffer
+	run([]string{"-h"}, &stderr)
+	for _, entry := range strings.Split(stderr.String(), "\n  -")[1:] {
+		if !strings.Contains(entry, "[IMGCACHE_") {
+			t.Errorf("flag -%s has no environment variable", strings.Fields(entry)[0])
+		}
+	}
+}
