@@ -60,6 +60,7 @@ func TestHostileMemcache(t *testing.T) {
 		{name: "a stale lease", method: "POST", path: "/put_into_memcache?key=victim&lease=12345", contentType: raw_, body: b64("x"), header: map[string]string{"Authorization": auth}, want: 409},
 		{name: "empty JSON body", method: "POST", path: "/get_from_memcache", contentType: json_, header: map[string]string{"Authorization": auth}, want: 400},
 		{name: "wrong method", method: "GET", path: "/clear_cache", header: map[string]string{"Authorization": auth}, want: 405},
+		{name: "a browser origin in lower case", raw: "POST /clear_cache HTTP/1.1\r\nHost: x\r\nauthorization: " + auth + "\r\norigin: http://evil.example\r\nContent-Length: 0\r\n\r\n", want: 403},
 		{name: "body over the limit", raw: "POST /put_into_memcache?key=victim HTTP/1.1\r\nHost: x\r\nAuthorization: " + auth + "\r\nContent-Length: 2000000\r\n\r\nabc", want: 413},
 		{name: "long URL", raw: "POST /get_from_memcache?key=" + strings.Repeat("k", 20000) + " HTTP/1.1\r\nHost: x\r\n\r\n", want: 414},
 		{name: "large headers", raw: "GET /stats HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("b", 20000) + "\r\n\r\n", want: 431},
