@@ -32,6 +32,9 @@ const (
 	pathPoolScaler  = "/pool/autoscaler"
 	poolChartPrefix = "/pool/chart/"
 	chartPrefix     = "/cache_stats/chart/"
+	pathReports     = "/reports"
+	pathReportRun   = "/reports/run/" // followed by a run's ID, then optionally "/" and one of its files
+	pathCompare     = "/reports/compare"
 	staticPrefix    = "/static/"
 )
 
