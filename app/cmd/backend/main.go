@@ -26,6 +26,7 @@ var env = map[string]string{
 	"max-capacity":    "IMGCACHE_MAX_CAPACITY",
 	"log-level":       "IMGCACHE_LOG_LEVEL",
 	"autoscale":       "IMGCACHE_AUTOSCALE",
+	"reports":         "IMGCACHE_REPORTS",
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stderr)) }
@@ -49,6 +50,7 @@ func run(args []string, stderr io.Writer) int {
 	fs.DurationVar(&cfg.SweepGrace, "sweep-grace", app.DefaultSweepGrace, "age an image object must reach before the orphan sweep may remove it")
 	fs.DurationVar(&cfg.SweepInterval, "sweep-interval", app.DefaultSweepInterval, "how often the orphan sweep runs, besides at start; negative turns it off")
 	fs.BoolVar(&cfg.Autoscale, "autoscale", false, "turn the memcache pool's auto-scaler on, until settings are saved on the pool page")
+	fs.StringVar(&cfg.Reports, "reports", app.DefaultReports, "folder of benchmark runs the Benchmarks page lists (loadgen's -out): the folder itself and each folder in it that holds results.json; a missing folder lists none")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	fs.Usage = cli.Usage(fs, "backend: the imgcache pages and JSON API", env)
 	if err := fs.Parse(args); err != nil {
