@@ -34,7 +34,8 @@ type comparePage struct {
 // compareRow is one metric of one cell in both runs.
 type compareRow struct {
 	Mix, Policy, Metric string
-	A, B, Diff, Rel     string
+	A, B, Diff          estimate
+	Rel                 string
 	Verdict             string
 	Class               string // better, worse or regression, for the eye; the text says it too
 	Regression          bool
@@ -85,7 +86,7 @@ func compareRowOf(c bench.CellDelta, d bench.Delta) compareRow {
 		format = bench.RateEstimate
 	}
 	row := compareRow{Mix: c.Mix.String(), Policy: bench.PolicyLabel(c.Policy), Metric: d.Metric,
-		A: format(d.A), B: format(d.B), Diff: format(d.Diff), Rel: fmt.Sprintf("%+.1f%%", 100*d.Rel),
+		A: splitEstimate(format(d.A)), B: splitEstimate(format(d.B)), Diff: splitEstimate(format(d.Diff)), Rel: fmt.Sprintf("%+.1f%%", 100*d.Rel),
 		Verdict: d.Verdict, Regression: d.Regression}
 	switch {
 	case d.Regression:

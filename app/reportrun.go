@@ -35,10 +35,22 @@ type runPage struct {
 
 // runCell is a row of the run's table of cells.
 type runCell struct {
-	Mix, Policy                      string
-	Runs                             int
-	Sustained, Saturated, P99, Reads string
-	HitRate, Busy                    string
+	Mix, Policy                    string
+	Sustained, P99, Reads, HitRate estimate
+	Saturated                      []string // where each run saturated
+	Busy                           string
+}
+
+// estimate is a figure as reports/bench writes it, split into the median and its interval, which a
+// narrow table shows on a line of its own.
+type estimate struct{ Value, Interval string }
+
+func splitEstimate(s string) estimate {
+	v, ci, _ := strings.Cut(s, " [")
+	if ci != "" {
+		ci = "[" + ci
+	}
+	return estimate{v, ci}
 }
 
 // runCheck is one of the expectations the report checks, with a class for its outcome.
@@ -174,12 +186,12 @@ func runFacts(res *results.Results) []figure {
 
 // runCellOf writes a cell's figures: medians of its runs with their 95% intervals.
 func runCellOf(c bench.Cell) runCell {
-	rc := runCell{Mix: c.Mix.String(), Policy: bench.PolicyLabel(c.Policy), Runs: c.Runs,
-		Sustained: bench.RateEstimate(c.Sustained), Saturated: c.SearchText(),
-		P99: bench.MsEstimate(c.P99), Reads: bench.MsEstimate(c.ReadP99), HitRate: bench.PctEstimate(c.HitRate),
-		Busy: strconv.Itoa(c.HeavySteps) + " of " + strconv.Itoa(c.Steps)}
+	rc := runCell{Mix: c.Mix.String(), Policy: bench.PolicyLabel(c.Policy),
+		Sustained: splitEstimate(bench.RateEstimate(c.Sustained)), Saturated: strings.Split(c.SearchText(), ", "),
+		P99: splitEstimate(bench.MsEstimate(c.P99)), Reads: splitEstimate(bench.MsEstimate(c.ReadP99)),
+		HitRate: splitEstimate(bench.PctEstimate(c.HitRate)), Busy: strconv.Itoa(c.HeavySteps) + " of " + strconv.Itoa(c.Steps)}
 	if c.NotReached > 0 {
-		rc.Sustained = "≥ " + rc.Sustained
+		rc.Sustained.Value = "≥ " + rc.Sustained.Value
 	}
 	return rc
 }
