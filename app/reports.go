@@ -154,11 +154,14 @@ func (s *Server) benchRuns() (runListing, error) {
 		return l, err
 	}
 	defer f.Close()
-	entries, err := f.ReadDir(maxReportEntries)
+	// One entry more than is read tells a folder of exactly the bound from a larger one.
+	entries, err := f.ReadDir(maxReportEntries + 1)
 	if err != nil && !errors.Is(err, io.EOF) { // io.EOF: the folder is empty
 		return l, err
 	}
-	l.Truncated = len(entries) == maxReportEntries
+	if len(entries) > maxReportEntries {
+		l.Truncated, entries = true, entries[:maxReportEntries]
+	}
 	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
 	for _, e := range entries {
 		name := e.Name()

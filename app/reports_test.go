@@ -78,6 +78,30 @@ func TestReportsList(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a folder larger than a listing reads", func(t *testing.T) {
+		entries, runs := t.TempDir(), t.TempDir()
+		for i := range 1001 {
+			if err := os.Mkdir(filepath.Join(entries, fmt.Sprintf("empty-%04d", i)), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range 101 {
+			writeFile(t, filepath.Join(runs, fmt.Sprintf("run-%03d", i), bench.ResultsJSON), `{"version": 2}`)
+		}
+		for _, tt := range []struct {
+			name, dir string
+			runs      int
+		}{{"1001 entries", entries, 0}, {"101 runs", runs, 100}} {
+			st := reportsStack(t, tt.dir, app.NoSample)
+			body := get(t, st.Backend.URL()+"/reports").Body
+			if got := strings.Count(body, `<article class="run">`); got != tt.runs {
+				t.Errorf("%s: %d runs listed, want %d", tt.name, got, tt.runs)
+			}
+			if !strings.Contains(body, "The folder holds more than this page reads") {
+				t.Errorf("%s: the page does not say the listing was cut short", tt.name)
+			}
+		}
+	})
 	t.Run("newest first", func(t *testing.T) {
 		st := reportsStack(t, f.Dir, app.NoSample)
 		body := get(t, st.Backend.URL()+"/reports").Body
