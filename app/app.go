@@ -75,6 +75,12 @@ type Config struct {
 	// PublicHosts are the host names the backend answers to besides IP addresses and localhost: the
 	// names users reach it by (a load balancer's). Requests for any other name are refused (421).
 	PublicHosts []string
+	// Reports is the folder of benchmark runs the /reports pages list: the folder itself when it holds
+	// results.json, and each folder in it that does. Default DefaultReports.
+	Reports string
+	// ReportSample is the committed sample run listed beside them: "" looks for reports/sample under
+	// the working directory, then beside the executable's folder; NoSample lists none.
+	ReportSample string
 }
 
 func (c Config) withDefaults() Config {
@@ -116,6 +122,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SweepInterval == 0 {
 		c.SweepInterval = DefaultSweepInterval
+	}
+	if c.Reports == "" {
+		c.Reports = DefaultReports
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -188,6 +197,9 @@ type Server struct {
 	pages     *pageSet    // parsed templates and static files of the HTML pages
 	routes    *route.Table
 
+	sampleDirs []string     // where the benchmark sample may be, in order
+	runSums    runSummaries // summaries of the runs' results.json, while each file is unchanged
+
 	// base is the parent of every request's context, cancelled by Close for requests that outlive
 	// the shutdown's grace period.
 	base       context.Context
@@ -206,7 +218,7 @@ type Server struct {
 func New(cfg Config, c Cache, s Store, o Objects) *Server {
 	cfg = cfg.withDefaults()
 	srv := &Server{cfg: cfg, log: cfg.Logger, cache: c, store: s, objects: o,
-		serveErr: make(chan error, 1), pages: mustParsePages()}
+		serveErr: make(chan error, 1), pages: mustParsePages(), sampleDirs: sampleCandidates(cfg.ReportSample)}
 	srv.base, srv.stop = context.WithCancel(context.Background())
 	reg := route.NewRegistry()
 	srv.metrics = newAppMetrics(reg)

@@ -23,6 +23,7 @@ import (
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/chromedp"
 
+	"imgcache/app"
 	"imgcache/database"
 	"imgcache/database/dbtest"
 )
@@ -128,8 +129,14 @@ type browser struct {
 // Chromium. Both are stopped, and Chromium's profile removed, when the test ends.
 func newBrowser(t *testing.T, dsn string) (*browser, *stack) {
 	t.Helper()
+	return newBrowserWith(t, dsn, nil)
+}
+
+// newBrowserWith is newBrowser over a backend whose config mutate adjusts.
+func newBrowserWith(t *testing.T, dsn string, mutate func(*app.Config)) (*browser, *stack) {
+	t.Helper()
 	exe := findChromium(t)
-	st := startStack(t, dsn, nil)
+	st := startStack(t, dsn, mutate)
 	dir := browserArtifactsDir(t)
 	profile := t.TempDir() // a fresh profile; registered first, so removed after Chromium has exited
 
@@ -370,8 +377,10 @@ var browserNavLabels = map[string]string{
 	"/image":            "View image",
 	"/upload_image":     "Upload",
 	"/keys_list":        "Keys",
+	"/pool":             "Memcache pool",
 	"/cache_properties": "Cache properties",
 	"/cache_stats":      "Cache statistics",
+	"/reports":          "Benchmarks",
 }
 
 // browserPicture is a PNG large enough to see in a screenshot: a gradient with a dark frame.

@@ -310,10 +310,10 @@ func insertStatsRows(t *testing.T, dsn string, span time.Duration) {
 }
 
 // TestBrowserNoSidewaysScroll opens every kind of page on a 390 px phone, with long keys and many of
-// them, and fails if any scrolls sideways.
+// them, and benchmark runs with the committed sample, and fails if any scrolls sideways.
 func TestBrowserNoSidewaysScroll(t *testing.T) {
 	dsn := dbtest.DSN(t, database.SQLite)
-	b, st := newBrowser(t, dsn)
+	b, st := newBrowserWith(t, dsn, reportsConfig(newReportsFixture(t).Dir, repoSample))
 	b.resize(t, browserWidths[1])
 	browserUploadMany(t, st, append([]string{"cat", longKey, "a/long/path/of/folders/and a name with spaces.png"}, imgKeys(1, 80)...))
 	readKey(t, st.Backend.URL(), "cat") // something in the cache
@@ -335,6 +335,12 @@ func TestBrowserNoSidewaysScroll(t *testing.T) {
 		{"stats", "/cache_stats", 200},
 		{"stats 24h", "/cache_stats?window=24h&refresh=off", 200},
 		{"pool", "/pool", 200},
+		{"benchmarks", "/reports", 200},
+		{"a benchmark run", "/reports/run/" + runBefore, 200},
+		{"the sample run", "/reports/run/sample", 200},
+		{"a comparison", "/reports/compare?a=" + runBefore + "&b=" + runAfter, 200},
+		{"a comparison with the sample", "/reports/compare?a=sample&b=" + runBefore, 200},
+		{"a broken run", "/reports/run/" + runBroken, 422},
 		{"delete confirmation", "/keys_list/delete?key=" + longKey, 200},
 		{"delete-all confirmation", "/keys_list/delete_all", 200},
 		{"clear confirmation", "/cache_properties/clear", 200},
@@ -363,7 +369,7 @@ func TestBrowserNoSidewaysScroll(t *testing.T) {
 		})
 	}
 	// The 404s of the error pages are failed loads in the console, on purpose.
-	b.forgetConsole(t, "status of 404", "status of 400")
+	b.forgetConsole(t, "status of 404", "status of 400", "status of 422")
 }
 
 // TestBrowserAccessibility: the badges' text, and every other text of the pages, has 4.5:1 contrast or
@@ -392,26 +398,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		for _, path := range []string{"/", "/image?key=cat", "/upload_image", "/keys_list", "/cache_properties", "/cache_stats",
 			"/keys_list/delete?key=cat", "/cache_properties/clear", "/image?key=nope"} {
 			b.visit(t, path, map[bool]int64{true: 404, false: 200}[path == "/image?key=nope"])
-			// Each element with text of its own, its colour, and the first opaque background behind it.
-			texts := browserEval[[][3]string](t, b, `Array.from(document.querySelectorAll("body *"))
-				.filter(e => e.getClientRects().length > 0 && !e.closest(".visually-hidden") &&
-					Array.from(e.childNodes).some(n => n.nodeType === 3 && n.textContent.trim() !== ""))
-				.map(e => {
-					let bg = "rgb(255, 255, 255)";
-					for (let a = e; a; a = a.parentElement) {
-						const c = getComputedStyle(a).backgroundColor;
-						if (c !== "rgba(0, 0, 0, 0)" && c !== "transparent") { bg = c; break; }
-					}
-					return [e.tagName.toLowerCase() + (e.className ? "." + e.className : "") + " " + JSON.stringify(e.textContent.trim().slice(0, 30)), getComputedStyle(e).color, bg];
-				})`)
-			if len(texts) < 10 {
-				t.Fatalf("%s: found %d texts, want the page's", path, len(texts))
-			}
-			for _, x := range texts {
-				if r := contrast(cssColor(t, x[1]), cssColor(t, x[2])); r < 4.5 {
-					t.Errorf("%s: %s is %s on %s, %.2f:1; want 4.5:1 or more", path, x[0], x[1], x[2], r)
-				}
-			}
+			b.checkTextContrast(t, path)
 		}
 		b.forgetConsole(t, "status of 404")
 	})
@@ -429,6 +416,32 @@ func TestBrowserAccessibility(t *testing.T) {
 			}
 		}
 	})
+}
+
+// checkTextContrast fails for each text of the page shown now whose colour has less than 4.5:1
+// contrast with the first opaque background behind it.
+func (b *browser) checkTextContrast(t *testing.T, what string) {
+	t.Helper()
+	// Each element with text of its own, its colour, and the first opaque background behind it.
+	texts := browserEval[[][3]string](t, b, `Array.from(document.querySelectorAll("body *"))
+		.filter(e => e.getClientRects().length > 0 && !e.closest(".visually-hidden") &&
+			Array.from(e.childNodes).some(n => n.nodeType === 3 && n.textContent.trim() !== ""))
+		.map(e => {
+			let bg = "rgb(255, 255, 255)";
+			for (let a = e; a; a = a.parentElement) {
+				const c = getComputedStyle(a).backgroundColor;
+				if (c !== "rgba(0, 0, 0, 0)" && c !== "transparent") { bg = c; break; }
+			}
+			return [e.tagName.toLowerCase() + (e.className ? "." + e.className : "") + " " + JSON.stringify(e.textContent.trim().slice(0, 30)), getComputedStyle(e).color, bg];
+		})`)
+	if len(texts) < 10 {
+		t.Fatalf("%s: found %d texts, want the page's", what, len(texts))
+	}
+	for _, x := range texts {
+		if r := contrast(cssColor(t, x[1]), cssColor(t, x[2])); r < 4.5 {
+			t.Errorf("%s: %s is %s on %s, %.2f:1; want 4.5:1 or more", what, x[0], x[1], x[2], r)
+		}
+	}
 }
 
 // cssColor reads a computed colour, "rgb(r, g, b)" or "rgba(r, g, b, a)".

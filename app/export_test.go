@@ -23,3 +23,6 @@ func NewWithPool(cfg Config, db *database.DB) *Server {
 func (s *Server) AutoscaleOnce(ctx context.Context, now time.Time) error {
 	return s.autoscaleOnce(ctx, now)
 }
+
+// MaxReportFile is the bound on every file of a benchmark run the backend reads or serves.
+const MaxReportFile = maxReportFile

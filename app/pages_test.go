@@ -45,6 +45,8 @@ var navLinks = []string{
 	`<li><a href="/keys_list"`, `>Keys</a></li>`,
 	`<li><a href="/cache_properties"`, `>Cache properties</a></li>`,
 	`<li><a href="/cache_stats"`, `>Cache statistics</a></li>`,
+	`<li><a href="/pool"`, `>Memcache pool</a></li>`,
+	`<li><a href="/reports"`, `>Benchmarks</a></li>`,
 }
 
 // response is what a page test looks at.

@@ -95,7 +95,7 @@ func parsePages() (*pageSet, error) {
 		"pct":    func(r float64) string { return percent(r, "-") },
 	}
 	// The page templates under templates/, besides layout.html.
-	for _, name := range []string{"home", "image", "upload", "keys", "properties", "stats", "pool", "confirm", "error"} {
+	for _, name := range []string{"home", "image", "upload", "keys", "properties", "stats", "pool", "reports", "report", "compare", "confirm", "error"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("page template %s: %w", name, err)

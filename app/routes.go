@@ -32,6 +32,9 @@ const (
 	pathPoolScaler  = "/pool/autoscaler"
 	poolChartPrefix = "/pool/chart/"
 	chartPrefix     = "/cache_stats/chart/"
+	pathReports     = "/reports"
+	pathReportRun   = "/reports/run/" // followed by a run's ID, then optionally "/" and one of its files
+	pathCompare     = "/reports/compare"
 	staticPrefix    = "/static/"
 )
 
@@ -65,6 +68,10 @@ func (s *Server) routeTable(metrics route.Handler) []route.Route {
 		{Path: pathPoolNode, Methods: post, Handle: s.setNodeState},
 		{Path: pathPoolScaler, Methods: post, Handle: s.setAutoscale},
 		{Path: poolChartPrefix, Prefix: true, Methods: get, Handle: s.pagePoolChart},
+		{Path: pathReports, Methods: get, Nav: "Benchmarks", Handle: s.pageReports},
+		{Path: pathCompare, Methods: get, Handle: s.pageReportCompare},
+		// Matched on the cleaned path: its tail only selects among names the server listed itself.
+		{Path: pathReportRun, Prefix: true, Methods: get, Handle: s.pageReportRun},
 		{Path: chartPrefix, Prefix: true, Methods: get, Handle: s.pageChart},
 		{Path: staticPrefix, Prefix: true, Methods: get, Handle: s.serveStatic},
 	}

@@ -34,6 +34,7 @@ var env = map[string]string{
 	"public-host":      "IMGCACHE_PUBLIC_HOST",
 	"log-level":        "IMGCACHE_LOG_LEVEL",
 	"autoscale":        "IMGCACHE_AUTOSCALE",
+	"reports":          "IMGCACHE_REPORTS",
 }
 
 // minSweepGrace is the shortest orphan-sweep grace the command accepts: more than an upload may take
@@ -64,6 +65,7 @@ func run(args []string, stderr io.Writer) int {
 	fs.DurationVar(&cfg.SweepInterval, "sweep-interval", app.DefaultSweepInterval, "how often the orphan sweep runs, besides at start; negative turns it off")
 	fs.BoolVar(&cfg.Autoscale, "autoscale", false, "turn the memcache pool's auto-scaler on, until settings are saved on the pool page")
 	publicHosts := fs.String("public-host", "", "comma-separated host names users reach the backend by, besides IP addresses and localhost (a request for another name is refused: DNS rebinding)")
+	fs.StringVar(&cfg.Reports, "reports", app.DefaultReports, "folder of benchmark runs the Benchmarks page lists (loadgen's -out): the folder itself and each folder in it that holds results.json; a missing folder lists none")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	fs.Usage = cli.Usage(fs, "backend: the imgcache pages and JSON API", env)
 	if err := fs.Parse(args); err != nil {

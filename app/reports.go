@@ -1,0 +1,226 @@
+package app
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"imgcache/reports/bench"
+)
+
+// The benchmark runs that the /reports pages show: those under the reports folder (Config.Reports)
+// and the committed sample. Everything under those folders is untrusted input, written by whoever
+// can write there. So a run is named in URLs by an ID the server chose while listing, a file is
+// opened only under a name taken from a listing the server made (never a path from the request),
+// every open goes through an os.Root that no symlink or ".." escapes, and every read is bounded.
+
+const (
+	// DefaultReports is loadgen's default -out: a backend started beside it lists what it wrote.
+	DefaultReports = "reports/out"
+	// NoSample in Config.ReportSample lists no sample.
+	NoSample = "-"
+
+	// sampleFolder is where the repository keeps its committed sample run.
+	sampleFolder = "reports/sample"
+	// sampleID is the sample's ID in URLs.
+	sampleID = "sample"
+
+	// maxReportEntries bounds the entries of the reports folder read on each listing, and maxRuns the
+	// runs listed: a folder of a hundred thousand entries must not make every page load crawl.
+	maxReportEntries = 1000
+	maxRuns          = 100
+	// maxRunID bounds an ID, which comes from a folder's name.
+	maxRunID = 48
+)
+
+// benchRun is one run found: a folder holding results.json.
+type benchRun struct {
+	ID     string // its name in URLs, unique in the listing
+	Sample bool   // the committed sample
+	Label  string // where it is, as the pages show it
+	dir    string // the folder its os.Root is opened on: the reports folder, or the sample's
+	sub    string // the run's folder inside dir, as the listing named it; "" when it is dir itself
+}
+
+// open returns the run's folder as a root: nothing opened through it can be outside it.
+func (r benchRun) open() (*os.Root, error) {
+	root, err := os.OpenRoot(r.dir)
+	if err != nil || r.sub == "" {
+		return root, err
+	}
+	defer root.Close()
+	return root.OpenRoot(r.sub)
+}
+
+// runURL is the URL of a run's page; runFileURL that of one of its files.
+func runURL(id string) string { return pathReportRun + url.PathEscape(id) }
+
+func runFileURL(id, name string) string { return runURL(id) + "/" + url.PathEscape(name) }
+
+// key identifies the run's folder across listings, for the summary cache.
+func (r benchRun) key() string { return r.dir + "\x00" + r.sub }
+
+// sampleCandidates are the folders where the sample may be, in order: as configured, or
+// reports/sample under the working directory and then beside the executable's folder
+// (bin/backend of a checkout finds its repository's sample from any working directory).
+func sampleCandidates(configured string) []string {
+	switch configured {
+	case NoSample:
+		return nil
+	case "":
+	default:
+		return []string{configured}
+	}
+	c := []string{sampleFolder}
+	if exe, err := os.Executable(); err == nil {
+		if exe, err := filepath.EvalSymlinks(exe); err == nil {
+			c = append(c, filepath.Join(filepath.Dir(filepath.Dir(exe)), sampleFolder))
+		}
+	}
+	return c
+}
+
+// holdsResults reports whether the folder name of root holds results.json as a regular file (not a
+// symlink: a run's files are the folder's own).
+func holdsResults(root *os.Root, name string) bool {
+	fi, err := root.Lstat(filepath.Join(name, bench.ResultsJSON))
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// runListing is what benchRuns found.
+type runListing struct {
+	Runs []benchRun // the sample first, then the reports folder's in the order of their names
+	// Missing says the reports folder does not exist, which only means there are no runs yet.
+	Missing bool
+	// Truncated says the folder holds more entries or runs than a listing reads.
+	Truncated bool
+}
+
+// benchRuns lists the runs: the sample, the reports folder itself when it holds results.json (loadgen
+// writes there by default), and each folder in it that does. Folders that are symlinks, hidden
+// folders and the sample seen a second time are left out.
+func (s *Server) benchRuns() (runListing, error) {
+	var l runListing
+	ids := map[string]bool{}
+	add := func(r benchRun, name string) {
+		r.ID = uniqueRunID(ids, name)
+		l.Runs = append(l.Runs, r)
+	}
+	var sample fs.FileInfo
+	for _, dir := range s.sampleDirs {
+		root, err := os.OpenRoot(dir)
+		if err != nil {
+			continue
+		}
+		ok := holdsResults(root, ".")
+		fi, err := root.Stat(".")
+		root.Close()
+		if ok && err == nil {
+			sample = fi
+			add(benchRun{Sample: true, Label: sampleFolder + " (committed with the code)", dir: dir}, sampleID)
+			break
+		}
+	}
+	isSample := func(root *os.Root, name string) bool {
+		fi, err := root.Stat(name)
+		return sample != nil && err == nil && os.SameFile(fi, sample)
+	}
+
+	dir := s.cfg.Reports
+	root, err := os.OpenRoot(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		l.Missing = true
+		return l, nil
+	}
+	if err != nil {
+		return l, err
+	}
+	defer root.Close()
+	if holdsResults(root, ".") && !isSample(root, ".") {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			abs = dir
+		}
+		add(benchRun{Label: dir, dir: dir}, filepath.Base(abs))
+	}
+	f, err := root.Open(".")
+	if err != nil {
+		return l, err
+	}
+	defer f.Close()
+	// One entry more than is read tells a folder of exactly the bound from a larger one.
+	entries, err := f.ReadDir(maxReportEntries + 1)
+	if err != nil && !errors.Is(err, io.EOF) { // io.EOF: the folder is empty
+		return l, err
+	}
+	if len(entries) > maxReportEntries {
+		l.Truncated, entries = true, entries[:maxReportEntries]
+	}
+	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	for _, e := range entries {
+		name := e.Name()
+		// The entry's type is the link's own (lstat): a symlinked folder is not a run of this folder.
+		if !e.IsDir() || strings.HasPrefix(name, ".") || !holdsResults(root, name) || isSample(root, name) {
+			continue
+		}
+		if len(l.Runs) >= maxRuns {
+			l.Truncated = true
+			break
+		}
+		add(benchRun{Label: filepath.Join(dir, name), dir: dir, sub: name}, name)
+	}
+	return l, nil
+}
+
+// find returns the run with id.
+func (l runListing) find(id string) (benchRun, bool) {
+	for _, r := range l.Runs {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return benchRun{}, false
+}
+
+// runID turns a folder's name into an ID for URLs: letters, digits, '.', '_' and '-', other runs of
+// characters as one '-', at most maxRunID bytes, never empty nor dots alone.
+func runID(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range name {
+		ok := r < 0x80 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-')
+		switch {
+		case ok:
+			b.WriteRune(r)
+			dash = false
+		case !dash:
+			b.WriteByte('-')
+			dash = true
+		}
+		if b.Len() >= maxRunID {
+			break
+		}
+	}
+	id := strings.Trim(b.String(), ".-")
+	if id == "" {
+		return "run"
+	}
+	return id
+}
+
+// uniqueRunID is runID(name), with a number added when another run of the listing has it.
+func uniqueRunID(taken map[string]bool, name string) string {
+	base := runID(name)
+	id := base
+	for n := 2; taken[id]; n++ {
+		id = base + "-" + strconv.Itoa(n)
+	}
+	taken[id] = true
+	return id
+}
