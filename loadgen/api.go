@@ -17,38 +17,19 @@ import (
 	"time"
 
 	"imgcache/app/api"
+	"imgcache/memcache/wire"
 )
-
-// Cache policies of the run matrix. PolicyOff is the baseline: capacity 0 turns caching off.
-const (
-	PolicyLRU    = "LRU"
-	PolicyRandom = "Random"
-	PolicyOff    = "off"
-)
-
-// CacheStats is the memcache's GET /stats answer; counters are cumulative since it started.
-type CacheStats struct {
-	Items        int64  `json:"items"`
-	Bytes        int64  `json:"bytes"`
-	Capacity     int64  `json:"capacity"`
-	CapacityMB   int64  `json:"capacity_mb"`
-	Policy       string `json:"policy"`
-	Requests     int64  `json:"requests"`
-	Gets         int64  `json:"gets"`
-	Hits         int64  `json:"hits"`
-	Misses       int64  `json:"misses"`
-	Puts         int64  `json:"puts"`
-	Fills        int64  `json:"fills"`
-	RefusedFills int64  `json:"refused_fills"`
-	Evictions    int64  `json:"evictions"`
-}
 
 // Control talks to the services outside the attacks: health, cache configuration, statistics,
-// uploads of the data set. MemcacheURL may be empty: then there are no statistics.
+// uploads of the data set. With no memcache URLs there are no statistics.
 type Control struct {
-	BackendURL  string
-	MemcacheURL string
-	HTTP        *http.Client // nil means a client with a 30 s timeout that does not follow redirects
+	BackendURL string
+	// MemcacheURLs are the memcache nodes whose /stats are summed: one, or every node of a pool.
+	MemcacheURLs []string
+	// Secret is the memcache's shared secret (IMGCACHE_MEMCACHE_SECRET), sent with /stats;
+	// empty sends none, which a memcache on loopback without a secret accepts.
+	Secret string
+	HTTP   *http.Client // nil means a client with a 30 s timeout that does not follow redirects
 }
 
 func (c *Control) client() *http.Client {
@@ -81,11 +62,15 @@ func (c *Control) do(ctx context.Context, method, u string, body io.Reader, head
 
 // Healthy returns nil once both services answer GET /healthz with 200.
 func (c *Control) Healthy(ctx context.Context) error {
-	for _, base := range []string{c.BackendURL, c.MemcacheURL} {
+	paths := map[string]string{c.BackendURL: api.PathHealth}
+	for _, u := range c.MemcacheURLs {
+		paths[u] = wire.PathHealth
+	}
+	for base, path := range paths {
 		if base == "" {
 			continue
 		}
-		code, body, err := c.do(ctx, http.MethodGet, base+"/healthz", nil, nil)
+		code, body, err := c.do(ctx, http.MethodGet, base+path, nil, nil)
 		if err != nil {
 			return fmt.Errorf("health of %s: %w", base, err)
 		}
@@ -162,23 +147,46 @@ func formHeader(token, contentType string) http.Header {
 // ErrNoStats reports that no memcache URL was given.
 var ErrNoStats = errors.New("no memcache URL, so no cache statistics")
 
-// Stats reads the memcache's counters.
-func (c *Control) Stats(ctx context.Context) (CacheStats, error) {
-	if c.MemcacheURL == "" {
-		return CacheStats{}, ErrNoStats
+// Stats reads the memcache's counters, summed over MemcacheURLs. Capacity and policy are the
+// first node's: every node of a pool reads them from the same database row.
+func (c *Control) Stats(ctx context.Context) (wire.Stats, error) {
+	var sum wire.Stats
+	if len(c.MemcacheURLs) == 0 {
+		return sum, ErrNoStats
 	}
-	code, body, err := c.do(ctx, http.MethodGet, c.MemcacheURL+"/stats", nil, nil)
-	if err != nil {
-		return CacheStats{}, fmt.Errorf("memcache stats: %w", err)
+	var header http.Header
+	if c.Secret != "" {
+		header = http.Header{wire.HeaderAuthorization: {wire.Bearer(c.Secret)}}
 	}
-	if code != http.StatusOK {
-		return CacheStats{}, fmt.Errorf("memcache stats: status %d %q: %w", code, snippet(body), ErrService)
+	for i, base := range c.MemcacheURLs {
+		code, body, err := c.do(ctx, http.MethodGet, base+wire.PathStats, nil, header)
+		if err != nil {
+			return wire.Stats{}, fmt.Errorf("memcache stats of %s: %w", base, err)
+		}
+		if code != http.StatusOK {
+			return wire.Stats{}, fmt.Errorf("memcache stats of %s: status %d %q: %w", base, code, snippet(body), ErrService)
+		}
+		var st wire.Stats
+		if err := json.Unmarshal(body, &st); err != nil {
+			return wire.Stats{}, fmt.Errorf("memcache stats of %s: %w", base, err)
+		}
+		if i == 0 {
+			sum = st
+			continue
+		}
+		sum.Items += st.Items
+		sum.Bytes += st.Bytes
+		sum.Requests += st.Requests
+		sum.Gets += st.Gets
+		sum.Hits += st.Hits
+		sum.Misses += st.Misses
+		sum.Puts += st.Puts
+		sum.Fills += st.Fills
+		sum.RefusedFills += st.RefusedFills
+		sum.Evictions += st.Evictions
+		sum.Invalidations += st.Invalidations
 	}
-	var st CacheStats
-	if err := json.Unmarshal(body, &st); err != nil {
-		return CacheStats{}, fmt.Errorf("memcache stats: %w", err)
-	}
-	return st, nil
+	return sum, nil
 }
 
 // UploadAll uploads version 0 of every key of w, conc at a time, so that each series starts

@@ -19,6 +19,7 @@ import (
 	"imgcache/loadgen/cpuload"
 	"imgcache/loadgen/mrc"
 	"imgcache/loadgen/results"
+	"imgcache/memcache/wire"
 )
 
 // Defaults of Config. A make bench run is 3 mixes × 3 policies × 3 repeats = 27 series of
@@ -66,10 +67,13 @@ func DefaultMixes() []results.Mix {
 
 // Config describes a run. The zero value of each field means its default.
 type Config struct {
-	BackendURL  string // required
-	MemcacheURL string // for hit rates; empty means none are measured
-	Managed     bool   // loadgen started the services (recorded in the results)
-	Quick       bool   // recorded in the results; see ApplyQuick
+	BackendURL string // required
+	// MemcacheURLs are the memcache nodes, for hit rates (summed over them); none means no hit
+	// rates are measured. MemcacheSecret is sent with their /stats.
+	MemcacheURLs   []string
+	MemcacheSecret string
+	Managed        bool // loadgen started the services (recorded in the results)
+	Quick          bool // recorded in the results; see ApplyQuick
 	// Command is the command line of the run, recorded so that the report can say how to
 	// reproduce it.
 	Command []string
@@ -214,17 +218,22 @@ func (c Config) validate() error {
 	return nil
 }
 
-// NormalizePolicy returns results.PolicyLRU, PolicyRandom or PolicyOff for the names people use.
+// NormalizePolicy returns the run matrix's name of a policy (results.PolicyLRU, PolicyRandom,
+// PolicySIEVE, PolicyS3FIFO or PolicyOff) for any name the memcache accepts, or for "off".
 func NormalizePolicy(p string) (string, error) {
 	switch strings.ToLower(strings.TrimSpace(p)) {
-	case "lru", "least recently used":
-		return results.PolicyLRU, nil
-	case "random", "rr", "random replacement":
-		return results.PolicyRandom, nil
 	case "off", "none", "0", "nocache", "no-cache":
 		return results.PolicyOff, nil
 	}
-	return "", fmt.Errorf("policy %q (want LRU, Random or off): %w", p, ErrBadConfig)
+	info, err := wire.ParsePolicy(p)
+	if err != nil {
+		names := make([]string, 0, 4)
+		for _, i := range wire.Policies() {
+			names = append(names, i.Short)
+		}
+		return "", fmt.Errorf("policy %q (want %s or off): %w", p, strings.Join(names, ", "), ErrBadConfig)
+	}
+	return info.Short, nil
 }
 
 // Rates returns the offered rates of a sweep: from start, times factor each step, up to max,
@@ -314,7 +323,7 @@ func Run(ctx context.Context, cfg Config) (*results.Results, error) {
 		writeKeys = "as the trace"
 	}
 	res.Params = results.Params{
-		Quick: cfg.Quick, Target: cfg.BackendURL, Memcache: cfg.MemcacheURL, Managed: cfg.Managed,
+		Quick: cfg.Quick, Target: cfg.BackendURL, Memcache: strings.Join(cfg.MemcacheURLs, ","), Managed: cfg.Managed,
 		Workload: cfg.Workload, Popularity: popName, WriteKeys: writeKeys, Seed: cfg.Dataset.Seed,
 		Mixes: cfg.Mixes, Policies: policies, Repeat: cfg.Repeat,
 		CacheFraction: cfg.CacheFraction, CapacityMB: capMB,
@@ -329,7 +338,7 @@ func Run(ctx context.Context, cfg Config) (*results.Results, error) {
 		}
 	}
 
-	ctl := &Control{BackendURL: cfg.BackendURL, MemcacheURL: cfg.MemcacheURL}
+	ctl := &Control{BackendURL: cfg.BackendURL, MemcacheURLs: cfg.MemcacheURLs, Secret: cfg.MemcacheSecret}
 	if err := ctl.Healthy(ctx); err != nil {
 		return fail(err)
 	}
@@ -425,7 +434,7 @@ func (r *runner) series(ctx context.Context, s *results.Series) error {
 	if err := r.ctl.SetCache(ctx, s.CapacityMB, policy); err != nil {
 		return err
 	}
-	if r.ctl.MemcacheURL != "" {
+	if len(r.ctl.MemcacheURLs) > 0 {
 		st, err := r.ctl.Stats(ctx)
 		if err != nil {
 			return err

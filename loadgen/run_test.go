@@ -66,6 +66,8 @@ func TestNormalizePolicy(t *testing.T) {
 	for in, want := range map[string]string{
 		"LRU": results.PolicyLRU, "Least Recently Used": results.PolicyLRU, "random": results.PolicyRandom,
 		"RR": results.PolicyRandom, "Random Replacement": results.PolicyRandom, "off": results.PolicyOff,
+		"sieve": results.PolicySIEVE, "SIEVE": results.PolicySIEVE, "S3-FIFO": results.PolicyS3FIFO,
+		"s3fifo": results.PolicyS3FIFO,
 	} {
 		if got, err := loadgen.NormalizePolicy(in); got != want || err != nil {
 			t.Errorf("NormalizePolicy(%q) = %q, %v; want %q", in, got, err, want)
@@ -99,7 +101,7 @@ func TestRunSaturation(t *testing.T) {
 	env := newFakeEnv(t, loadgentest.Config{Concurrency: 2, Delay: 5 * time.Millisecond})
 	var progress bytes.Buffer
 	cfg := loadgen.Config{
-		BackendURL: env.backend.URL, MemcacheURL: env.memcache.URL,
+		BackendURL: env.backend.URL, MemcacheURLs: []string{env.memcache.URL},
 		Dataset:   loadgen.DatasetConfig{Images: 8, MinBytes: 1000, MedianBytes: 2000, MaxBytes: 4000},
 		Mixes:     []results.Mix{{Reads: 50, Writes: 50}},
 		Policies:  []string{"LRU", "off"},
@@ -165,7 +167,7 @@ func TestRunCancel(t *testing.T) {
 	env := newFakeEnv(t, loadgentest.Config{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := loadgen.Config{
-		BackendURL: env.backend.URL, MemcacheURL: env.memcache.URL,
+		BackendURL: env.backend.URL, MemcacheURLs: []string{env.memcache.URL},
 		Dataset:  loadgen.DatasetConfig{Images: 4, MinBytes: 1000, MedianBytes: 2000, MaxBytes: 4000},
 		Policies: []string{"LRU"}, StartRate: 50, MaxRate: 50, Duration: 200 * time.Millisecond, Logger: quiet,
 		Repeat: 1,
@@ -196,7 +198,7 @@ func TestRunCacheNotApplied(t *testing.T) {
 	}))
 	defer stuck.Close()
 	cfg := loadgen.Config{
-		BackendURL: env.backend.URL, MemcacheURL: stuck.URL,
+		BackendURL: env.backend.URL, MemcacheURLs: []string{stuck.URL},
 		Dataset:  loadgen.DatasetConfig{Images: 4, MinBytes: 1000, MedianBytes: 2000, MaxBytes: 4000},
 		Policies: []string{"Random"}, CapacityMB: 3, StartRate: 50, MaxRate: 50, Duration: 200 * time.Millisecond,
 		Logger: quiet,
@@ -252,7 +254,7 @@ func TestRunSearch(t *testing.T) {
 	env := newFakeEnv(t, loadgentest.Config{Concurrency: 2, Delay: 5 * time.Millisecond})
 	var progress bytes.Buffer
 	cfg := loadgen.Config{
-		BackendURL: env.backend.URL, MemcacheURL: env.memcache.URL,
+		BackendURL: env.backend.URL, MemcacheURLs: []string{env.memcache.URL},
 		Dataset:   loadgen.DatasetConfig{Images: 8, MinBytes: 1000, MedianBytes: 2000, MaxBytes: 4000},
 		Mixes:     []results.Mix{{Reads: 50, Writes: 50}},
 		Policies:  []string{"LRU"},
@@ -307,7 +309,7 @@ func TestRunSearchDown(t *testing.T) {
 	env := newFakeEnv(t, loadgentest.Config{Concurrency: 1, Delay: 10 * time.Millisecond})
 	var progress bytes.Buffer
 	cfg := loadgen.Config{
-		BackendURL: env.backend.URL, MemcacheURL: env.memcache.URL,
+		BackendURL: env.backend.URL, MemcacheURLs: []string{env.memcache.URL},
 		Dataset:   loadgen.DatasetConfig{Images: 4, MinBytes: 1000, MedianBytes: 2000, MaxBytes: 4000},
 		Mixes:     []results.Mix{{Reads: 50, Writes: 50}},
 		Policies:  []string{"LRU"},
@@ -336,7 +338,7 @@ func TestRunSearchDown(t *testing.T) {
 func TestRunRepeatsAndCurves(t *testing.T) {
 	env := newFakeEnv(t, loadgentest.Config{})
 	cfg := loadgen.Config{
-		BackendURL: env.backend.URL, MemcacheURL: env.memcache.URL,
+		BackendURL: env.backend.URL, MemcacheURLs: []string{env.memcache.URL},
 		Dataset:   loadgen.DatasetConfig{Images: 6, MinBytes: 1000, MedianBytes: 2000, MaxBytes: 4000},
 		Mixes:     []results.Mix{{Reads: 50, Writes: 50}, {Reads: 80, Writes: 20}},
 		Policies:  []string{"LRU", "off"},
@@ -402,7 +404,7 @@ func TestRunHeavyLoad(t *testing.T) {
 	}{{1, true}, {1.9, false}} {
 		t.Run(fmt.Sprint(tc.heavy), func(t *testing.T) {
 			cfg := loadgen.Config{
-				BackendURL: env.backend.URL, MemcacheURL: env.memcache.URL,
+				BackendURL: env.backend.URL, MemcacheURLs: []string{env.memcache.URL},
 				Dataset: loadgen.DatasetConfig{Images: 4, MinBytes: 1000, MedianBytes: 2000, MaxBytes: 4000},
 				Mixes:   []results.Mix{{Reads: 1, Writes: 1}}, Policies: []string{"LRU"},
 				StartRate: 20, MaxRate: 20, Repeat: 1, Warmup: 50 * time.Millisecond, Duration: 200 * time.Millisecond,
@@ -471,7 +473,7 @@ func TestRunTrace(t *testing.T) {
 	if len(cfg.Mixes) != 1 || cfg.Mixes[0] != (results.Mix{Reads: 90, Writes: 10}) {
 		t.Errorf("trace mix %v, want the trace's 90:10", cfg.Mixes)
 	}
-	cfg.BackendURL, cfg.MemcacheURL = env.backend.URL, env.memcache.URL
+	cfg.BackendURL, cfg.MemcacheURLs = env.backend.URL, []string{env.memcache.URL}
 	cfg.Policies, cfg.StartRate, cfg.MaxRate, cfg.Repeat = []string{"LRU"}, 100, 100, 1
 	cfg.Warmup, cfg.Duration, cfg.Logger = 50*time.Millisecond, 300*time.Millisecond, quiet
 	res, err := loadgen.Run(context.Background(), cfg)

@@ -28,7 +28,7 @@ func TestStartServices(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := s.Dir()
-	ctl := &loadgen.Control{BackendURL: s.BackendURL(), MemcacheURL: s.MemcacheURL()}
+	ctl := &loadgen.Control{BackendURL: s.BackendURL(), MemcacheURLs: []string{s.MemcacheURL()}}
 	if !strings.HasPrefix(s.BackendURL(), "http://127.0.0.1:") || s.BackendURL() == s.MemcacheURL() {
 		t.Errorf("URLs %s and %s, want two loopback ports", s.BackendURL(), s.MemcacheURL())
 	}

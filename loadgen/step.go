@@ -17,6 +17,7 @@ import (
 
 	"imgcache/loadgen/cpuload"
 	"imgcache/loadgen/results"
+	"imgcache/memcache/wire"
 )
 
 // Defaults of StepConfig.
@@ -159,11 +160,11 @@ func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (results.S
 	step.All, step.Reads, step.Writes = latencyOf(&all), latencyOf(&reads), latencyOf(&writes)
 	if b.err == nil && after.err == nil {
 		step.CacheStats = true
-		step.CacheGets = after.st.Gets - b.st.Gets
-		step.CacheHits = after.st.Hits - b.st.Hits
-		step.CacheFills = after.st.Fills - b.st.Fills
-		step.CacheRefusedFills = after.st.RefusedFills - b.st.RefusedFills
-		step.CacheBytes, step.CacheItems = after.st.Bytes, after.st.Items
+		step.CacheGets = int64(after.st.Gets - b.st.Gets)
+		step.CacheHits = int64(after.st.Hits - b.st.Hits)
+		step.CacheFills = int64(after.st.Fills - b.st.Fills)
+		step.CacheRefusedFills = int64(after.st.RefusedFills - b.st.RefusedFills)
+		step.CacheBytes, step.CacheItems = after.st.Bytes, int64(after.st.Items)
 	} else if err := errors.Join(b.err, after.err); !errors.Is(err, ErrNoStats) {
 		return step, fmt.Errorf("step at %d/s: %w", freq, err)
 	}
@@ -182,7 +183,7 @@ func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (results.S
 }
 
 type statsResult struct {
-	st   CacheStats
+	st   wire.Stats
 	err  error
 	load cpuload.Snapshot
 }

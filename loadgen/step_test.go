@@ -65,7 +65,7 @@ func newFakeEnv(t *testing.T, cfg loadgentest.Config) *fakeEnv {
 		be.Close()
 		mc.Close()
 	})
-	return &fakeEnv{fake: f, backend: be, memcache: mc, ctl: &loadgen.Control{BackendURL: be.URL, MemcacheURL: mc.URL}}
+	return &fakeEnv{fake: f, backend: be, memcache: mc, ctl: &loadgen.Control{BackendURL: be.URL, MemcacheURLs: []string{mc.URL}}}
 }
 
 func newTestTargeter(t *testing.T, base string, images int, reads float64) (*loadgen.Workload, *loadgen.Targeter) {

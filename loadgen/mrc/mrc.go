@@ -14,20 +14,18 @@ import (
 
 	"imgcache/loadgen/results"
 	"imgcache/memcache/cache"
+	"imgcache/memcache/wire"
 )
 
-// Policies returns the memcache policies that every set of curves covers, in drawing order.
-// Adding a policy of memcache/cache here is all it takes to see it in every curve.
-func Policies() []cache.Policy { return []cache.Policy{cache.LRU, cache.Random} }
+// Policies returns the memcache policies that every set of curves covers, in drawing order:
+// all of memcache/cache's, so a policy added there shows in every curve.
+func Policies() []cache.Policy { return cache.Policies() }
 
-// Name returns the name a curve of p carries: the run matrix's names for the policies it runs
-// live (so that a live point finds its curve), else the policy's own name.
+// Name returns the name a curve of p carries: the short name the run matrix gives its series
+// (so that a live point finds its curve), else the policy's stored name.
 func Name(p cache.Policy) string {
-	switch p {
-	case cache.LRU:
-		return results.PolicyLRU
-	case cache.Random:
-		return results.PolicyRandom
+	if info, err := wire.ParsePolicy(p.String()); err == nil {
+		return info.Short
 	}
 	return p.String()
 }

@@ -19,11 +19,13 @@ const Version = 2
 // ErrBadConfig reports a value that cannot work: a malformed mix, an unknown results version.
 var ErrBadConfig = errors.New("bad configuration")
 
-// Cache policies of the run matrix, as series name them. PolicyOff is the baseline: capacity 0
-// turns caching off.
+// Cache policies of the run matrix, as series name them: the memcache's short names
+// (memcache/wire's PolicyInfo.Short). PolicyOff is the baseline: capacity 0 turns caching off.
 const (
 	PolicyLRU    = "LRU"
 	PolicyRandom = "Random"
+	PolicySIEVE  = "SIEVE"
+	PolicyS3FIFO = "S3-FIFO"
 	PolicyOff    = "off"
 )
 

@@ -245,7 +245,8 @@ func mrcGraph(res *results.Results, m results.MRC) Graph {
 	return g
 }
 
-// palette is Okabe and Ito's, readable by the colour-blind; the first two are LRU's and Random's.
+// palette is Okabe and Ito's, readable by the colour-blind; the first four are LRU's, Random's,
+// SIEVE's and S3-FIFO's.
 func palette() [6]color.RGBA {
 	return [...]color.RGBA{
 		{0, 114, 178, 255},   // blue
@@ -265,6 +266,10 @@ func policyColor(policy string) color.Color {
 		return palette()[0]
 	case results.PolicyRandom:
 		return palette()[1]
+	case results.PolicySIEVE:
+		return palette()[2]
+	case results.PolicyS3FIFO:
+		return palette()[3]
 	case results.PolicyOff, results.CurveBelady:
 		return color.RGBA{40, 40, 40, 255} // near black
 	case "":
@@ -273,7 +278,7 @@ func policyColor(policy string) color.Color {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(policy))
 	pal := palette()
-	return pal[2+int(h.Sum32()%uint32(len(pal)-2))]
+	return pal[4+int(h.Sum32()%uint32(len(pal)-4))]
 }
 
 // policyMarks gives each policy its glyph, and lines of decreasing width in drawing order: where

@@ -213,12 +213,20 @@ func TestLogTicks(t *testing.T) {
 	}
 }
 
-// A policy the graphs do not know, such as one added to memcache/cache later, still gets a
-// colour of its own, the same on every graph.
+// Every policy of the memcache has a colour of its own, and one the graphs do not know (added to
+// memcache/cache later) still gets one, the same on every graph.
 func TestPolicyColor(t *testing.T) {
-	a, b := policyColor("SIEVE"), policyColor("SIEVE")
-	if a != b || a == policyColor(results.PolicyLRU) || a == policyColor(results.PolicyRandom) || a == policyColor(results.CurveBelady) {
-		t.Errorf("SIEVE's colour %v: want a stable one apart from LRU's, Random's and Belady's", a)
+	seen := map[color.Color]string{}
+	for _, p := range []string{results.PolicyLRU, results.PolicyRandom, results.PolicySIEVE, results.PolicyS3FIFO, results.CurveBelady} {
+		c := policyColor(p)
+		if other, ok := seen[c]; ok {
+			t.Errorf("%s and %s share the colour %v", p, other, c)
+		}
+		seen[c] = p
+	}
+	a, b := policyColor("CLOCK-Pro"), policyColor("CLOCK-Pro")
+	if _, taken := seen[a]; a != b || taken {
+		t.Errorf("an unknown policy's colour %v, then %v: want a stable one apart from the known policies'", a, b)
 	}
 }
 

@@ -121,7 +121,7 @@ func benchCmd(ctx context.Context, argv, args []string, stdout, stderr io.Writer
 		cfg       loadgen.Config
 		svc       loadgen.ServicesConfig
 		mixes     = fs.String("mixes", "20:80,50:50,80:20", "read:write mixes, comma-separated")
-		policies  = fs.String("policies", "LRU,Random,off", "cache policies, comma-separated (off = capacity 0, the baseline)")
+		policies  = fs.String("policies", "LRU,Random,off", "cache policies, comma-separated: LRU, Random, SIEVE, S3-FIFO, off (capacity 0, the baseline)")
 		workload  = fs.String("workload", loadgen.WorkloadDefault, "preset: default, ycsb-a (50:50), ycsb-b (95:5), ycsb-c (100:0) or ycsb (all three), Zipf 0.99; comma-separated")
 		trace     = fs.String("trace", "", "replay this cache trace (Twitter's CSV format: timestamp,key,key size,value size,client id,operation,TTL)")
 		traceKeys = fs.Int("trace-max-keys", loadgen.DefaultTraceMaxKeys, "most distinct keys a replayed trace may have (each is an uploaded image)")
@@ -133,7 +133,8 @@ func benchCmd(ctx context.Context, argv, args []string, stdout, stderr io.Writer
 	)
 	fs.BoolVar(&cfg.Quick, "quick", false, "short run for CI: 50 images, one run a cell, rates 100 and 400/s, 2 s steps")
 	fs.StringVar(&cfg.BackendURL, "target", env("LOADGEN_TARGET", ""), "backend URL of a running deployment; empty starts both services (env LOADGEN_TARGET)")
-	fs.StringVar(&cfg.MemcacheURL, "memcache", env("LOADGEN_MEMCACHE", ""), "memcache URL of a running deployment, for hit rates (env LOADGEN_MEMCACHE)")
+	memcaches := fs.String("memcache", env("LOADGEN_MEMCACHE", ""), "memcache URLs of a running deployment, comma-separated (every node of a pool), for hit rates (env LOADGEN_MEMCACHE)")
+	fs.StringVar(&cfg.MemcacheSecret, "memcache-secret", env("IMGCACHE_MEMCACHE_SECRET", ""), "the memcache's shared secret, for its statistics (env IMGCACHE_MEMCACHE_SECRET)")
 	fs.StringVar(&svc.BackendBin, "backend-bin", loadgen.DefaultBackendBin, "backend binary to start")
 	fs.StringVar(&svc.MemcacheBin, "memcache-bin", loadgen.DefaultMemcacheBin, "memcache binary to start")
 	fs.StringVar(&svc.LogLevel, "service-log-level", loadgen.DefaultServiceLogLevel, "log level of the started services")
@@ -192,6 +193,7 @@ func benchCmd(ctx context.Context, argv, args []string, stdout, stderr io.Writer
 		loadgen.ApplyQuick(&cfg)
 	}
 	cfg.Policies = splitList(*policies)
+	cfg.MemcacheURLs = splitList(*memcaches)
 	svc.BackendArgs = strings.Fields(*svcArgsB)
 	svc.MemcacheArgs = strings.Fields(*svcArgsM)
 
@@ -218,7 +220,7 @@ func benchCmd(ctx context.Context, argv, args []string, stdout, stderr io.Writer
 				log.Warn("stopping the services", "err", err)
 			}
 		}()
-		cfg.BackendURL, cfg.MemcacheURL, cfg.Managed = s.BackendURL(), s.MemcacheURL(), true
+		cfg.BackendURL, cfg.MemcacheURLs, cfg.Managed = s.BackendURL(), []string{s.MemcacheURL()}, true
 		cfg.Load = cpuload.New("", s.PIDs()...)
 		database = "SQLite (embedded, modernc.org/sqlite)"
 	}
