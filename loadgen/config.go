@@ -61,13 +61,21 @@ func DefaultMixes() []results.Mix {
 
 // Config describes a run. The zero value of each field means its default.
 type Config struct {
-	BackendURL string // required
+	// BackendURLs are the backends the attacks spread over, in turn; BackendURL, the one the cache
+	// is configured through, is the first of them. One of the two is required: either alone means
+	// the other.
+	BackendURL  string
+	BackendURLs []string
 	// MemcacheURLs are the memcache nodes, for hit rates (summed over them); none means no hit
 	// rates are measured. MemcacheSecret is sent with their /stats.
 	MemcacheURLs   []string
 	MemcacheSecret string
 	Managed        bool // loadgen started the services (recorded in the results)
-	Quick          bool // recorded in the results; see ApplyQuick
+	// Storage ("file" or "s3"; "" unknown: a running deployment's) and Nodes (the memcache pool's
+	// active nodes; 0 means len(MemcacheURLs)) describe the services; recorded only.
+	Storage string
+	Nodes   int
+	Quick   bool // recorded in the results; see ApplyQuick
 	// Command is the command line of the run, recorded so that the report can say how to
 	// reproduce it.
 	Command []string
@@ -145,6 +153,13 @@ func setIf[T comparable](p *T, v T) {
 }
 
 func (c Config) withDefaults() Config {
+	if len(c.BackendURLs) == 0 && c.BackendURL != "" {
+		c.BackendURLs = []string{c.BackendURL}
+	}
+	if c.BackendURL == "" && len(c.BackendURLs) > 0 {
+		c.BackendURL = c.BackendURLs[0]
+	}
+	setIf(&c.Nodes, len(c.MemcacheURLs))
 	c.Dataset = c.Dataset.withDefaults()
 	setIf(&c.Workload, WorkloadDefault)
 	setIf(&c.Popularity, PopularityZipf)

@@ -73,7 +73,7 @@ func Run(ctx context.Context, cfg Config) (*results.Results, error) {
 	if capMB == 0 {
 		capMB = CapacityFor(res.Dataset, cfg.CacheFraction)
 	}
-	w, err := NewWorkload(cfg.BackendURL, ds, cfg.Versions, cfg.WriteKeys == WriteKeysNew && cfg.Trace == nil)
+	w, err := NewWorkloadOn(cfg.BackendURLs, ds, cfg.Versions, cfg.WriteKeys == WriteKeysNew && cfg.Trace == nil)
 	if err != nil {
 		return fail(err)
 	}
@@ -95,7 +95,8 @@ func Run(ctx context.Context, cfg Config) (*results.Results, error) {
 		writeKeys = "as the trace"
 	}
 	res.Params = results.Params{
-		Quick: cfg.Quick, Target: cfg.BackendURL, Memcache: strings.Join(cfg.MemcacheURLs, ","), Managed: cfg.Managed,
+		Quick: cfg.Quick, Target: strings.Join(cfg.BackendURLs, ","), Memcache: strings.Join(cfg.MemcacheURLs, ","), Managed: cfg.Managed,
+		Storage: cfg.Storage, Backends: len(cfg.BackendURLs), Nodes: cfg.Nodes,
 		Workload: cfg.Workload, Popularity: popName, WriteKeys: writeKeys, Seed: cfg.Dataset.Seed,
 		Mixes: cfg.Mixes, Policies: policies, Repeat: cfg.Repeat,
 		CacheFraction: cfg.CacheFraction, CapacityMB: capMB,
@@ -113,6 +114,11 @@ func Run(ctx context.Context, cfg Config) (*results.Results, error) {
 	ctl := &Control{BackendURL: cfg.BackendURL, MemcacheURLs: cfg.MemcacheURLs, Secret: cfg.MemcacheSecret}
 	if err := ctl.Healthy(ctx); err != nil {
 		return fail(err)
+	}
+	for _, u := range cfg.BackendURLs[1:] {
+		if err := (&Control{BackendURL: u}).Healthy(ctx); err != nil {
+			return fail(err)
+		}
 	}
 	// Put a running deployment's cache back as it was found.
 	if orig, err := ctl.Stats(ctx); err == nil && !cfg.Managed {

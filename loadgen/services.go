@@ -2,17 +2,24 @@ package loadgen
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"imgcache/memcache/pool"
 )
 
 // Defaults of ServicesConfig.
@@ -24,6 +31,26 @@ const (
 	// DefaultServiceLogLevel keeps the services' logs to warnings: a log line a request would
 	// cost CPU that the measurement is about.
 	DefaultServiceLogLevel = "warn"
+	// DefaultBackends and DefaultNodes are one backend over one memcache, the Stage 1 layout.
+	DefaultBackends = 1
+	DefaultNodes    = 1
+	// MaxNodes is the most memcache nodes a pool routes to (memcache/pool's MaxMembers).
+	MaxNodes = pool.MaxMembers
+	// MaxBackends bounds -backends: each is a process with its own connections on one machine.
+	MaxBackends = 16
+)
+
+// Storage kinds of the started backends (ServicesConfig.Storage).
+const (
+	StorageFile = "file" // a folder beside the database (the default)
+	StorageS3   = "s3"   // a versitygw server started beside the services, over a folder of its own
+)
+
+// S3Bucket and S3Region are what the started backends are given with StorageS3; the backend creates
+// the bucket when it is missing.
+const (
+	S3Bucket = "imgcache"
+	S3Region = "us-east-1"
 )
 
 // ServicesConfig describes the services loadgen starts for a self-contained run.
@@ -38,20 +65,63 @@ type ServicesConfig struct {
 	// BackendArgs and MemcacheArgs are appended to the services' command lines.
 	BackendArgs  []string
 	MemcacheArgs []string
-	StartTimeout time.Duration // 0 means DefaultStartTimeout
+	// Storage is StorageFile ("" too) or StorageS3. With S3, VersitygwBin is the S3 server to start;
+	// "" means FindVersitygw's answer.
+	Storage      string
+	VersitygwBin string
+	// Backends is how many backends to start (0 means DefaultBackends), all on the one database and
+	// the one image store. Nodes is how many active memcache nodes (0 means DefaultNodes), and
+	// Standby how many more that join the pool as standby nodes, to be activated later.
+	Backends     int
+	Nodes        int
+	Standby      int
+	StartTimeout time.Duration // each service's, and the pool's to settle; 0 means DefaultStartTimeout
 	StopTimeout  time.Duration // before SIGKILL follows SIGTERM; 0 means DefaultStopTimeout
 	Logger       *slog.Logger  // nil means slog.Default()
 }
 
-// Services are a memcache and a backend running as child processes on free loopback ports,
-// sharing an embedded SQLite database in a fresh folder.
+func (c ServicesConfig) withDefaults() ServicesConfig {
+	setIf(&c.BackendBin, DefaultBackendBin)
+	setIf(&c.MemcacheBin, DefaultMemcacheBin)
+	setIf(&c.StartTimeout, DefaultStartTimeout)
+	setIf(&c.StopTimeout, DefaultStopTimeout)
+	setIf(&c.LogLevel, DefaultServiceLogLevel)
+	setIf(&c.Storage, StorageFile)
+	setIf(&c.Backends, DefaultBackends)
+	setIf(&c.Nodes, DefaultNodes)
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+func (c ServicesConfig) validate() error {
+	var errs []error
+	if c.Storage != StorageFile && c.Storage != StorageS3 {
+		errs = append(errs, fmt.Errorf("storage %q (want %s or %s)", c.Storage, StorageFile, StorageS3))
+	}
+	if c.Backends < 1 || c.Backends > MaxBackends {
+		errs = append(errs, fmt.Errorf("%d backends (want 1 to %d)", c.Backends, MaxBackends))
+	}
+	if c.Nodes < 1 || c.Standby < 0 || c.Nodes+c.Standby > MaxNodes {
+		errs = append(errs, fmt.Errorf("%d active and %d standby memcache nodes (want 1 to %d in all, at least one active)", c.Nodes, c.Standby, MaxNodes))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadConfig, err)
+	}
+	return nil
+}
+
+// Services are memcache nodes, backends and, with S3 storage, a versitygw, running as child
+// processes on free loopback ports, sharing an embedded SQLite database in a fresh folder.
 type Services struct {
-	cfg         ServicesConfig
-	dir         string
-	tempDir     bool
-	backendURL  string
-	memcacheURL string
-	procs       []*child // in start order
+	cfg          ServicesConfig
+	dir          string
+	tempDir      bool
+	backendURLs  []string
+	memcacheURLs []string // the active nodes first, then the standby ones
+	s3Endpoint   string
+	procs        []*child // in start order
 
 	closeOnce sync.Once
 	closeErr  error
@@ -65,22 +135,26 @@ type child struct {
 	err  error         // Wait's error, set before done closes
 }
 
-// StartServices starts the memcache, waits for its health, then starts the backend and waits
-// for its health. The memcache goes first because it creates the database file and schema,
-// which the backend then opens (two processes creating one SQLite file at once race).
+// StartServices starts the S3 server when asked for, the first memcache node and waits for its
+// health, then the other nodes, then the backends, and waits for each one's health and, with more
+// than one node, until every backend routes to all active nodes. The first memcache goes first
+// because it creates the database file and schema, which the others then open (two processes
+// creating one SQLite file at once race).
 func StartServices(ctx context.Context, cfg ServicesConfig) (_ *Services, err error) {
-	setIf(&cfg.BackendBin, DefaultBackendBin)
-	setIf(&cfg.MemcacheBin, DefaultMemcacheBin)
-	setIf(&cfg.StartTimeout, DefaultStartTimeout)
-	setIf(&cfg.StopTimeout, DefaultStopTimeout)
-	setIf(&cfg.LogLevel, DefaultServiceLogLevel)
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
 	s := &Services{cfg: cfg, dir: cfg.Dir}
 	for _, bin := range []string{cfg.BackendBin, cfg.MemcacheBin} {
 		if _, err := os.Stat(bin); err != nil {
 			return nil, fmt.Errorf("service binary: %w (build it with make bench, or pass -target)", err)
+		}
+	}
+	vgw := cfg.VersitygwBin
+	if cfg.Storage == StorageS3 && vgw == "" {
+		if vgw, err = FindVersitygw(); err != nil {
+			return nil, err
 		}
 	}
 	if s.dir == "" {
@@ -97,34 +171,203 @@ func StartServices(ctx context.Context, cfg ServicesConfig) (_ *Services, err er
 		}
 	}()
 
-	ports, err := freePorts(2)
+	nodes := cfg.Nodes + cfg.Standby
+	ports, err := freePorts(nodes + cfg.Backends + 1)
 	if err != nil {
 		return nil, err
 	}
-	mcAddr := "127.0.0.1:" + strconv.Itoa(ports[0])
-	beAddr := "127.0.0.1:" + strconv.Itoa(ports[1])
-	s.memcacheURL = "http://" + mcAddr
-	s.backendURL = "http://" + beAddr
 	dsn := "sqlite:" + filepath.Join(s.dir, "imgcache.db")
 	data := filepath.Join(s.dir, "data")
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		return nil, err
 	}
+	var backendEnv []string
+	storageArgs := []string{}
+	if cfg.Storage == StorageS3 {
+		s.s3Endpoint = "127.0.0.1:" + strconv.Itoa(ports[len(ports)-1])
+		access, secret := randomKey(), randomKey()
+		if err := s.startVersitygw(ctx, vgw, access, secret); err != nil {
+			return nil, err
+		}
+		storageArgs = []string{"-storage", fmt.Sprintf("s3://%s?endpoint=http://%s&region=%s", S3Bucket, s.s3Endpoint, S3Region)}
+		backendEnv = []string{"AWS_ACCESS_KEY_ID=" + access, "AWS_SECRET_ACCESS_KEY=" + secret}
+	}
 
-	if err := s.start("memcache", cfg.MemcacheBin, append([]string{"-addr", mcAddr, "-db", dsn, "-log-level", cfg.LogLevel}, cfg.MemcacheArgs...)); err != nil {
-		return nil, err
+	// The first node creates the schema; the others may then start together.
+	var mcs []*child
+	for i := range nodes {
+		addr := "127.0.0.1:" + strconv.Itoa(ports[i])
+		args := []string{"-addr", addr, "-db", dsn, "-log-level", cfg.LogLevel}
+		if i >= cfg.Nodes {
+			args = append(args, "-standby")
+		}
+		c, err := s.start(nodeName("memcache", i, nodes), cfg.MemcacheBin, append(args, cfg.MemcacheArgs...), nil)
+		if err != nil {
+			return nil, err
+		}
+		mcs = append(mcs, c)
+		s.memcacheURLs = append(s.memcacheURLs, "http://"+addr)
+		if i == 0 || i == nodes-1 {
+			for j := range mcs {
+				if err := s.waitHealthy(ctx, s.memcacheURLs[j], mcs[j]); err != nil {
+					return nil, err
+				}
+			}
+		}
 	}
-	if err := s.waitHealthy(ctx, s.memcacheURL, s.procs[0]); err != nil {
-		return nil, err
+	var bes []*child
+	for i := range cfg.Backends {
+		addr := "127.0.0.1:" + strconv.Itoa(ports[nodes+i])
+		s.backendURLs = append(s.backendURLs, "http://"+addr)
+		args := append([]string{"-addr", addr, "-memcache", s.memcacheURLs[0], "-db", dsn, "-data", data, "-log-level", cfg.LogLevel}, storageArgs...)
+		c, err := s.start(nodeName("backend", i, cfg.Backends), cfg.BackendBin, append(args, cfg.BackendArgs...), backendEnv)
+		if err != nil {
+			return nil, err
+		}
+		bes = append(bes, c)
 	}
-	if err := s.start("backend", cfg.BackendBin, append([]string{"-addr", beAddr, "-memcache", s.memcacheURL, "-db", dsn, "-data", data, "-log-level", cfg.LogLevel}, cfg.BackendArgs...)); err != nil {
-		return nil, err
+	for i, u := range s.backendURLs {
+		if err := s.waitHealthy(ctx, u, bes[i]); err != nil {
+			return nil, err
+		}
 	}
-	if err := s.waitHealthy(ctx, s.backendURL, s.procs[1]); err != nil {
-		return nil, err
+	if nodes > 1 {
+		if err := s.waitPool(ctx); err != nil {
+			return nil, err
+		}
 	}
-	cfg.Logger.Info("services started", "backend", s.backendURL, "memcache", s.memcacheURL, "dir", s.dir)
+	cfg.Logger.Info("services started", "backends", s.backendURLs, "memcache", s.memcacheURLs, "storage", cfg.Storage, "dir", s.dir)
 	return s, nil
+}
+
+// nodeName names the i-th of n services of a kind for its log file and errors: "backend", or
+// "backend-2" when there are several.
+func nodeName(kind string, i, n int) string {
+	if n == 1 {
+		return kind
+	}
+	return kind + "-" + strconv.Itoa(i+1)
+}
+
+// waitPool waits until the pool's table has every node, the first Nodes of them active, and every
+// backend routes to all the active ones: backends follow the table about once a second.
+func (s *Services) waitPool(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.StartTimeout)
+	defer cancel()
+	want := s.cfg.Nodes + s.cfg.Standby
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		err := s.poolReady(ctx, want)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("memcache pool not settled after %v: %w", s.cfg.StartTimeout, err)
+		case <-tick.C:
+		}
+	}
+}
+
+// poolReady checks every backend's view of the pool once.
+func (s *Services) poolReady(ctx context.Context, want int) error {
+	for _, u := range s.backendURLs {
+		p, err := (&Control{BackendURL: u}).Pool(ctx)
+		if err != nil {
+			return err
+		}
+		if len(p.Nodes) != want || p.Active() != s.cfg.Nodes || p.Routed != s.cfg.Nodes {
+			return fmt.Errorf("backend %s: %d nodes registered, %d active, %d routed to; want %d, %d and %d: %w",
+				u, len(p.Nodes), p.Active(), p.Routed, want, s.cfg.Nodes, s.cfg.Nodes, ErrService)
+		}
+	}
+	return nil
+}
+
+// randomKey is a fresh credential for the S3 server: 20 random bytes in hex.
+func randomKey() string {
+	b := make([]byte, 20)
+	rand.Read(b) // never fails: crypto/rand aborts the program instead
+	return hex.EncodeToString(b)
+}
+
+// FindVersitygw returns the path of the versitygw binary: on PATH, else in $GOBIN, else in
+// $(go env GOPATH)/bin (by default ~/go/bin), where go install puts it.
+func FindVersitygw() (string, error) {
+	if p, err := exec.LookPath("versitygw"); err == nil {
+		return p, nil
+	}
+	var dirs []string
+	if gobin := os.Getenv("GOBIN"); gobin != "" {
+		dirs = append(dirs, gobin)
+	}
+	gopath := os.Getenv("GOPATH")
+	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
+		gopath = strings.TrimSpace(string(out))
+	}
+	if gopath == "" {
+		if home, err := os.UserHomeDir(); err == nil {
+			gopath = filepath.Join(home, "go")
+		}
+	}
+	for _, p := range filepath.SplitList(gopath) {
+		dirs = append(dirs, filepath.Join(p, "bin"))
+	}
+	for _, d := range dirs {
+		p := filepath.Join(d, "versitygw")
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("versitygw is not on PATH nor in %s: install it with %s, or pass -versitygw-bin: %w",
+		strings.Join(dirs, ", "), VersitygwInstall, ErrBadConfig)
+}
+
+// VersitygwInstall is the command that installs the S3 server the project tests and benchmarks with.
+const VersitygwInstall = "go install github.com/versity/versitygw/cmd/versitygw@v1.8.0"
+
+// startVersitygw starts the S3 server on s.s3Endpoint over a folder of its own and waits until it
+// answers HTTP.
+func (s *Services) startVersitygw(ctx context.Context, bin, access, secret string) error {
+	root := filepath.Join(s.dir, "s3")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return err
+	}
+	// Only the S3 listener, on loopback. versitygw reads much of its configuration from VGW_* and
+	// other variables: it gets none of loadgen's environment but PATH, and a HOME of its own.
+	// --keep-alive because real S3 services keep connections open.
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + root}
+	args := []string{"--access", access, "--secret", secret, "--port", s.s3Endpoint, "--keep-alive", "--quiet", "posix", root}
+	c, err := s.startEnv("versitygw", bin, args, env)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.StartTimeout)
+	defer cancel()
+	client := &http.Client{Timeout: time.Second}
+	defer client.CloseIdleConnections()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		// Any answer will do (an anonymous request gets 403): versitygw signals nothing else.
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.s3Endpoint+"/", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		select {
+		case <-c.done:
+			return fmt.Errorf("versitygw exited before it answered (%v); its log:\n%s", c.err, tail(c.log))
+		case <-ctx.Done():
+			return fmt.Errorf("versitygw not answering after %v: %w; its log:\n%s", s.cfg.StartTimeout, err, tail(c.log))
+		case <-tick.C:
+		}
+	}
 }
 
 // freePorts asks the kernel for n free loopback ports. Another process could take one before
@@ -148,18 +391,30 @@ func freePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-func (s *Services) start(name, bin string, args []string) error {
+// start starts a service with loadgen's environment and extraEnv.
+func (s *Services) start(name, bin string, args, extraEnv []string) (*child, error) {
+	var env []string // nil: the child inherits loadgen's
+	if extraEnv != nil {
+		env = append(os.Environ(), extraEnv...)
+	}
+	return s.startEnv(name, bin, args, env)
+}
+
+// startEnv starts a service with env as its whole environment (nil: loadgen's), its output in
+// NAME.log in the services' folder.
+func (s *Services) startEnv(name, bin string, args, env []string) (*child, error) {
 	logPath := filepath.Join(s.dir, name+".log")
 	f, err := os.Create(logPath)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cmd := exec.Command(bin, args...)
+	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = childAttr()
 	if err := cmd.Start(); err != nil {
 		f.Close()
-		return fmt.Errorf("start %s: %w", name, err)
+		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	c := &child{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
 	go func() { // ends when the process exits; Close makes sure it does
@@ -168,8 +423,19 @@ func (s *Services) start(name, bin string, args []string) error {
 		close(c.done)
 	}()
 	s.procs = append(s.procs, c)
-	s.cfg.Logger.Debug("started", "service", name, "pid", cmd.Process.Pid, "args", args)
-	return nil
+	s.cfg.Logger.Debug("started", "service", name, "pid", cmd.Process.Pid, "args", redactArgs(args))
+	return c, nil
+}
+
+// redactArgs hides the S3 server's credentials from the log.
+func redactArgs(args []string) []string {
+	out := slices.Clone(args)
+	for i := 1; i < len(out); i++ {
+		if out[i-1] == "--access" || out[i-1] == "--secret" {
+			out[i] = "***"
+		}
+	}
+	return out
 }
 
 func (s *Services) waitHealthy(ctx context.Context, base string, c *child) error {
@@ -205,13 +471,25 @@ func tail(path string) string {
 	return string(b)
 }
 
-// BackendURL returns the backend's base URL.
-func (s *Services) BackendURL() string { return s.backendURL }
+// BackendURL returns the first backend's base URL, the one configuration goes through.
+func (s *Services) BackendURL() string { return s.backendURLs[0] }
 
-// MemcacheURL returns the memcache's base URL.
-func (s *Services) MemcacheURL() string { return s.memcacheURL }
+// BackendURLs returns every backend's base URL.
+func (s *Services) BackendURLs() []string { return slices.Clone(s.backendURLs) }
 
-// PIDs returns the process ids of the services, so that their CPU time counts as loadgen's own
+// MemcacheURL returns the first memcache node's base URL.
+func (s *Services) MemcacheURL() string { return s.memcacheURLs[0] }
+
+// MemcacheURLs returns every memcache node's base URL, the active ones first, then the standby.
+func (s *Services) MemcacheURLs() []string { return slices.Clone(s.memcacheURLs) }
+
+// S3Endpoint returns the HOST:PORT of the started S3 server; "" with file storage.
+func (s *Services) S3Endpoint() string { return s.s3Endpoint }
+
+// Storage returns the kind of image store the backends use: StorageFile or StorageS3.
+func (s *Services) Storage() string { return s.cfg.Storage }
+
+// PIDs returns the process ids of the services, the S3 server's among them, so that their CPU time counts as loadgen's own
 // when the load from other processes is measured.
 func (s *Services) PIDs() []int {
 	pids := make([]int, 0, len(s.procs))
@@ -224,8 +502,9 @@ func (s *Services) PIDs() []int {
 // Dir returns the folder of the database, images and logs.
 func (s *Services) Dir() string { return s.dir }
 
-// Close stops the services, backend first, each with SIGTERM and then SIGKILL if it has not
-// exited within the stop timeout, and removes a temporary folder. Calling it again is safe.
+// Close stops the services in the reverse order of their start (backends first, the S3 server
+// last), each with SIGTERM and then SIGKILL if it has not exited within the stop timeout, and
+// removes a temporary folder. Calling it again is safe.
 func (s *Services) Close() error {
 	s.closeOnce.Do(func() {
 		var errs []error

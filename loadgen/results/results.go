@@ -73,10 +73,16 @@ func (m *Mix) UnmarshalText(b []byte) error {
 
 // Params are the settings of a run, as reports show them.
 type Params struct {
-	Quick      bool   `json:"quick"`
-	Target     string `json:"target"`
-	Memcache   string `json:"memcache,omitempty"`
-	Managed    bool   `json:"managed"`    // loadgen started the services itself
+	Quick    bool   `json:"quick"`
+	Target   string `json:"target"`
+	Memcache string `json:"memcache,omitempty"`
+	Managed  bool   `json:"managed"` // loadgen started the services itself
+	// Storage is the backends' image store, "file" or "s3", when known (loadgen started them);
+	// Backends the number of backends the requests were spread over, Nodes the memcache pool's
+	// active nodes. Zero in results written before they were recorded: unknown.
+	Storage    string `json:"storage,omitempty"`
+	Backends   int    `json:"backends,omitempty"`
+	Nodes      int    `json:"nodes,omitempty"`
 	Workload   string `json:"workload"`   // "default", a YCSB preset, or "trace"
 	Popularity string `json:"popularity"` // the read keys' law, e.g. "zipf(s=1.1)", or the trace
 	// WriteKeys is where writes go: "same" (the read law), "uniform" or "new" (keys no read asks for).
