@@ -11,6 +11,8 @@
 //	loadgen compare A/results.json B/results.json
 //	                                         compare two runs; exit 3 on a regression
 //	loadgen maxrate                          the highest rate loadgen can offer on this machine
+//	loadgen resize                           what a memcache pool resize costs: hit-rate dip and recovery
+//	loadgen -storage s3 -backends 2 -nodes 4 the services started with S3 storage, 2 backends, 4 nodes
 package main
 
 import (
@@ -62,11 +64,13 @@ func run(ctx context.Context, argv []string, stdout, stderr io.Writer) int {
 		err = compareCmd(args, stdout, stderr)
 	case "maxrate":
 		err = maxrateCmd(ctx, args, stdout, stderr)
+	case "resize":
+		err = resizeCmd(ctx, args, stdout, stderr)
 	case "help":
-		fmt.Fprintln(stdout, "usage: loadgen [bench] [flags] | loadgen report -in results.json -out DIR | loadgen compare [-threshold 0.1] A/results.json B/results.json | loadgen maxrate [flags]")
+		fmt.Fprintln(stdout, "usage: loadgen [bench] [flags] | loadgen report -in results.json -out DIR | loadgen compare [-threshold 0.1] A/results.json B/results.json | loadgen maxrate [flags] | loadgen resize [flags]")
 		return 0
 	default:
-		fmt.Fprintf(stderr, "loadgen: unknown command %q (want bench, report, compare or maxrate)\n", cmd)
+		fmt.Fprintf(stderr, "loadgen: unknown command %q (want bench, report, compare, maxrate or resize)\n", cmd)
 		return 2
 	}
 	switch {

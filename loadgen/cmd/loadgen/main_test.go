@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"image/png"
 	"net/http/httptest"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"imgcache/loadgen"
 	"imgcache/loadgen/loadgentest"
 	"imgcache/loadgen/results"
 )
@@ -252,5 +254,60 @@ func TestUsageErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want %d mentioning %q", code, stderr, tc.code, tc.msg)
 			}
 		})
+	}
+}
+
+// loadgen resize end to end on the real services (played by the test binary), kept short: two
+// active nodes and a standby, one activated at 3 s and stood by at 6 s, no request failing.
+func TestResizeCommand(t *testing.T) {
+	t.Setenv(loadgentest.ProcessEnv, "1")
+	t.Setenv(loadgentest.RealEnv, "1")
+	out := t.TempDir()
+	code, stdout, stderr := runCmd(t, "resize", "-backend-bin", os.Args[0], "-memcache-bin", os.Args[0], "-out", out,
+		"-images", "20", "-rate", "100", "-duration", "8s", "-at", "3s,6s", "-window", "3s", "-log-level", "warn")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, loadgen.ResizeJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res loadgen.ResizeResult
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	type step struct {
+		action   string
+		from, to int
+	}
+	var got []step
+	for _, ev := range res.Events {
+		if ev.Error != "" {
+			t.Errorf("resize at %v: %s", ev.At, ev.Error)
+		}
+		got = append(got, step{ev.Action, ev.From, ev.To})
+	}
+	if want := []step{{loadgen.ActionActivate, 2, 3}, {loadgen.ActionStandby, 3, 2}}; !slices.Equal(got, want) {
+		t.Errorf("resizes %+v, want %+v", got, want)
+	}
+	if len(res.Effects) != 2 || res.Effects[0].BeforeN == 0 {
+		t.Errorf("effects %+v, want two with a mean before each", res.Effects)
+	}
+	if n := len(res.Windows); n < 6 || n > 9 {
+		t.Errorf("%d windows in an 8 s run, want about 8", n)
+	}
+	actives := map[int]bool{}
+	for _, w := range res.Windows {
+		actives[w.Active] = true
+	}
+	if !actives[2] || !actives[3] {
+		t.Errorf("active nodes by window %v, want windows with 2 and with 3", actives)
+	}
+	if res.Step.All.Requests < 700 || res.Failed() != 0 {
+		t.Errorf("%d requests, %d failed; want about 800, none failed", res.Step.All.Requests, res.Failed())
+	}
+	md, err := os.ReadFile(filepath.Join(out, loadgen.ResizeMarkdown))
+	if err != nil || !strings.Contains(string(md), "| activate node ") || !strings.Contains(stdout, "| standby node ") {
+		t.Errorf("resize.md (%v) or stdout lacks the resizes:\n%s\n%s", err, md, stdout)
 	}
 }
