@@ -93,9 +93,13 @@ func (c ResizeConfig) withDefaults() ResizeConfig {
 	return c
 }
 
-func (c ResizeConfig) validate() error {
+// Validate checks the settings but the URLs, with the defaults applied, so that a command can refuse
+// them before it starts any service.
+func (c ResizeConfig) Validate() error { return c.withDefaults().validate(false) }
+
+func (c ResizeConfig) validate(urls bool) error {
 	var errs []error
-	if len(c.BackendURLs) == 0 || len(c.MemcacheURLs) == 0 {
+	if urls && (len(c.BackendURLs) == 0 || len(c.MemcacheURLs) == 0) {
 		errs = append(errs, errors.New("a resize run needs the backends and every memcache node"))
 	}
 	if c.Rate < 1 || c.Duration <= 0 || c.Sample <= 0 || c.Window < c.Sample || c.Tolerance <= 0 {
@@ -257,7 +261,7 @@ func Resize(ctx context.Context, cfg ResizeConfig) (*ResizeResult, error) {
 		res.Error = err.Error()
 		return res, err
 	}
-	if err := cfg.validate(); err != nil {
+	if err := cfg.validate(true); err != nil {
 		return fail(err)
 	}
 	res.Policy, _ = NormalizePolicy(cfg.Policy)

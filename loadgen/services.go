@@ -156,6 +156,10 @@ func StartServices(ctx context.Context, cfg ServicesConfig) (_ *Services, err er
 		if vgw, err = FindVersitygw(); err != nil {
 			return nil, err
 		}
+	} else if cfg.Storage == StorageS3 {
+		if _, err := os.Stat(vgw); err != nil {
+			return nil, fmt.Errorf("versitygw binary: %w (install it with %s)", err, VersitygwInstall)
+		}
 	}
 	if s.dir == "" {
 		if s.dir, err = os.MkdirTemp("", "imgcache-loadgen-"); err != nil {

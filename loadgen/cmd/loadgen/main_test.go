@@ -241,6 +241,12 @@ func TestUsageErrors(t *testing.T) {
 		{"missing trace", []string{"-target", "http://127.0.0.1:1", "-trace", "/nonexistent.csv", "-out", "OUT"}, 1, "trace"},
 		{"missing results", []string{"report", "-in", "/nonexistent/results.json"}, 1, "read results"},
 		{"missing binaries", []string{"-backend-bin", "/nonexistent/backend", "-out", "OUT"}, 1, "make bench"},
+		{"nine nodes", []string{"-nodes", "9", "-out", "OUT"}, 1, "memcache nodes"},
+		{"unknown storage", []string{"-storage", "tape", "-out", "OUT"}, 1, "storage"},
+		{"missing versitygw", []string{"-storage", "s3", "-versitygw-bin", "/nonexistent/versitygw", "-backend-bin", os.Args[0], "-memcache-bin", os.Args[0], "-out", "OUT"}, 1, "install it with go install"},
+		{"resize: bad time", []string{"resize", "-at", "soon", "-out", "OUT"}, 2, "-at"},
+		{"resize: time past the run", []string{"resize", "-at", "50s", "-duration", "40s", "-out", "OUT"}, 1, "within the 40s run"},
+		{"resize: no cache", []string{"resize", "-policy", "off", "-out", "OUT"}, 1, "needs a cache"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := tc.args

@@ -68,9 +68,13 @@ func resizeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if cfg.At, err = parseDurations(*at); err != nil {
-		return fmt.Errorf("%w: -at: %v", errUsage, err)
+		fmt.Fprintf(stderr, "loadgen resize: -at: %v\n", err)
+		return errUsage
 	}
 	cfg.Tolerance = *points / 100
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
 
 	s, err := loadgen.StartServices(ctx, svc)
 	if err != nil {
