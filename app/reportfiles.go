@@ -120,15 +120,11 @@ type boundedFile struct {
 // run's folder holds can be answered.
 func (s *Server) serveRunFile(rc *fasthttp.RequestCtx, r benchRun, name string) error {
 	notFound := errorf(ErrNotFound, "Run %q has no file %q.", r.ID, name)
-	root, err := r.open()
+	root, files, err := r.openFiles()
 	if err != nil {
-		return fmt.Errorf("open run %s: %w", r.Label, err)
+		return err
 	}
 	defer root.Close()
-	files, err := runFiles(root)
-	if err != nil {
-		return fmt.Errorf("list run %s: %w", r.Label, err)
-	}
 	f, ok := findRunFile(files, name)
 	if !ok {
 		return notFound

@@ -117,15 +117,11 @@ func (s *Server) findRun(id string) (benchRun, error) {
 }
 
 func (s *Server) renderRun(rc *fasthttp.RequestCtx, r benchRun) error {
-	root, err := r.open()
+	root, files, err := r.openFiles()
 	if err != nil {
-		return fmt.Errorf("open run %s: %w", r.Label, err)
+		return err
 	}
 	defer root.Close()
-	files, err := runFiles(root)
-	if err != nil {
-		return fmt.Errorf("list run %s: %w", r.Label, err)
-	}
 	p := &runPage{chrome: chrome{Title: "Benchmark run " + r.ID, Active: pathReports}}
 	for _, f := range files {
 		p.Files = append(p.Files, runFileLink{Name: f.Name, URL: runFileURL(r.ID, f.Name), Size: humanSize(f.Size),

@@ -2,6 +2,7 @@ package app
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/url"
@@ -56,6 +57,21 @@ func (r benchRun) open() (*os.Root, error) {
 	}
 	defer root.Close()
 	return root.OpenRoot(r.sub)
+}
+
+// openFiles opens the run's folder and lists the files the pages may serve from it; the caller
+// closes the root.
+func (r benchRun) openFiles() (*os.Root, []runFile, error) {
+	root, err := r.open()
+	if err != nil {
+		return nil, nil, fmt.Errorf("open run %s: %w", r.Label, err)
+	}
+	files, err := runFiles(root)
+	if err != nil {
+		root.Close()
+		return nil, nil, fmt.Errorf("list run %s: %w", r.Label, err)
+	}
+	return root, files, nil
 }
 
 // runURL is the URL of a run's page; runFileURL that of one of its files.

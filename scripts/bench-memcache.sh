@@ -11,6 +11,7 @@ tmp=$(mktemp -d)
 go build -o "$tmp/" ./memcache/cmd/memcache ./scripts/memfill
 
 . scripts/lib.sh
+need_pkg wrk wrk
 
 start() {
   "$tmp/memcache" -addr "127.0.0.1:$PORT" -db "sqlite:$tmp/db-$1.sqlite" -log-level warn &

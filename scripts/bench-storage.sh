@@ -14,6 +14,7 @@ SPORT="${SPORT:-15011}" # backend on S3
 MPORT="${MPORT:-15012}" # memcache
 VPORT="${VPORT:-15013}" # versitygw
 . scripts/lib.sh
+need_pkg wrk wrk
 
 # versitygw: where s3test looks for it too.
 vgw=$(command -v versitygw || true)

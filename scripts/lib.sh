@@ -21,3 +21,15 @@ refuse_taken() {
     return 1
   fi
 }
+
+# need_pkg CMD PACKAGE: makes sure CMD is on PATH, installing Debian's PACKAGE when it is missing and
+# this is root with apt-get (as on our machines); otherwise a clear refusal.
+need_pkg() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing $2 (Debian package) for $1" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1 ||
+      { DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }
+  fi
+  command -v "$1" >/dev/null 2>&1 || { echo "$1 is needed: install Debian's $2 package" >&2; return 1; }
+}
