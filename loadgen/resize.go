@@ -372,12 +372,15 @@ func resizeLoop(ctx context.Context, cfg ResizeConfig, ctl *Control, start time.
 	defer tick.Stop()
 	end := time.NewTimer(cfg.Duration)
 	defer end.Stop()
-	for n := 0; ; {
+	for n, ended := 0, false; !ended; {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-end.C:
-			return nil
+			// The last window, unless a tick has just closed it.
+			if ended = true; time.Since(start)-last < cfg.Sample/2 {
+				return nil
+			}
 		case <-tick.C:
 		}
 		g, h, err := read()
@@ -395,7 +398,7 @@ func resizeLoop(ctx context.Context, cfg ResizeConfig, ctl *Control, start time.
 			}
 			fmt.Fprintf(cfg.Progress, "[%5.1fs] lookups %5d  hit rate %s  active nodes %d\n", now.Seconds(), w.Gets, rate, active)
 		}
-		if n < len(cfg.At) && now >= cfg.At[n]-cfg.Sample/2 {
+		if !ended && n < len(cfg.At) && now >= cfg.At[n]-cfg.Sample/2 {
 			ev := resizeOnce(ctx, ctl, n, time.Since(start))
 			res.Events = append(res.Events, ev)
 			cfg.Logger.Info("pool resized", "at", ev.At.Round(time.Millisecond), "action", ev.Action, "node", ev.Node, "from", ev.From, "to", ev.To, "err", ev.Error)
@@ -405,6 +408,7 @@ func resizeLoop(ctx context.Context, cfg ResizeConfig, ctl *Control, start time.
 			n++
 		}
 	}
+	return nil
 }
 
 // resizeOnce performs the n-th resize: even ones activate the live standby node of lowest id, odd
