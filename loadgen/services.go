@@ -176,7 +176,7 @@ func StartServices(ctx context.Context, cfg ServicesConfig) (_ *Services, err er
 	}()
 
 	nodes := cfg.Nodes + cfg.Standby
-	ports, err := freePorts(nodes + cfg.Backends + 1)
+	ports, err := freePorts(nodes + cfg.Backends + 1) // the last for the S3 server, if it is asked for
 	if err != nil {
 		return nil, err
 	}
@@ -185,8 +185,7 @@ func StartServices(ctx context.Context, cfg ServicesConfig) (_ *Services, err er
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		return nil, err
 	}
-	var backendEnv []string
-	storageArgs := []string{}
+	var backendEnv, storageArgs []string
 	if cfg.Storage == StorageS3 {
 		s.s3Endpoint = "127.0.0.1:" + strconv.Itoa(ports[len(ports)-1])
 		access, secret := randomKey(), randomKey()
@@ -197,7 +196,8 @@ func StartServices(ctx context.Context, cfg ServicesConfig) (_ *Services, err er
 		backendEnv = []string{"AWS_ACCESS_KEY_ID=" + access, "AWS_SECRET_ACCESS_KEY=" + secret}
 	}
 
-	// The first node creates the schema; the others may then start together.
+	// The first node creates the schema, alone; the others may then start together, and are
+	// waited for after the last has started.
 	var mcs []*child
 	for i := range nodes {
 		addr := "127.0.0.1:" + strconv.Itoa(ports[i])
