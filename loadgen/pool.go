@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"imgcache/app/api"
 )
@@ -101,6 +102,42 @@ func (c *Control) SetNodeState(ctx context.Context, id int64, state string) erro
 	}
 	if code >= 400 {
 		return fmt.Errorf("set node %d %s: status %d %q: %w", id, state, code, snippet(body), ErrService)
+	}
+	return nil
+}
+
+// waitPool waits until the pool's table has every node, the first Nodes of them active, and every
+// backend routes to all the active ones: backends follow the table about once a second.
+func (s *Services) waitPool(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.StartTimeout)
+	defer cancel()
+	want := s.cfg.Nodes + s.cfg.Standby
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		err := s.poolReady(ctx, want)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("memcache pool not settled after %v: %w", s.cfg.StartTimeout, err)
+		case <-tick.C:
+		}
+	}
+}
+
+// poolReady checks every backend's view of the pool once.
+func (s *Services) poolReady(ctx context.Context, want int) error {
+	for _, u := range s.backendURLs {
+		p, err := (&Control{BackendURL: u}).Pool(ctx)
+		if err != nil {
+			return err
+		}
+		if len(p.Nodes) != want || p.Active() != s.cfg.Nodes || p.Routed != s.cfg.Nodes {
+			return fmt.Errorf("backend %s: %d nodes registered, %d active, %d routed to; want %d, %d and %d: %w",
+				u, len(p.Nodes), p.Active(), p.Routed, want, s.cfg.Nodes, s.cfg.Nodes, ErrService)
+		}
 	}
 	return nil
 }
