@@ -3,7 +3,7 @@ GO     ?= go
 BIN    := bin
 CMDS   := ./memcache/cmd/memcache ./app/cmd/backend ./loadgen/cmd/loadgen
 
-.PHONY: all build test vet run stop bench bench-quick clean
+.PHONY: all build test vet run stop bench bench-quick bench-s3 bench-pool bench-resize clean
 
 all: build
 
@@ -35,6 +35,21 @@ bench: build
 # bench-quick: a short run of the same harness, each cell once, for CI (under 90 s).
 bench-quick: build
 	$(BIN)/loadgen -quick -repeat 1
+
+# bench-s3: the 80:20 mix, LRU and the cache off, with the images in S3: loadgen starts a versitygw
+# beside the services (installed first by scripts/versitygw.sh when missing). Report in reports/out/s3/.
+bench-s3: build
+	vgw="$$(scripts/versitygw.sh)" && $(BIN)/loadgen -storage s3 -versitygw-bin "$$vgw" -mixes 80:20 -policies LRU,off -out reports/out/s3
+
+# bench-pool: the 80:20 mix with LRU on pools of 1, 2 and 4 memcache nodes, the same capacity a node;
+# each run in reports/out/pool-nodes-N/, the table of all in reports/out/pool-summary.md.
+bench-pool: build
+	scripts/bench-pool.sh
+
+# bench-resize: what resizing the pool costs: 2 active nodes and a standby, 300 requests/s for 40 s,
+# a node activated at 15 s and stood by at 30 s; the hit rate per second in reports/out/resize/.
+bench-resize: build
+	$(BIN)/loadgen resize -out reports/out/resize
 
 clean:
 	rm -rf $(BIN)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -103,52 +104,71 @@ func ParseWriteKeys(s string) (string, error) {
 	return "", fmt.Errorf("write keys %q (want %s, %s or %s): %w", s, WriteKeysSame, WriteKeysUniform, WriteKeysNew, ErrBadConfig)
 }
 
-// Workload holds every request body and URL for one data set and target, built once before any
-// attack so that no request is built while vegeta is timing it. Keys 0 to Keys()-1 are the data
-// set's; with new-key writes, as many more follow that only writes use.
+// Workload holds every request body and URL for one data set and its targets, built once before
+// any attack so that no request is built while vegeta is timing it. Keys 0 to Keys()-1 are the
+// data set's; with new-key writes, as many more follow that only writes use. With several backends
+// there is a set of URLs for each, and requests take them in turn.
 type Workload struct {
-	base      string
-	names     []string   // by key index
-	readURLs  []string   // by key index of the data set
-	uploads   [][]Upload // by key index, then version (0 is the initial upload)
-	stored    [][]uint32 // what the cache holds for each version's value: its base64 length
-	uploadURL string
+	bases      []string   // the backends' base URLs
+	names      []string   // by key index
+	readURLs   [][]string // by backend, then key index of the data set
+	uploads    [][]Upload // by key index, then version (0 is the initial upload)
+	stored     [][]uint32 // what the cache holds for each version's value: its base64 length
+	uploadURLs []string   // by backend
 }
 
 // NewWorkload builds the requests for ds against the backend at baseURL, with versions write
 // bodies a key besides the initial one (0 means DefaultVersions), and, when newKeys is set, a
 // pool of write-only keys as large as the data set.
 func NewWorkload(baseURL string, ds *Dataset, versions int, newKeys bool) (*Workload, error) {
+	return NewWorkloadOn([]string{baseURL}, ds, versions, newKeys)
+}
+
+// NewWorkloadOn is NewWorkload over several backends sharing one store: the same requests, with a
+// URL for each backend.
+func NewWorkloadOn(baseURLs []string, ds *Dataset, versions int, newKeys bool) (*Workload, error) {
 	if versions == 0 {
 		versions = DefaultVersions
 	}
-	u, err := url.Parse(baseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("target %q is not an http URL: %w", baseURL, ErrBadConfig)
+	if len(baseURLs) == 0 {
+		return nil, fmt.Errorf("no target: %w", ErrBadConfig)
+	}
+	var bases []string
+	for _, b := range baseURLs {
+		u, err := url.Parse(b)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("target %q is not an http URL: %w", b, ErrBadConfig)
+		}
+		bases = append(bases, strings.TrimSuffix(b, "/"))
 	}
 	if versions < 1 || len(ds.Images) == 0 {
 		return nil, fmt.Errorf("workload of %d images and %d versions: %w", len(ds.Images), versions, ErrBadConfig)
 	}
-	base := strings.TrimSuffix(baseURL, "/")
 	n := len(ds.Images)
 	total := n
 	if newKeys {
 		total = 2 * n
 	}
 	w := &Workload{
-		base:      base,
-		names:     make([]string, total),
-		readURLs:  make([]string, n),
-		uploads:   make([][]Upload, total),
-		stored:    make([][]uint32, total),
-		uploadURL: base + UploadPath,
+		bases:    bases,
+		names:    make([]string, total),
+		readURLs: make([][]string, len(bases)),
+		uploads:  make([][]Upload, total),
+		stored:   make([][]uint32, total),
 	}
+	for b, base := range bases {
+		w.readURLs[b] = make([]string, n)
+		w.uploadURLs = append(w.uploadURLs, base+UploadPath)
+	}
+	var err error
 	for i := range total {
 		im := ds.Images[i%n]
 		if i >= n { // a write-only key: another name for the same image
 			im.Key = fmt.Sprintf("%sw%04d", ds.Config.KeyPrefix, i-n)
 		} else {
-			w.readURLs[i] = base + ReadPathFmt + url.PathEscape(im.Key)
+			for b, base := range bases {
+				w.readURLs[b][i] = base + ReadPathFmt + url.PathEscape(im.Key)
+			}
 		}
 		w.names[i] = im.Key
 		w.uploads[i] = make([]Upload, versions+1)
@@ -165,18 +185,22 @@ func NewWorkload(baseURL string, ds *Dataset, versions int, newKeys bool) (*Work
 }
 
 // Keys returns the number of keys of the data set, which UploadAll uploads and reads ask for.
-func (w *Workload) Keys() int { return len(w.readURLs) }
+func (w *Workload) Keys() int { return len(w.readURLs[0]) }
 
 // Names returns the names of every key, the write-only ones after the data set's.
 func (w *Workload) Names() []string { return w.names }
 
-// BaseURL returns the backend URL the requests go to.
-func (w *Workload) BaseURL() string { return w.base }
+// BaseURL returns the first backend's URL.
+func (w *Workload) BaseURL() string { return w.bases[0] }
 
-// Initial returns the target that uploads version 0 of key i.
+// BaseURLs returns every backend's URL, in the order requests take them.
+func (w *Workload) BaseURLs() []string { return slices.Clone(w.bases) }
+
+// Initial returns the target that uploads version 0 of key i, through backend i modulo their
+// number, so that the data set's upload is spread too.
 func (w *Workload) Initial(i int) vegeta.Target {
 	up := w.uploads[i][0]
-	return vegeta.Target{Method: http.MethodPost, URL: w.uploadURL, Body: up.Body, Header: up.Header}
+	return vegeta.Target{Method: http.MethodPost, URL: w.uploadURLs[i%len(w.bases)], Body: up.Body, Header: up.Header}
 }
 
 // TargeterConfig describes the requests a Targeter draws.
@@ -203,6 +227,7 @@ type Targeter struct {
 	rng      *rand.Rand
 	pos      int      // next request of the replayed trace
 	fresh    int      // write-only keys handed out so far
+	next     int      // requests handed out so far: the backend of the next is next modulo their number
 	versions []uint32 // writes so far, by key
 	rec      *mrc.Recorder
 
@@ -272,6 +297,8 @@ func (t *Targeter) draw() (k int, write bool) {
 func (t *Targeter) Next(tgt *vegeta.Target) error {
 	t.mu.Lock()
 	k, write := t.draw()
+	b := t.next % len(t.w.bases) // round robin: every backend gets as many requests, of each kind alike
+	t.next++
 	ups := t.w.uploads[k]
 	v := 0
 	if write {
@@ -292,11 +319,11 @@ func (t *Targeter) Next(tgt *vegeta.Target) error {
 	tgt.Method = http.MethodPost
 	if !write {
 		t.nReads.Add(1)
-		tgt.URL, tgt.Body, tgt.Header = t.w.readURLs[k], nil, nil
+		tgt.URL, tgt.Body, tgt.Header = t.w.readURLs[b][k], nil, nil
 		return nil
 	}
 	t.nWrites.Add(1)
-	tgt.URL, tgt.Body, tgt.Header = t.w.uploadURL, ups[v].Body, ups[v].Header
+	tgt.URL, tgt.Body, tgt.Header = t.w.uploadURLs[b], ups[v].Body, ups[v].Header
 	return nil
 }
 

@@ -3,11 +3,13 @@ package loadgen
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -152,7 +154,7 @@ func TestTargeterPopularity(t *testing.T) {
 		_ = tr.Next(&tgt)
 		counts[tgt.URL]++
 	}
-	top := w.readURLs[pop.KeyOfRank(0)]
+	top := w.readURLs[0][pop.KeyOfRank(0)]
 	for u, n := range counts {
 		if n > counts[top] {
 			t.Errorf("%s read %d times, more than the top-ranked %s (%d)", u, n, top, counts[top])
@@ -204,7 +206,7 @@ func draw(t *testing.T, w *Workload, tr *Targeter, n int) (keys []int, writes []
 			t.Fatal(err)
 		}
 		var name string
-		write := tgt.URL == w.uploadURL
+		write := tgt.URL == w.uploadURLs[0]
 		if write {
 			name, _ = parseUpload(t, tgt)
 		} else {
@@ -392,4 +394,84 @@ func BenchmarkTargeterNext(b *testing.B) {
 			_ = tr.Next(&tgt)
 		}
 	})
+}
+
+// With several backends the targeter hands requests to each in turn: every backend gets the same
+// share of reads and of writes, and the keys drawn are those one backend would get with the seed.
+func TestTargeterSpreadsOverBackends(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		backends int
+	}{
+		{"one backend", 1},
+		{"two backends", 2},
+		{"three backends", 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ds, err := NewDataset(DatasetConfig{Images: 20, MinBytes: 1000, MedianBytes: 2000, MaxBytes: 4000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var bases []string
+			for i := range tc.backends {
+				bases = append(bases, fmt.Sprintf("http://127.0.0.%d:5000", i+1))
+			}
+			w, err := NewWorkloadOn(bases, ds, 0, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			one, err := NewWorkload(bases[0], ds, 0, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pop, _ := NewZipf(20, 1.1, 3)
+			cfg := TargeterConfig{ReadFraction: 0.5, Reads: pop, Seed: 7}
+			tr, _ := NewTargeter(w, cfg)
+			ref, _ := NewTargeter(one, cfg)
+			const n = 600
+			reads, writes := map[string]int{}, map[string]int{}
+			for i := range n {
+				var got, want vegeta.Target
+				if err := tr.Next(&got); err != nil {
+					t.Fatal(err)
+				}
+				_ = ref.Next(&want)
+				u, err := url.Parse(got.URL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if wantHost := strings.TrimPrefix(bases[i%tc.backends], "http://"); u.Host != wantHost {
+					t.Fatalf("request %d went to %s, want %s (round robin)", i, u.Host, wantHost)
+				}
+				if u.Path != strings.TrimPrefix(want.URL, bases[0]) {
+					t.Fatalf("request %d is %s, want the single backend's %s", i, u.Path, want.URL)
+				}
+				if OpOf(&vegeta.Result{URL: got.URL}) == OpWrite {
+					// Multipart boundaries are random: compare what the bodies carry.
+					gk, gf := parseUpload(t, got)
+					wk, wf := parseUpload(t, want)
+					if gk != wk || !bytes.Equal(gf, wf) {
+						t.Fatalf("request %d uploads %q (%d bytes), want the single backend's %q (%d bytes)", i, gk, len(gf), wk, len(wf))
+					}
+					writes[u.Host]++
+				} else {
+					reads[u.Host]++
+				}
+			}
+			if len(reads)+len(writes) < 2*tc.backends {
+				t.Errorf("reads by backend %v, writes by backend %v: want both kinds at each of %d", reads, writes, tc.backends)
+			}
+			for _, b := range bases {
+				h := strings.TrimPrefix(b, "http://")
+				if got := reads[h] + writes[h]; got != n/tc.backends {
+					t.Errorf("backend %s got %d requests, want %d", h, got, n/tc.backends)
+				}
+			}
+			for i := range 5 { // the data set's upload is spread too
+				if got, want := w.Initial(i).URL, bases[i%tc.backends]+UploadPath; got != want {
+					t.Errorf("initial upload %d to %s, want %s", i, got, want)
+				}
+			}
+		})
+	}
 }

@@ -16,11 +16,15 @@ const ProcessEnv = "LOADGEN_FAKE_SERVICE"
 
 // MaybeServe, called first in a TestMain, turns the test binary into a fake service when
 // ProcessEnv is set, so that tests can pass os.Args[0] as the backend and memcache binaries.
-// It takes the real services' flags; with -memcache it is a backend, else a memcache. It serves
+// It takes the real services' flags; with -memcache it is a backend, else a memcache; with RealEnv
+// it is the real one. It serves
 // until SIGTERM or SIGINT, then exits 0. Without ProcessEnv it returns at once.
 func MaybeServe() {
 	if os.Getenv(ProcessEnv) == "" {
 		return
+	}
+	if os.Getenv(RealEnv) == "1" {
+		os.Exit(serveReal(os.Args[1:]))
 	}
 	os.Exit(serve(os.Args[1:]))
 }

@@ -205,7 +205,7 @@ func newPage(res *results.Results, graphs []Graph) *page {
 			d.Images, d.PNG, d.JPEG, benchBytes(d.Bytes), benchBytes(int64(d.MinBytes)), benchBytes(int64(d.MedianBytes)), benchBytes(int64(d.MaxBytes)), d.Seed)},
 		{"read keys", pr.Popularity + "; every policy of a mix and run sees the same sequence of keys, each run its own"},
 		{"write keys", writes},
-		{"cache", fmt.Sprintf("%d MB = %.0f%% of the data set as cached (base64 values and keys, %s)", pr.CapacityMB, 100*cacheShare(res), benchBytes(d.StoredBytes))},
+		{"cache", cacheText(res)},
 		{"mixes (reads:writes)", strings.Join(mixes, ", ")},
 		{"policies", strings.Join(pr.Policies, ", ")},
 		{"runs of each cell", fmt.Sprintf("%d, interleaved: every cell once a round, forward in odd rounds and backward in even ones", pr.Repeats())},
@@ -216,6 +216,9 @@ func newPage(res *results.Results, graphs []Graph) *page {
 		{"busy machine", fmt.Sprintf("a step is flagged when other processes used more than %.2f CPUs during it", pr.HeavyLoad)},
 		{"started", res.Started.Format(time.RFC3339)},
 		{"run time", res.Finished.Sub(res.Started).Round(time.Second).String()},
+	}
+	if sv, ok := servicesText(pr); ok {
+		p.Params = slices.Insert(p.Params, 2, [2]string{"services", sv})
 	}
 	if res.MRCTime > 0 {
 		p.Params = append(p.Params, [2]string{"miss-ratio curves", fmt.Sprintf("computed in %v", res.MRCTime.Round(time.Millisecond))})
@@ -352,4 +355,48 @@ func executeText(w io.Writer, name string, data any) error {
 		return err
 	}
 	return t.Execute(w, data)
+}
+
+// cacheText is the cache row of the parameters: the capacity, which every node of a pool has.
+func cacheText(res *results.Results) string {
+	pr, d := res.Params, res.Dataset
+	t := fmt.Sprintf("%d MB = %.0f%% of the data set as cached (base64 values and keys, %s)", pr.CapacityMB, 100*cacheShare(res), benchBytes(d.StoredBytes))
+	if pr.Nodes > 1 {
+		t += fmt.Sprintf(", on each of the %d memcache nodes: %d MB in the pool", pr.Nodes, pr.Nodes*pr.CapacityMB)
+	}
+	return t
+}
+
+// servicesText says what served the run, image store, backends and memcache nodes, as far as
+// the results record it; results written before these were recorded have none (false).
+func servicesText(pr results.Params) (string, bool) {
+	var parts []string
+	switch pr.Storage {
+	case "":
+	case "s3":
+		s := "images in S3"
+		if pr.Managed {
+			s += " (versitygw on loopback, started by loadgen)"
+		}
+		parts = append(parts, s)
+	case "file":
+		parts = append(parts, "images in a local folder")
+	default:
+		parts = append(parts, "images in "+pr.Storage)
+	}
+	if pr.Backends > 0 {
+		s := "1 backend"
+		if pr.Backends > 1 {
+			s = fmt.Sprintf("%d backends, the requests spread over them in turn", pr.Backends)
+		}
+		parts = append(parts, s)
+	}
+	if pr.Nodes > 0 {
+		s := "1 memcache node"
+		if pr.Nodes > 1 {
+			s = fmt.Sprintf("a pool of %d memcache nodes (hit rates summed over them)", pr.Nodes)
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, "; "), len(parts) > 0
 }

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"imgcache/loadgen/results"
 )
@@ -180,6 +181,45 @@ func TestCommand(t *testing.T) {
 			res := &results.Results{Command: tc.cmd, Machine: results.Machine{Commit: tc.commit}}
 			if got := Command(res); got != tc.want {
 				t.Errorf("Command = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// The parameters say what served the run: image store, backends, memcache nodes, and the pool's
+// capacity; results written before these were recorded get no such row.
+func TestReportServicesParams(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		params results.Params
+		want   []string // in the services row, or in the cache row
+		absent bool     // no services row
+	}{
+		{"older results", results.Params{}, nil, true},
+		{"one of each, folder", results.Params{Storage: "file", Backends: 1, Nodes: 1}, []string{"images in a local folder", "1 backend", "1 memcache node"}, false},
+		{"s3 started by loadgen", results.Params{Managed: true, Storage: "s3", Backends: 2, Nodes: 4, CapacityMB: 8},
+			[]string{"images in S3 (versitygw on loopback, started by loadgen)", "2 backends, the requests spread over them in turn", "a pool of 4 memcache nodes", "on each of the 4 memcache nodes: 32 MB in the pool"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := synth(results.Mix{Reads: 80, Writes: 20}, map[string][]synthRun{results.PolicyLRU: {{hit: 0.5, readP50: time.Millisecond, satAt: 800}}})
+			pr := tc.params
+			pr.Repeat, pr.Resolution, pr.HeavyLoad = 1, 0.05, 0.5
+			res.Params = pr
+			p := newPage(res, nil)
+			var rows []string
+			hasServices := false
+			for _, kv := range p.Params {
+				rows = append(rows, kv[0]+": "+kv[1])
+				hasServices = hasServices || kv[0] == "services"
+			}
+			all := strings.Join(rows, "\n")
+			if hasServices == tc.absent {
+				t.Errorf("services row present = %v, want %v:\n%s", hasServices, !tc.absent, all)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("parameters lack %q:\n%s", w, all)
+				}
 			}
 		})
 	}

@@ -11,6 +11,8 @@
 //	loadgen compare A/results.json B/results.json
 //	                                         compare two runs; exit 3 on a regression
 //	loadgen maxrate                          the highest rate loadgen can offer on this machine
+//	loadgen resize                           what a memcache pool resize costs: hit-rate dip and recovery
+//	loadgen -storage s3 -backends 2 -nodes 4 the services started with S3 storage, 2 backends, 4 nodes
 package main
 
 import (
@@ -62,11 +64,13 @@ func run(ctx context.Context, argv []string, stdout, stderr io.Writer) int {
 		err = compareCmd(args, stdout, stderr)
 	case "maxrate":
 		err = maxrateCmd(ctx, args, stdout, stderr)
+	case "resize":
+		err = resizeCmd(ctx, args, stdout, stderr)
 	case "help":
-		fmt.Fprintln(stdout, "usage: loadgen [bench] [flags] | loadgen report -in results.json -out DIR | loadgen compare [-threshold 0.1] A/results.json B/results.json | loadgen maxrate [flags]")
+		fmt.Fprintln(stdout, "usage: loadgen [bench] [flags] | loadgen report -in results.json -out DIR | loadgen compare [-threshold 0.1] A/results.json B/results.json | loadgen maxrate [flags] | loadgen resize [flags]")
 		return 0
 	default:
-		fmt.Fprintf(stderr, "loadgen: unknown command %q (want bench, report, compare or maxrate)\n", cmd)
+		fmt.Fprintf(stderr, "loadgen: unknown command %q (want bench, report, compare, maxrate or resize)\n", cmd)
 		return 2
 	}
 	switch {
@@ -132,13 +136,14 @@ func benchCmd(ctx context.Context, argv, args []string, stdout, stderr io.Writer
 		svcArgsM  = fs.String("memcache-args", "", "extra arguments for the memcache, space-separated")
 	)
 	fs.BoolVar(&cfg.Quick, "quick", false, "short run for CI: 50 images, one run a cell, rates 100 and 400/s, 2 s steps")
-	fs.StringVar(&cfg.BackendURL, "target", env("LOADGEN_TARGET", ""), "backend URL of a running deployment; empty starts both services (env LOADGEN_TARGET)")
+	targets := fs.String("target", env("LOADGEN_TARGET", ""), "backend URLs of a running deployment, comma-separated (requests spread over them in turn); empty starts the services (env LOADGEN_TARGET)")
 	memcaches := fs.String("memcache", env("LOADGEN_MEMCACHE", ""), "memcache URLs of a running deployment, comma-separated (every node of a pool), for hit rates (env LOADGEN_MEMCACHE)")
 	fs.StringVar(&cfg.MemcacheSecret, "memcache-secret", env("IMGCACHE_MEMCACHE_SECRET", ""), "the memcache's shared secret, for its statistics (env IMGCACHE_MEMCACHE_SECRET)")
 	fs.StringVar(&svc.BackendBin, "backend-bin", loadgen.DefaultBackendBin, "backend binary to start")
 	fs.StringVar(&svc.MemcacheBin, "memcache-bin", loadgen.DefaultMemcacheBin, "memcache binary to start")
 	fs.StringVar(&svc.LogLevel, "service-log-level", loadgen.DefaultServiceLogLevel, "log level of the started services")
 	fs.BoolVar(&svc.Keep, "keep", false, "keep the started services' temporary folder (database, images, logs)")
+	addServiceFlags(fs, &svc)
 	fs.IntVar(&cfg.Dataset.Images, "images", 0, "images in the data set (0: 200, or 50 with -quick)")
 	fs.Uint64Var(&cfg.Dataset.Seed, "seed", loadgen.DefaultSeed, "seed of the data set and of the key draws (run r draws with seed+r)")
 	fs.StringVar(&cfg.Popularity, "popularity", "", "read key popularity: zipf or uniform (default zipf)")
@@ -194,6 +199,7 @@ func benchCmd(ctx context.Context, argv, args []string, stdout, stderr io.Writer
 	}
 	cfg.Policies = splitList(*policies)
 	cfg.MemcacheURLs = splitList(*memcaches)
+	cfg.BackendURLs = splitList(*targets)
 	svc.BackendArgs = strings.Fields(*svcArgsB)
 	svc.MemcacheArgs = strings.Fields(*svcArgsM)
 
@@ -210,7 +216,7 @@ func benchCmd(ctx context.Context, argv, args []string, stdout, stderr io.Writer
 
 	database := "external (as the deployment is configured)"
 	cfg.Load = cpuload.New("")
-	if cfg.BackendURL == "" {
+	if len(cfg.BackendURLs) == 0 {
 		s, err := loadgen.StartServices(ctx, svc)
 		if err != nil {
 			return err
@@ -220,9 +226,10 @@ func benchCmd(ctx context.Context, argv, args []string, stdout, stderr io.Writer
 				log.Warn("stopping the services", "err", err)
 			}
 		}()
-		cfg.BackendURL, cfg.MemcacheURLs, cfg.Managed = s.BackendURL(), []string{s.MemcacheURL()}, true
+		cfg.BackendURLs, cfg.MemcacheURLs, cfg.Managed = s.BackendURLs(), s.MemcacheURLs(), true
+		cfg.Storage, cfg.Nodes = s.Storage(), svc.Nodes
 		cfg.Load = cpuload.New("", s.PIDs()...)
-		database = "SQLite (embedded, modernc.org/sqlite)"
+		database = managedDatabase(svc)
 	}
 	cfg.Machine = loadgen.CollectMachine(ctx, ".", database)
 
@@ -236,6 +243,23 @@ func benchCmd(ctx context.Context, argv, args []string, stdout, stderr io.Writer
 	}
 	fmt.Fprintf(stdout, "report: %s (run took %v)\n", filepath.Join(*out, bench.IndexHTML), time.Since(start).Round(time.Second))
 	return runErr
+}
+
+// addServiceFlags adds the flags of the started services' layout: storage, backends, nodes.
+func addServiceFlags(fs *flag.FlagSet, svc *loadgen.ServicesConfig) {
+	fs.StringVar(&svc.Storage, "storage", loadgen.StorageFile, "image store of the started backends: file (a folder) or s3 (a versitygw started beside them)")
+	fs.StringVar(&svc.VersitygwBin, "versitygw-bin", "", "versitygw binary for -storage s3 (default: on PATH, else in $(go env GOPATH)/bin)")
+	fs.IntVar(&svc.Backends, "backends", loadgen.DefaultBackends, fmt.Sprintf("backends to start, on one database and image store (1 to %d)", loadgen.MaxBackends))
+	fs.IntVar(&svc.Nodes, "nodes", loadgen.DefaultNodes, fmt.Sprintf("memcache nodes to start, a consistent-hash pool, each with the cache capacity (1 to %d)", loadgen.MaxNodes))
+}
+
+// managedDatabase describes the database of the started services for the results' machine.
+func managedDatabase(svc loadgen.ServicesConfig) string {
+	d := "SQLite (embedded, modernc.org/sqlite)"
+	if n := max(svc.Backends, 1) + max(svc.Nodes, 1) + svc.Standby; n > 2 {
+		d += fmt.Sprintf(", one file shared by %d processes", n)
+	}
+	return d
 }
 
 func splitList(s string) []string {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"image/png"
 	"net/http/httptest"
 	"os"
@@ -11,7 +12,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"imgcache/loadgen"
 	"imgcache/loadgen/loadgentest"
 	"imgcache/loadgen/results"
 )
@@ -239,6 +242,12 @@ func TestUsageErrors(t *testing.T) {
 		{"missing trace", []string{"-target", "http://127.0.0.1:1", "-trace", "/nonexistent.csv", "-out", "OUT"}, 1, "trace"},
 		{"missing results", []string{"report", "-in", "/nonexistent/results.json"}, 1, "read results"},
 		{"missing binaries", []string{"-backend-bin", "/nonexistent/backend", "-out", "OUT"}, 1, "make bench"},
+		{"nine nodes", []string{"-nodes", "9", "-out", "OUT"}, 1, "memcache nodes"},
+		{"unknown storage", []string{"-storage", "tape", "-out", "OUT"}, 1, "storage"},
+		{"missing versitygw", []string{"-storage", "s3", "-versitygw-bin", "/nonexistent/versitygw", "-backend-bin", os.Args[0], "-memcache-bin", os.Args[0], "-out", "OUT"}, 1, "install it with go install"},
+		{"resize: bad time", []string{"resize", "-at", "soon", "-out", "OUT"}, 2, "-at"},
+		{"resize: time past the run", []string{"resize", "-at", "50s", "-duration", "40s", "-out", "OUT"}, 1, "within the 40s run"},
+		{"resize: no cache", []string{"resize", "-policy", "off", "-out", "OUT"}, 1, "needs a cache"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := tc.args
@@ -252,5 +261,67 @@ func TestUsageErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want %d mentioning %q", code, stderr, tc.code, tc.msg)
 			}
 		})
+	}
+}
+
+// loadgen resize end to end on the real services (played by the test binary), kept short: two
+// active nodes and a standby, one activated at 3 s and stood by at 6 s, no request failing.
+func TestResizeCommand(t *testing.T) {
+	t.Setenv(loadgentest.ProcessEnv, "1")
+	t.Setenv(loadgentest.RealEnv, "1")
+	out := t.TempDir()
+	code, stdout, stderr := runCmd(t, "resize", "-backend-bin", os.Args[0], "-memcache-bin", os.Args[0], "-out", out,
+		"-images", "20", "-rate", "100", "-duration", "8s", "-at", "3s,6s", "-window", "3s", "-log-level", "warn")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, loadgen.ResizeJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res loadgen.ResizeResult
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	type step struct {
+		action   string
+		from, to int
+	}
+	var got []step
+	for _, ev := range res.Events {
+		if ev.Error != "" {
+			t.Errorf("resize at %v: %s", ev.At, ev.Error)
+		}
+		got = append(got, step{ev.Action, ev.From, ev.To})
+	}
+	if want := []step{{loadgen.ActionActivate, 2, 3}, {loadgen.ActionStandby, 3, 2}}; !slices.Equal(got, want) {
+		t.Errorf("resizes %+v, want %+v", got, want)
+	}
+	if len(res.Effects) != 2 || res.Effects[0].BeforeN == 0 {
+		t.Errorf("effects %+v, want two with a mean before each", res.Effects)
+	}
+	// One window a second on a quiet machine; fewer, longer ones when the loop is late (the race
+	// detector beside other tests), but always back to back over the whole run.
+	for i, w := range res.Windows {
+		if i > 0 && w.Start != res.Windows[i-1].End || w.End <= w.Start {
+			t.Errorf("window %d is %v to %v after one ending at %v: want them back to back", i, w.Start, w.End, res.Windows[i-1].End)
+		}
+	}
+	if n := len(res.Windows); n < 3 || n > 9 || res.Windows[n-1].End < 7*time.Second {
+		t.Errorf("%d windows ending at %v in an 8 s run, want up to 8 covering it", n, res.Windows[max(n-1, 0)].End)
+	}
+	actives := map[int]bool{}
+	for _, w := range res.Windows {
+		actives[w.Active] = true
+	}
+	if !actives[2] || !actives[3] {
+		t.Errorf("active nodes by window %v, want windows with 2 and with 3", actives)
+	}
+	if res.Step.All.Requests < 700 || res.Failed() != 0 {
+		t.Errorf("%d requests, %d failed; want about 800, none failed", res.Step.All.Requests, res.Failed())
+	}
+	md, err := os.ReadFile(filepath.Join(out, loadgen.ResizeMarkdown))
+	if err != nil || !strings.Contains(string(md), "| activate node ") || !strings.Contains(stdout, "| standby node ") {
+		t.Errorf("resize.md (%v) or stdout lacks the resizes:\n%s\n%s", err, md, stdout)
 	}
 }

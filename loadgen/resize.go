@@ -1,0 +1,447 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"time"
+
+	"imgcache/loadgen/results"
+)
+
+// Defaults of ResizeConfig: a pool of two active nodes and a standby one, a third node activated
+// mid-run and one stood by later, at a rate well under what one machine saturates at.
+const (
+	DefaultResizeNodes    = 2
+	DefaultResizeStandby  = 1
+	DefaultResizeRate     = 300
+	DefaultResizeDuration = 40 * time.Second
+	// DefaultResizeWindow is how long before a resize the hit rate is averaged over.
+	DefaultResizeWindow = 10 * time.Second
+	// DefaultResizeTolerance is how close, in hit rate (0.05 is 5 points), the rate must come back
+	// to its mean before the resize to count as recovered.
+	DefaultResizeTolerance = 0.05
+	// DefaultResizeSample is the length of a window of the per-second hit rate.
+	DefaultResizeSample = time.Second
+)
+
+// DefaultResizeAt are the times of the resizes: a node activated at 15 s, one stood by at 30 s.
+func DefaultResizeAt() []time.Duration { return []time.Duration{15 * time.Second, 30 * time.Second} }
+
+// DefaultResizeMix is the resize run's mix: read-heavy, where a cache matters most.
+func DefaultResizeMix() results.Mix { return results.Mix{Reads: 80, Writes: 20} }
+
+// Resize actions: the first resize activates a standby node, the next stands an active one by,
+// and so on in turn, so a run of two resizes goes from N to N+1 nodes and back.
+const (
+	ActionActivate = "activate"
+	ActionStandby  = "standby"
+)
+
+// ResizeConfig describes a resize run. The zero value of each field means its default.
+type ResizeConfig struct {
+	// BackendURLs are the backends the attack spreads over; the cache and the pool are changed
+	// through the first. MemcacheURLs are every node of the pool, standby ones too: their
+	// statistics are summed. MemcacheSecret is sent with their /stats.
+	BackendURLs    []string
+	MemcacheURLs   []string
+	MemcacheSecret string
+
+	Dataset    DatasetConfig
+	Mix        results.Mix // zero means DefaultResizeMix
+	Policy     string      // "" means LRU
+	CapacityMB int         // of each node; 0 means CacheFraction of the data set as cached
+	// CacheFraction is the share of the data set each node holds; 0 means DefaultCacheFraction.
+	CacheFraction float64
+
+	Rate       float64         // offered requests a second; 0 means DefaultResizeRate
+	Duration   time.Duration   // of the attack; 0 means DefaultResizeDuration
+	At         []time.Duration // times of the resizes from the start of the attack; nil means DefaultResizeAt
+	Window     time.Duration   // 0 means DefaultResizeWindow
+	Tolerance  float64         // 0 means DefaultResizeTolerance
+	Sample     time.Duration   // 0 means DefaultResizeSample
+	Timeout    time.Duration   // of a request; 0 means DefaultTimeout
+	MaxWorkers uint64          // 0 means DefaultMaxWorkers
+
+	Logger   *slog.Logger // nil means slog.Default()
+	Progress io.Writer    // a line a sample; nil means none
+}
+
+func (c ResizeConfig) withDefaults() ResizeConfig {
+	c.Dataset = c.Dataset.withDefaults()
+	if c.Mix == (results.Mix{}) {
+		c.Mix = DefaultResizeMix()
+	}
+	setIf(&c.Policy, results.PolicyLRU)
+	setIf(&c.CacheFraction, DefaultCacheFraction)
+	setIf(&c.Rate, DefaultResizeRate)
+	setIf(&c.Duration, DefaultResizeDuration)
+	if c.At == nil {
+		c.At = DefaultResizeAt()
+	}
+	setIf(&c.Window, DefaultResizeWindow)
+	setIf(&c.Tolerance, DefaultResizeTolerance)
+	setIf(&c.Sample, DefaultResizeSample)
+	setIf(&c.Timeout, DefaultTimeout)
+	setIf(&c.MaxWorkers, DefaultMaxWorkers)
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Validate checks the settings but the URLs, with the defaults applied, so that a command can refuse
+// them before it starts any service.
+func (c ResizeConfig) Validate() error { return c.withDefaults().validate(false) }
+
+func (c ResizeConfig) validate(urls bool) error {
+	var errs []error
+	if urls && (len(c.BackendURLs) == 0 || len(c.MemcacheURLs) == 0) {
+		errs = append(errs, errors.New("a resize run needs the backends and every memcache node"))
+	}
+	if c.Rate < 1 || c.Duration <= 0 || c.Sample <= 0 || c.Window < c.Sample || c.Tolerance <= 0 {
+		errs = append(errs, fmt.Errorf("rate %g for %v, samples of %v, window %v, tolerance %g", c.Rate, c.Duration, c.Sample, c.Window, c.Tolerance))
+	}
+	if c.CapacityMB < 0 || c.CacheFraction <= 0 {
+		errs = append(errs, fmt.Errorf("capacity %d MB, fraction %g", c.CapacityMB, c.CacheFraction))
+	}
+	if p, err := NormalizePolicy(c.Policy); err != nil || p == results.PolicyOff {
+		errs = append(errs, fmt.Errorf("policy %q: a resize run needs a cache", c.Policy))
+	}
+	for i, at := range c.At {
+		if at <= 0 || at >= c.Duration || (i > 0 && at <= c.At[i-1]) {
+			errs = append(errs, fmt.Errorf("resize times %v: want rising times within the %v run", c.At, c.Duration))
+			break
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadConfig, err)
+	}
+	return nil
+}
+
+// Window is one sampling window of the pool's summed statistics: its lookups and hits.
+type Window struct {
+	Start  time.Duration `json:"start_ns"` // from the start of the attack
+	End    time.Duration `json:"end_ns"`
+	Gets   uint64        `json:"gets"`
+	Hits   uint64        `json:"hits"`
+	Active int           `json:"active"` // active nodes during the window (resizes fall between windows)
+}
+
+// HitRate returns the window's hits over lookups, and false when it had no lookup.
+func (w Window) HitRate() (float64, bool) {
+	if w.Gets == 0 {
+		return 0, false
+	}
+	return float64(w.Hits) / float64(w.Gets), true
+}
+
+// ResizeEvent is one resize as performed.
+type ResizeEvent struct {
+	At     time.Duration `json:"at_ns"` // when it was performed, from the start of the attack
+	Action string        `json:"action"`
+	Node   int64         `json:"node,omitempty"`
+	From   int           `json:"from"` // active nodes before
+	To     int           `json:"to"`
+	Error  string        `json:"error,omitempty"`
+}
+
+// ResizeEffect is what one resize cost: the hit rate's mean before it, its lowest window after it
+// (up to the next resize), the dip between them, and how long until it came back within the
+// tolerance of the mean.
+type ResizeEffect struct {
+	Event    ResizeEvent   `json:"event"`
+	Before   float64       `json:"before"`         // mean of the window hit rates in the Window before
+	BeforeN  int           `json:"before_windows"` // windows averaged; 0: no mean (and no dip)
+	Lowest   float64       `json:"lowest"`
+	LowestAt time.Duration `json:"lowest_at_ns"` // end of the lowest window
+	Dip      float64       `json:"dip_points"`   // (Before - Lowest) × 100, at least 0
+	// Recovered is whether the rate came back within the tolerance before the next resize or the
+	// end of the run; Recovery is then the time from the resize to the end of that window (0: it
+	// never left the tolerance).
+	Recovered bool          `json:"recovered"`
+	Recovery  time.Duration `json:"recovery_ns"`
+}
+
+// AnalyzeResizes computes each resize's effect from the windows, in order of time: the before-mean
+// over the windows that ended within window before the resize; the lowest window that ends after
+// it and no later than the next resize (a window astride a resize counts as after it); and the
+// first window from the lowest on whose rate is within tolerance of the mean. Windows without
+// lookups are left out.
+func AnalyzeResizes(windows []Window, events []ResizeEvent, window time.Duration, tolerance float64) []ResizeEffect {
+	var out []ResizeEffect
+	for i, ev := range events {
+		next := time.Duration(math.MaxInt64)
+		if i+1 < len(events) {
+			next = events[i+1].At
+		}
+		e := ResizeEffect{Event: ev, Lowest: math.Inf(1)}
+		var sum float64
+		for _, w := range windows {
+			if r, ok := w.HitRate(); ok && w.End <= ev.At && w.End > ev.At-window {
+				sum += r
+				e.BeforeN++
+			}
+		}
+		if e.BeforeN > 0 {
+			e.Before = sum / float64(e.BeforeN)
+		}
+		var after []Window
+		for _, w := range windows {
+			if _, ok := w.HitRate(); ok && w.End > ev.At && w.End <= next {
+				after = append(after, w)
+			}
+		}
+		low := -1
+		for j, w := range after {
+			if r, _ := w.HitRate(); r < e.Lowest {
+				e.Lowest, e.LowestAt, low = r, w.End, j
+			}
+		}
+		if low < 0 || e.BeforeN == 0 {
+			e.Lowest, e.LowestAt = 0, 0
+			out = append(out, e)
+			continue
+		}
+		e.Dip = max(0, 100*(e.Before-e.Lowest))
+		const eps = 1e-9 // a rate exactly at the bound counts as within it
+		if e.Lowest >= e.Before-tolerance-eps {
+			e.Recovered = true
+		} else {
+			for _, w := range after[low+1:] {
+				if r, _ := w.HitRate(); r >= e.Before-tolerance-eps {
+					e.Recovered, e.Recovery = true, w.End-ev.At
+					break
+				}
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// ResizeResult is what a resize run measured.
+type ResizeResult struct {
+	Started    time.Time           `json:"started"`
+	Mix        results.Mix         `json:"mix"`
+	Policy     string              `json:"policy"`
+	CapacityMB int                 `json:"capacity_mb"` // of each node
+	Rate       float64             `json:"rate"`
+	Duration   time.Duration       `json:"duration_ns"`
+	Window     time.Duration       `json:"window_ns"`
+	Tolerance  float64             `json:"tolerance"`
+	Backends   int                 `json:"backends"`
+	Nodes      int                 `json:"nodes"` // registered in the pool at the start, active and standby
+	Dataset    results.DatasetInfo `json:"dataset"`
+	Windows    []Window            `json:"windows"`
+	Events     []ResizeEvent       `json:"events"`
+	Effects    []ResizeEffect      `json:"effects"`
+	// Step is the attack as a whole: requests, throughput, latencies, errors by kind.
+	Step  results.Step `json:"step"`
+	Error string       `json:"error,omitempty"`
+}
+
+// Failed returns the number of requests that failed: network errors and answers outside 2xx.
+func (r *ResizeResult) Failed() uint64 {
+	return r.Step.All.Requests - r.Step.All.Successes
+}
+
+// Resize runs one constant-rate attack on the pool and resizes it at the set times through the
+// first backend's pool form, sampling the pool's summed statistics every Sample, then computes each
+// resize's effect. It returns what was measured even when it fails, together with the error.
+func Resize(ctx context.Context, cfg ResizeConfig) (*ResizeResult, error) {
+	cfg = cfg.withDefaults()
+	res := &ResizeResult{Started: time.Now().UTC(), Mix: cfg.Mix, Rate: cfg.Rate, Duration: cfg.Duration,
+		Window: cfg.Window, Tolerance: cfg.Tolerance, Backends: len(cfg.BackendURLs)}
+	fail := func(err error) (*ResizeResult, error) {
+		res.Error = err.Error()
+		return res, err
+	}
+	if err := cfg.validate(true); err != nil {
+		return fail(err)
+	}
+	res.Policy, _ = NormalizePolicy(cfg.Policy)
+	ds, err := NewDataset(cfg.Dataset)
+	if err != nil {
+		return fail(err)
+	}
+	res.Dataset = ds.Info()
+	res.CapacityMB = cfg.CapacityMB
+	if res.CapacityMB == 0 {
+		res.CapacityMB = CapacityFor(res.Dataset, cfg.CacheFraction)
+	}
+	w, err := NewWorkloadOn(cfg.BackendURLs, ds, 0, false)
+	if err != nil {
+		return fail(err)
+	}
+	pop, err := NewPopularity(PopularityZipf, len(ds.Images), DefaultZipfS, cfg.Dataset.Seed)
+	if err != nil {
+		return fail(err)
+	}
+	ctl := &Control{BackendURL: cfg.BackendURLs[0], MemcacheURLs: cfg.MemcacheURLs, Secret: cfg.MemcacheSecret}
+	if err := ctl.SetCache(ctx, res.CapacityMB, res.Policy); err != nil {
+		return fail(err)
+	}
+	if err := ctl.UploadAll(ctx, w, DefaultUploadConcurrency); err != nil {
+		return fail(err)
+	}
+	if err := ctl.ClearCache(ctx); err != nil {
+		return fail(err)
+	}
+	pv, err := ctl.Pool(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	res.Nodes = len(pv.Nodes)
+	tr, err := NewTargeter(w, TargeterConfig{ReadFraction: cfg.Mix.ReadFraction(), Reads: pop, Seed: cfg.Dataset.Seed})
+	if err != nil {
+		return fail(err)
+	}
+
+	type stepResult struct {
+		st  results.Step
+		err error
+	}
+	attackCtx, stopAttack := context.WithCancel(ctx)
+	defer stopAttack()
+	done := make(chan stepResult, 1)
+	start := time.Now()
+	go func() { // owned here: every return below waits for it
+		st, err := RunStep(attackCtx, tr.Targeter(), StepConfig{Name: "resize", Rate: cfg.Rate, Duration: cfg.Duration,
+			Timeout: cfg.Timeout, MaxWorkers: cfg.MaxWorkers})
+		done <- stepResult{st, err}
+	}()
+	loopErr := resizeLoop(ctx, cfg, ctl, start, res)
+	if loopErr != nil {
+		stopAttack()
+	}
+	// The attack ends at cfg.Duration, its last requests within the timeout of a request.
+	grace := time.NewTimer(cfg.Timeout + 10*time.Second)
+	defer grace.Stop()
+	var sr stepResult
+	select {
+	case sr = <-done:
+	case <-grace.C:
+		stopAttack()
+		sr = <-done
+	}
+	res.Step = sr.st
+	res.Effects = AnalyzeResizes(res.Windows, res.Events, cfg.Window, cfg.Tolerance)
+	if err := errors.Join(loopErr, sr.err); err != nil {
+		return fail(err)
+	}
+	var errs []error
+	for _, ev := range res.Events {
+		if ev.Error != "" {
+			errs = append(errs, fmt.Errorf("resize at %v: %s", ev.At, ev.Error))
+		}
+	}
+	if n := res.Failed(); n > 0 {
+		errs = append(errs, fmt.Errorf("%d of %d requests failed (%v): a resize must fail none", n, res.Step.All.Requests, res.Step.Errors))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fail(err)
+	}
+	return res, nil
+}
+
+// resizeLoop samples the pool's statistics every cfg.Sample until cfg.Duration from start, and
+// performs each resize right after the sample nearest its time, so that every window lies wholly
+// before or after a resize.
+func resizeLoop(ctx context.Context, cfg ResizeConfig, ctl *Control, start time.Time, res *ResizeResult) error {
+	read := func() (uint64, uint64, error) {
+		sctx, cancel := context.WithTimeout(ctx, cfg.Sample)
+		defer cancel()
+		st, err := ctl.Stats(sctx)
+		return st.Gets, st.Hits, err
+	}
+	gets, hits, err := read()
+	if err != nil {
+		return err
+	}
+	pv, err := ctl.Pool(ctx)
+	if err != nil {
+		return err
+	}
+	active, last := pv.Routed, time.Duration(0)
+	tick := time.NewTicker(cfg.Sample)
+	defer tick.Stop()
+	end := time.NewTimer(cfg.Duration)
+	defer end.Stop()
+	for n, ended := 0, false; !ended; {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-end.C:
+			// The last window, unless a tick has just closed it.
+			if ended = true; time.Since(start)-last < cfg.Sample/2 {
+				return nil
+			}
+		case <-tick.C:
+		}
+		g, h, err := read()
+		if err != nil {
+			return fmt.Errorf("sample at %v: %w", time.Since(start).Round(time.Millisecond), err)
+		}
+		now := time.Since(start)
+		w := Window{Start: last, End: now, Gets: g - gets, Hits: h - hits, Active: active}
+		res.Windows = append(res.Windows, w)
+		gets, hits, last = g, h, now
+		if cfg.Progress != nil {
+			rate := "-"
+			if r, ok := w.HitRate(); ok {
+				rate = fmt.Sprintf("%5.1f%%", 100*r)
+			}
+			fmt.Fprintf(cfg.Progress, "[%5.1fs] lookups %5d  hit rate %s  active nodes %d\n", now.Seconds(), w.Gets, rate, active)
+		}
+		if !ended && n < len(cfg.At) && now >= cfg.At[n]-cfg.Sample/2 {
+			ev := resizeOnce(ctx, ctl, n, time.Since(start))
+			res.Events = append(res.Events, ev)
+			cfg.Logger.Info("pool resized", "at", ev.At.Round(time.Millisecond), "action", ev.Action, "node", ev.Node, "from", ev.From, "to", ev.To, "err", ev.Error)
+			if ev.Error == "" {
+				active = ev.To
+			}
+			n++
+		}
+	}
+	return nil
+}
+
+// resizeOnce performs the n-th resize: even ones activate the live standby node of lowest id, odd
+// ones stand by the active node of highest id (the one most likely just activated).
+func resizeOnce(ctx context.Context, ctl *Control, n int, at time.Duration) ResizeEvent {
+	ev := ResizeEvent{At: at, Action: ActionActivate}
+	if n%2 == 1 {
+		ev.Action = ActionStandby
+	}
+	pv, err := ctl.Pool(ctx)
+	if err != nil {
+		ev.Error = err.Error()
+		return ev
+	}
+	ev.From = pv.Active()
+	for _, nd := range pv.Nodes {
+		switch {
+		case !nd.Alive:
+		case ev.Action == ActionActivate && nd.State == NodeStandby && ev.Node == 0:
+			ev.Node = nd.ID
+		case ev.Action == ActionStandby && nd.State == NodeActive:
+			ev.Node = nd.ID // the last one listed: the table is in order of id
+		}
+	}
+	if ev.Node == 0 {
+		ev.Error = fmt.Sprintf("no node to %s among %+v", ev.Action, pv.Nodes)
+		return ev
+	}
+	state := map[string]string{ActionActivate: NodeActive, ActionStandby: NodeStandby}[ev.Action]
+	if err := ctl.SetNodeState(ctx, ev.Node, state); err != nil {
+		ev.Error = err.Error()
+		return ev
+	}
+	ev.To = ev.From + map[string]int{ActionActivate: 1, ActionStandby: -1}[ev.Action]
+	return ev
+}

@@ -1,0 +1,128 @@
+package loadgen
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"math"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"imgcache/loadgen/mrc"
+	"imgcache/loadgen/results"
+)
+
+type runner struct {
+	cfg       Config
+	ctl       *Control
+	w         *Workload
+	pop       *Popularity
+	rates     []float64
+	prog      *progress
+	traces    map[results.Mix][][]mrc.Request
+	truncated bool
+}
+
+func (r *runner) series(ctx context.Context, s *results.Series) error {
+	policy := s.Policy
+	if policy == results.PolicyOff {
+		policy = results.PolicyLRU
+	}
+	if err := r.ctl.SetCache(ctx, s.CapacityMB, policy); err != nil {
+		return err
+	}
+	if len(r.ctl.MemcacheURLs) > 0 {
+		st, err := r.ctl.Stats(ctx)
+		if err != nil {
+			return err
+		}
+		if st.CapacityMB != int64(s.CapacityMB) || (s.CapacityMB > 0 && !policyMatches(st.Policy, policy)) {
+			return fmt.Errorf("cache set to %d MB %s, but memcache reports %d MB %q: %w",
+				s.CapacityMB, policy, st.CapacityMB, st.Policy, ErrService)
+		}
+	}
+	t0 := time.Now()
+	if err := r.ctl.UploadAll(ctx, r.w, r.cfg.UploadConcurrency); err != nil {
+		return err
+	}
+	s.Upload = time.Since(t0)
+	if err := r.ctl.ClearCache(ctx); err != nil {
+		return err
+	}
+	r.prog.seriesStart(*s)
+	// The same seed for every policy of a mix and repeat: each sees the same sequence of keys.
+	tr, err := NewTargeter(r.w, TargeterConfig{
+		ReadFraction: s.Mix.ReadFraction(), Reads: r.pop, WriteKeys: r.cfg.WriteKeys,
+		Replay: r.cfg.Trace, Seed: s.Seed, Record: max(r.cfg.TraceRecord, 0),
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if reqs, cut := tr.Trace(); len(reqs) > 0 {
+			r.traces[s.Mix] = append(r.traces[s.Mix], reqs)
+			r.truncated = r.truncated || cut
+		}
+	}()
+	step := func(rate float64, phase string) (results.Step, error) {
+		name := fmt.Sprintf("%d-%d-%s-r%d-%g", s.Mix.Reads, s.Mix.Writes, strings.ToLower(s.Policy), s.Repeat+1, rate)
+		sc := StepConfig{
+			Name: name, Rate: rate, Warmup: r.cfg.Warmup, Duration: r.cfg.Duration,
+			Timeout: r.cfg.Timeout, MaxWorkers: r.cfg.MaxWorkers, Control: r.ctl, Load: r.cfg.Load,
+		}
+		if r.cfg.VegetaDir != "" {
+			sc.VegetaFile = filepath.Join(r.cfg.VegetaDir, name+".bin")
+		}
+		t := time.Now()
+		st, err := RunStep(ctx, tr.Targeter(), sc)
+		if err != nil {
+			return st, err
+		}
+		st.Phase = phase
+		if sc.VegetaFile != "" {
+			st.VegetaFile = filepath.Join(filepath.Base(r.cfg.VegetaDir), name+".bin")
+		}
+		st.Load.Heavy = st.Load.OK && st.Load.Outside > r.cfg.HeavyLoad
+		st.Reasons = r.cfg.Limits.Check(st)
+		st.Saturated = len(st.Reasons) > 0
+		s.Steps = append(s.Steps, st)
+		r.prog.step(*s, st, time.Since(t))
+		return st, nil
+	}
+	for _, rate := range r.rates {
+		st, err := step(rate, results.PhaseSweep)
+		if err != nil {
+			return err
+		}
+		if st.Saturated {
+			break
+		}
+	}
+	for range max(r.cfg.SearchSteps, 0) {
+		found := s.Search()
+		rate, ok := NextProbe(found.Lo, found.Hi, r.cfg.Resolution)
+		if !found.OK && found.Hi > 1 {
+			// The first rate already saturated (a slow target, or a busy machine): step down
+			// the sweep's way until a rate is served, then bisect.
+			rate, ok = max(1, math.Round(found.Hi/r.cfg.RateFactor)), true
+		}
+		if !ok {
+			break
+		}
+		if _, err := step(rate, results.PhaseSearch); err != nil {
+			return err
+		}
+	}
+	r.prog.seriesEnd(*s)
+	return nil
+}
+
+// policyMatches reports whether the memcache's policy name is the one asked for.
+func policyMatches(reported, asked string) bool {
+	p, err := NormalizePolicy(reported)
+	return err == nil && p == asked
+}
+
+// StoredSize returns what the cache counts for one image: its base64 value plus its key.
+func StoredSize(key string, n int) int { return base64.StdEncoding.EncodedLen(n) + len(key) }
