@@ -105,6 +105,31 @@ func (s *Server) apiListKeys(ctx context.Context, rc *fasthttp.RequestCtx) error
 	return nil
 }
 
+// apiPool answers api.Pool: the pool's table, and which nodes this backend routes to now.
+func (s *Server) apiPool(ctx context.Context, rc *fasthttp.RequestCtx) error {
+	if s.pool == nil {
+		return errorf(ErrNotFound, "This backend runs over a single cache, not a memcache pool.")
+	}
+	nodes, err := s.poolDB.Nodes(ctx)
+	if err != nil {
+		return s.dbError("read the pool's nodes", err)
+	}
+	routed := map[int64]bool{}
+	for _, m := range s.pool.Members() {
+		routed[m.ID] = true
+	}
+	out := api.Pool{Success: api.True, Nodes: make([]api.PoolNode, 0, len(nodes))}
+	for _, n := range nodes {
+		out.Nodes = append(out.Nodes, api.PoolNode{ID: n.ID, Address: n.Address, State: n.State,
+			Alive: n.Alive(s.cfg.NodeTimeout), Routed: routed[n.ID]})
+		if routed[n.ID] {
+			out.Routed++
+		}
+	}
+	route.WriteJSON(rc, http.StatusOK, out)
+	return nil
+}
+
 // apiKey answers api.Image, writing the base64 from the cache straight into the response buffer:
 // base64 needs no JSON escaping.
 func (s *Server) apiKey(ctx context.Context, rc *fasthttp.RequestCtx) error {

@@ -3,16 +3,20 @@ package app_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"imgcache/app"
+	"imgcache/app/api"
 	"imgcache/database"
 	"imgcache/database/dbtest"
 	"imgcache/memcache"
@@ -263,12 +267,20 @@ func TestPoolPage(t *testing.T) {
 	r := request(t, "GET", base+"/pool", "", nil)
 	wantPage(t, "pool", r, 200, "Memcache pool", ps.nodes[0].URL(), ps.nodes[1].URL(), "Stand by", "Auto-scaler", "/pool/chart/size.png")
 	nodes, _ := ps.db.Nodes(context.Background())
+	wantPoolAPI(t, base, api.Pool{Success: api.True, Routed: 2, Nodes: []api.PoolNode{
+		{ID: nodes[0].ID, Address: ps.nodes[0].URL(), State: api.NodeActive, Alive: true, Routed: true},
+		{ID: nodes[1].ID, Address: ps.nodes[1].URL(), State: api.NodeActive, Alive: true, Routed: true},
+	}})
 
 	r = postForm(t, base+"/pool/node", url.Values{"node": {fmt.Sprint(nodes[1].ID)}, "state": {"standby"}})
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("stand by = %d: %s", r.Status, r.Body)
 	}
 	ps.waitMembers(t, 1)
+	wantPoolAPI(t, base, api.Pool{Success: api.True, Routed: 1, Nodes: []api.PoolNode{
+		{ID: nodes[0].ID, Address: ps.nodes[0].URL(), State: api.NodeActive, Alive: true, Routed: true},
+		{ID: nodes[1].ID, Address: ps.nodes[1].URL(), State: api.NodeStandby, Alive: true, Routed: false},
+	}})
 	r = request(t, "GET", base+"/pool?changed=1", "", nil)
 	wantPage(t, "after stand by", r, 200, "The node&#39;s state was changed", "by hand on the pool page", "Activate")
 	r = postForm(t, base+"/pool/node", url.Values{"node": {fmt.Sprint(nodes[0].ID)}, "state": {"standby"}})
@@ -308,4 +320,42 @@ func TestPoolPage(t *testing.T) {
 	wantPage(t, "stats of the pool", r, 200, "those of the whole pool", "Whole pool", fmt.Sprintf("node=%d", nodes[1].ID))
 	r = request(t, "GET", base+fmt.Sprintf("/cache_stats?node=%d", nodes[1].ID), "", nil)
 	wantPage(t, "stats of a node", r, 200, fmt.Sprintf("those of node %d", nodes[1].ID))
+}
+
+// wantPoolAPI checks the backend's GET /api/pool against want.
+func wantPoolAPI(t *testing.T, base string, want api.Pool) {
+	t.Helper()
+	r := request(t, "GET", base+api.PathPool, "", nil)
+	var got api.Pool
+	if err := json.Unmarshal([]byte(r.Body), &got); err != nil || r.Status != 200 {
+		t.Fatalf("GET %s = %d %q (%v), want 200 and the pool", api.PathPool, r.Status, r.Body, err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("GET %s = %+v,\nwant %+v", api.PathPool, got, want)
+	}
+}
+
+// Over a single cache there is no pool to answer: a 404 in the API's failure shape, not an empty pool.
+func TestPoolAPIWithoutAPool(t *testing.T) {
+	s := app.New(app.Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)}, newFakeCache(), newFakeStore(), newFakeFiles())
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve()
+	t.Cleanup(func() { s.Close() })
+	r := request(t, "GET", s.URL()+api.PathPool, "", nil)
+	var f api.Failure
+	if err := json.Unmarshal([]byte(r.Body), &f); err != nil || r.Status != 404 || f.Error.Code != 404 || !strings.Contains(f.Error.Message, "single cache") {
+		t.Errorf("GET %s = %d %q, want 404 saying there is no pool", api.PathPool, r.Status, r.Body)
+	}
+	if r := request(t, "POST", s.URL()+api.PathPool, "", nil); r.Status != 405 {
+		t.Errorf("POST %s = %d, want 405", api.PathPool, r.Status)
+	}
+}
+
+// The API names node states as the database stores them.
+func TestPoolAPIStates(t *testing.T) {
+	if api.NodeActive != database.NodeActive || api.NodeStandby != database.NodeStandby {
+		t.Errorf("api states %q, %q; database %q, %q", api.NodeActive, api.NodeStandby, database.NodeActive, database.NodeStandby)
+	}
 }

@@ -49,6 +49,7 @@ func (s *Server) routeTable(metrics route.Handler) []route.Route {
 		{Path: api.PathUpload, Methods: post, Handle: s.apiUpload},
 		{Path: api.PathListKeys, Methods: getPost, Handle: s.apiListKeys},
 		{Path: api.PathDeleteAll, Methods: post, Handle: s.apiDeleteAll},
+		{Path: api.PathPool, Methods: get, Handle: s.apiPool},
 		{Path: api.PathHealth, Methods: get, Handle: s.health},
 		{Path: route.MetricsPath, Methods: get, Handle: metrics},
 

@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -30,6 +31,8 @@ type Control struct {
 	// empty sends none, which a memcache on loopback without a secret accepts.
 	Secret string
 	HTTP   *http.Client // nil means a client with a 30 s timeout that does not follow redirects
+	// RetryPause is the pause between SetCache's tries; 0 means DefaultRetryPause.
+	RetryPause time.Duration
 }
 
 func (c *Control) client() *http.Client {
@@ -44,20 +47,26 @@ func (c *Control) client() *http.Client {
 
 // do sends a request and returns the status and body; it never follows redirects.
 func (c *Control) do(ctx context.Context, method, u string, body io.Reader, header http.Header) (int, []byte, error) {
+	code, _, b, err := c.exchange(ctx, method, u, body, header)
+	return code, b, err
+}
+
+// exchange is do that also returns the answer's header.
+func (c *Control) exchange(ctx context.Context, method, u string, body io.Reader, header http.Header) (int, http.Header, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	for k, v := range header {
 		req.Header[k] = v
 	}
 	resp, err := c.client().Do(req)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return resp.StatusCode, b, err
+	return resp.StatusCode, resp.Header, b, err
 }
 
 // Healthy returns nil once both services answer GET /healthz with 200.
@@ -101,20 +110,44 @@ func (c *Control) WaitHealthy(ctx context.Context, timeout time.Duration) error 
 }
 
 // SetCache sets the capacity (whole MB; 0 turns caching off) and policy through the backend's
-// cache-properties form, the path a user takes.
+// cache-properties form, the path a user takes. The backend saves the settings, then tells the
+// memcache; when the memcache did not take them in time (busy draining a saturated step, say) the
+// form answers "saved, pending", and SetCache asks again, up to setCacheTries times.
 func (c *Control) SetCache(ctx context.Context, capacityMB int, policy string) error {
-	token := formToken()
-	form := url.Values{"capacity": {strconv.Itoa(capacityMB)}, "policy": {policy}, api.FormTokenField: {token}}
-	code, body, err := c.do(ctx, http.MethodPost, c.BackendURL+"/cache_properties",
-		strings.NewReader(form.Encode()), formHeader(token, "application/x-www-form-urlencoded"))
-	if err != nil {
-		return fmt.Errorf("set cache %d MB %s: %w", capacityMB, policy, err)
+	for try := 1; ; try++ {
+		token := formToken()
+		form := url.Values{"capacity": {strconv.Itoa(capacityMB)}, "policy": {policy}, api.FormTokenField: {token}}
+		code, header, body, err := c.exchange(ctx, http.MethodPost, c.BackendURL+"/cache_properties",
+			strings.NewReader(form.Encode()), formHeader(token, "application/x-www-form-urlencoded"))
+		if err != nil {
+			return fmt.Errorf("set cache %d MB %s: %w", capacityMB, policy, err)
+		}
+		if code >= 400 {
+			return fmt.Errorf("set cache %d MB %s: status %d %q: %w", capacityMB, policy, code, snippet(body), ErrService)
+		}
+		if !strings.Contains(header.Get("Location"), savedPending) {
+			return nil
+		}
+		if try == setCacheTries {
+			return fmt.Errorf("set cache %d MB %s: saved, but the memcache did not apply it after %d tries: %w", capacityMB, policy, try, ErrService)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("set cache %d MB %s: %w", capacityMB, policy, ctx.Err())
+		case <-time.After(cmp.Or(c.RetryPause, DefaultRetryPause)):
+		}
 	}
-	if code >= 400 {
-		return fmt.Errorf("set cache %d MB %s: status %d %q: %w", capacityMB, policy, code, snippet(body), ErrService)
-	}
-	return nil
 }
+
+// The properties form's redirect when the memcache could not be told, and how often SetCache tries.
+const (
+	savedPending  = "saved=pending"
+	setCacheTries = 10
+)
+
+// DefaultRetryPause is Control.RetryPause's default: a memcache draining a saturated step's backlog
+// takes seconds, not minutes.
+const DefaultRetryPause = time.Second
 
 // ClearCache empties the cache through the backend.
 func (c *Control) ClearCache(ctx context.Context) error {

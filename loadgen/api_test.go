@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"imgcache/loadgen"
 	"imgcache/memcache/wire"
@@ -53,4 +54,42 @@ func TestStatsSumsTheNodes(t *testing.T) {
 			t.Errorf("Stats error = %v, want ErrNoStats", err)
 		}
 	})
+}
+
+// The properties form answers "saved, pending" when the memcache did not take the settings in time:
+// SetCache asks again until it is applied, and gives up with an error rather than run a series on
+// the wrong configuration.
+func TestSetCacheRetriesPending(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		pending   int // answers "saved=pending" this many times, then "saved=1"
+		wantErr   bool
+		wantPosts int
+	}{
+		{"applied at once", 0, false, 1},
+		{"pending twice", 2, false, 3},
+		{"never applied", 1000, true, 10},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			posts := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				posts++
+				if r.Method != http.MethodPost || r.URL.Path != "/cache_properties" {
+					http.NotFound(w, r)
+					return
+				}
+				saved := "1"
+				if posts <= tt.pending {
+					saved = "pending"
+				}
+				http.Redirect(w, r, "/cache_properties?saved="+saved, http.StatusSeeOther)
+			}))
+			defer srv.Close()
+			ctl := &loadgen.Control{BackendURL: srv.URL, RetryPause: time.Millisecond}
+			err := ctl.SetCache(context.Background(), 4, "SIEVE")
+			if (err != nil) != tt.wantErr || posts != tt.wantPosts {
+				t.Errorf("SetCache = %v after %d posts; want error %v after %d", err, posts, tt.wantErr, tt.wantPosts)
+			}
+		})
+	}
 }

@@ -2,11 +2,10 @@ package loadgen
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"html"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -14,80 +13,38 @@ import (
 	"imgcache/app/api"
 )
 
-// Paths of the backend's pool page and of its node form.
-const (
-	PoolPath     = "/pool"
-	PoolNodePath = "/pool/node"
-)
+// PoolNodePath is the backend's pool-page form that activates a node or stands it by.
+const PoolNodePath = "/pool/node"
 
-// Node states of the pool's table, as the pool page shows them and its form takes them.
-const (
-	NodeActive  = "active"
-	NodeStandby = "standby"
-)
-
-// PoolNode is one memcache node as a backend's pool page lists it.
-type PoolNode struct {
-	ID      int64
-	Address string // the URL backends reach it at
-	State   string // NodeActive or NodeStandby
-	Alive   bool   // heartbeating: the page does not mark it "(down)"
-}
-
-// PoolView is one backend's view of the memcache pool: the nodes of the table, and how many of them
-// that backend routes to now.
-type PoolView struct {
-	Nodes  []PoolNode
-	Routed int
-}
+// PoolView is one backend's view of the memcache pool (its GET /api/pool): the nodes of the table,
+// and how many of them that backend routes to now.
+type PoolView api.Pool
 
 // Active returns the number of live active nodes.
 func (p PoolView) Active() int {
 	n := 0
 	for _, nd := range p.Nodes {
-		if nd.State == NodeActive && nd.Alive {
+		if nd.State == api.NodeActive && nd.Alive {
 			n++
 		}
 	}
 	return n
 }
 
-// The pool page is HTML for people; the backend has no JSON form of it, so loadgen reads the two
-// things it needs from the page's table and sentence. ParsePool fails loudly when they are not
-// found, so a change of the template shows as an error, never as an empty pool.
-var (
-	poolRoutedRE = regexp.MustCompile(`(\d+) nodes? (?:is|are) routed to now`)
-	poolRowRE    = regexp.MustCompile(`<tr><td>(\d+)</td><td>([^<]*)</td><td>(active|standby)( \(down\))?`)
-)
-
-// ParsePool reads a backend's pool page.
-func ParsePool(page []byte) (PoolView, error) {
-	m := poolRoutedRE.FindSubmatch(page)
-	if m == nil {
-		return PoolView{}, fmt.Errorf("pool page: no \"routed to now\" sentence (a backend over a plain cache?): %w", ErrService)
-	}
-	var p PoolView
-	p.Routed, _ = strconv.Atoi(string(m[1]))
-	for _, r := range poolRowRE.FindAllSubmatch(page, -1) {
-		id, err := strconv.ParseInt(string(r[1]), 10, 64)
-		if err != nil {
-			return PoolView{}, fmt.Errorf("pool page: node id %q: %w", r[1], ErrService)
-		}
-		p.Nodes = append(p.Nodes, PoolNode{ID: id, Address: html.UnescapeString(string(r[2])), State: string(r[3]), Alive: len(r[4]) == 0})
-	}
-	return p, nil
-}
-
-// Pool reads the backend's view of the memcache pool from its pool page.
+// Pool reads the backend's view of the memcache pool.
 func (c *Control) Pool(ctx context.Context) (PoolView, error) {
-	code, body, err := c.do(ctx, http.MethodGet, c.BackendURL+PoolPath, nil, nil)
+	code, body, err := c.do(ctx, http.MethodGet, c.BackendURL+api.PathPool, nil, nil)
 	if err != nil {
-		return PoolView{}, fmt.Errorf("pool page of %s: %w", c.BackendURL, err)
+		return PoolView{}, fmt.Errorf("pool of %s: %w", c.BackendURL, err)
 	}
 	if code != http.StatusOK {
-		return PoolView{}, fmt.Errorf("pool page of %s: status %d %q: %w", c.BackendURL, code, snippet(body), ErrService)
+		return PoolView{}, fmt.Errorf("pool of %s: status %d %q: %w", c.BackendURL, code, snippet(body), ErrService)
 	}
-	return ParsePool(body)
+	var p PoolView
+	if err := json.Unmarshal(body, &p); err != nil {
+		return PoolView{}, fmt.Errorf("pool of %s: %w", c.BackendURL, err)
+	}
+	return p, nil
 }
 
 // SetNodeState activates a memcache node or stands it by through the backend's pool form, the

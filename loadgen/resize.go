@@ -9,6 +9,7 @@ import (
 	"math"
 	"time"
 
+	"imgcache/app/api"
 	"imgcache/loadgen/results"
 )
 
@@ -427,9 +428,9 @@ func resizeOnce(ctx context.Context, ctl *Control, n int, at time.Duration) Resi
 	for _, nd := range pv.Nodes {
 		switch {
 		case !nd.Alive:
-		case ev.Action == ActionActivate && nd.State == NodeStandby && ev.Node == 0:
+		case ev.Action == ActionActivate && nd.State == api.NodeStandby && ev.Node == 0:
 			ev.Node = nd.ID
-		case ev.Action == ActionStandby && nd.State == NodeActive:
+		case ev.Action == ActionStandby && nd.State == api.NodeActive:
 			ev.Node = nd.ID // the last one listed: the table is in order of id
 		}
 	}
@@ -437,7 +438,7 @@ func resizeOnce(ctx context.Context, ctl *Control, n int, at time.Duration) Resi
 		ev.Error = fmt.Sprintf("no node to %s among %+v", ev.Action, pv.Nodes)
 		return ev
 	}
-	state := map[string]string{ActionActivate: NodeActive, ActionStandby: NodeStandby}[ev.Action]
+	state := map[string]string{ActionActivate: api.NodeActive, ActionStandby: api.NodeStandby}[ev.Action]
 	if err := ctl.SetNodeState(ctx, ev.Node, state); err != nil {
 		ev.Error = err.Error()
 		return ev

@@ -18,8 +18,10 @@ const (
 	// PathDeletePrefix, followed by the key path-escaped, deletes that key's image.
 	PathDeletePrefix = "/api/delete/"
 	PathDeleteAll    = "/api/delete_all"
-	PathHealth       = "/healthz"
-	Prefix           = "/api/" // every API path starts with it; errors under it are JSON
+	// PathPool (GET) answers the memcache pool as this backend sees it: Pool.
+	PathPool   = "/api/pool"
+	PathHealth = "/healthz"
+	Prefix     = "/api/" // every API path starts with it; errors under it are JSON
 )
 
 // Form fields of PathUpload.
@@ -63,6 +65,30 @@ type Uploaded struct {
 type Keys struct {
 	Success string   `json:"success"`
 	Keys    []string `json:"keys"`
+}
+
+// Node states of the pool's table: an active node is routed to while it heartbeats; a standby node
+// waits to be activated (pool page, or the auto-scaler).
+const (
+	NodeActive  = "active"
+	NodeStandby = "standby"
+)
+
+// Pool answers PathPool: the nodes of the pool's table, and how many of them this backend routes to
+// now (backends follow the table about once a second, so two backends may differ for that long).
+type Pool struct {
+	Success string     `json:"success"`
+	Nodes   []PoolNode `json:"nodes"`
+	Routed  int        `json:"routed"`
+}
+
+// PoolNode is one memcache node of Pool.
+type PoolNode struct {
+	ID      int64  `json:"id"`
+	Address string `json:"address"` // the URL backends reach it at
+	State   string `json:"state"`   // NodeActive or NodeStandby
+	Alive   bool   `json:"alive"`   // it heartbeats
+	Routed  bool   `json:"routed"`  // this backend routes keys to it now
 }
 
 // Image answers PathKeyPrefix: the stored file's bytes, base64.
