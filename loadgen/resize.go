@@ -166,13 +166,20 @@ type ResizeEffect struct {
 	// never left the tolerance).
 	Recovered bool          `json:"recovered"`
 	Recovery  time.Duration `json:"recovery_ns"`
+	// Settled is the mean over the windows that ended within the Window before the next resize
+	// or the end of the run: the level the new pool size settles at. A shrink leaves the rate at
+	// a lower level for good, so its Recovery to the old mean may never come; Settled says where
+	// it went.
+	Settled  float64 `json:"settled"`
+	SettledN int     `json:"settled_windows"` // windows averaged; 0: no level
 }
 
 // AnalyzeResizes computes each resize's effect from the windows, in order of time: the before-mean
 // over the windows that ended within window before the resize; the lowest window that ends after
 // it and no later than the next resize (a window astride a resize counts as after it); and the
-// first window from the lowest on whose rate is within tolerance of the mean. Windows without
-// lookups are left out.
+// first window from the lowest on whose rate is within tolerance of the mean; and the mean over the
+// last window's worth of windows after it, up to the next resize. Windows without lookups are left
+// out.
 func AnalyzeResizes(windows []Window, events []ResizeEvent, window time.Duration, tolerance float64) []ResizeEffect {
 	var out []ResizeEffect
 	for i, ev := range events {
@@ -196,6 +203,18 @@ func AnalyzeResizes(windows []Window, events []ResizeEvent, window time.Duration
 			if _, ok := w.HitRate(); ok && w.End > ev.At && w.End <= next {
 				after = append(after, w)
 			}
+		}
+		if len(after) > 0 {
+			end := after[len(after)-1].End
+			var sum float64
+			for _, w := range after {
+				if w.End > end-window {
+					r, _ := w.HitRate()
+					sum += r
+					e.SettledN++
+				}
+			}
+			e.Settled = sum / float64(e.SettledN)
 		}
 		low := -1
 		for j, w := range after {

@@ -23,15 +23,18 @@ func WriteResizeMarkdown(w io.Writer, r *ResizeResult) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# imgcache pool resize\n\n%s · %s reads:writes · %s · %d MB a node · %g requests/s for %v · %d backend(s) · %d memcache nodes registered · %d images\n\n",
 		r.Started.Format("2006-01-02 15:04 MST"), r.Mix, r.Policy, r.CapacityMB, r.Rate, r.Duration, r.Backends, r.Nodes, r.Dataset.Images)
-	fmt.Fprintf(&b, "| resize | at | active nodes | hit rate before (mean of %v) | lowest after | dip | back within %.0f points |\n|---|--:|--:|--:|--:|--:|---|\n",
-		r.Window, 100*r.Tolerance)
+	fmt.Fprintf(&b, "| resize | at | active nodes | hit rate before (mean of %v) | lowest after | dip | back within %.0f points | settles at (mean of the last %v before the next resize or the end) |\n|---|--:|--:|--:|--:|--:|---|--:|\n",
+		r.Window, 100*r.Tolerance, r.Window)
 	for _, e := range r.Effects {
 		ev := e.Event
 		what := fmt.Sprintf("%s node %d", ev.Action, ev.Node)
 		if ev.Error != "" {
 			what = fmt.Sprintf("%s failed: %s", ev.Action, ev.Error)
 		}
-		before, low, dip, back := "–", "–", "–", "–"
+		before, low, dip, back, settled := "–", "–", "–", "–", "–"
+		if e.SettledN > 0 {
+			settled = fmt.Sprintf("%.1f%%", 100*e.Settled)
+		}
 		if e.BeforeN > 0 {
 			before = fmt.Sprintf("%.1f%%", 100*e.Before)
 		}
@@ -47,7 +50,7 @@ func WriteResizeMarkdown(w io.Writer, r *ResizeResult) error {
 				back = "not within the run"
 			}
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d → %d | %s | %s | %s | %s |\n", what, secs(ev.At), ev.From, ev.To, before, low, dip, back)
+		fmt.Fprintf(&b, "| %s | %s | %d → %d | %s | %s | %s | %s | %s |\n", what, secs(ev.At), ev.From, ev.To, before, low, dip, back, settled)
 	}
 	st := r.Step
 	fmt.Fprintf(&b, "\nRequests: %d, throughput %.1f/s, p50 %v, p99 %v; failed (network errors or answers outside 2xx): %d",

@@ -106,6 +106,36 @@ func TestAnalyzeResizes(t *testing.T) {
 	}
 }
 
+// A shrink settles at a new, lower level: Settled says which, over the last window before the next
+// resize or the end, while Recovery to the old mean never comes.
+func TestResizeSettles(t *testing.T) {
+	s := time.Second
+	for _, tc := range []struct {
+		name        string
+		windows     []Window
+		at          []time.Duration
+		window      time.Duration
+		wantSettled []float64
+		wantN       []int
+	}{
+		{"a shrink to a lower level", series(78, 78, 78, 64, 69, 70, 71, 69), []time.Duration{3 * s}, 3 * s, []float64{0.7}, []int{3}},
+		{"each up to the next resize", series(60, 60, 30, 50, 60, 60, 80, 90), []time.Duration{2 * s, 6 * s}, 2 * s, []float64{0.6, 0.85}, []int{2, 2}},
+		{"fewer windows than the window", series(60, 60, 40), []time.Duration{2 * s}, 10 * s, []float64{0.4}, []int{1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var events []ResizeEvent
+			for _, a := range tc.at {
+				events = append(events, ResizeEvent{At: a, Action: ActionStandby})
+			}
+			for i, e := range AnalyzeResizes(tc.windows, events, tc.window, 0.05) {
+				if !near(e.Settled, tc.wantSettled[i]) || e.SettledN != tc.wantN[i] {
+					t.Errorf("resize %d settles at %g over %d windows, want %g over %d", i, e.Settled, e.SettledN, tc.wantSettled[i], tc.wantN[i])
+				}
+			}
+		})
+	}
+}
+
 func near(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }
 
 // The Markdown names each resize's figures, says when the rate did not come back, and counts the
@@ -120,7 +150,7 @@ func TestWriteResizeMarkdown(t *testing.T) {
 	if err := WriteResizeMarkdown(&b, r); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| activate node 3 | 3.0 s | 2 → 3 | 50.0% | 20.0% (window ending at 4.0 s) | 30.0 points | not within the run |",
+	for _, want := range []string{"| activate node 3 | 3.0 s | 2 → 3 | 50.0% | 20.0% (window ending at 4.0 s) | 30.0 points | not within the run | 30.0% |",
 		"failed (network errors or answers outside 2xx): 2", "| 3.0 s – 4.0 s | 1000 | 20.0% | 0 |"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("Markdown lacks %q:\n%s", want, b.String())
