@@ -27,7 +27,7 @@ run: build
 stop:
 	scripts/shutdown.sh
 
-# bench: the full matrix, every cell run 3 times, interleaved (about 12 minutes on 2 cores); the
+# bench: the full matrix, every cell run 3 times, interleaved (about 10 minutes on 2 cores); the
 # report lands in reports/out/. Compare two runs with bin/loadgen compare A/results.json B/results.json.
 bench: build
 	$(BIN)/loadgen -repeat 3

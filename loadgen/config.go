@@ -17,7 +17,7 @@ import (
 )
 
 // Defaults of Config. A make bench run is 3 mixes × 3 policies × 3 repeats = 27 series of
-// about ten steps of 2.5 s: about 12 minutes on 2 cores.
+// about ten steps of 2.5 s: about 10 minutes on 2 cores.
 const (
 	DefaultStartRate         = 200
 	DefaultRateFactor        = 2
