@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
 )
 
@@ -19,41 +17,6 @@ func randomKey() string {
 	rand.Read(b) // never fails: crypto/rand aborts the program instead
 	return hex.EncodeToString(b)
 }
-
-// FindVersitygw returns the path of the versitygw binary: on PATH, else in $GOBIN, else in
-// $(go env GOPATH)/bin (by default ~/go/bin), where go install puts it.
-func FindVersitygw() (string, error) {
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p, nil
-	}
-	var dirs []string
-	if gobin := os.Getenv("GOBIN"); gobin != "" {
-		dirs = append(dirs, gobin)
-	}
-	gopath := os.Getenv("GOPATH")
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		gopath = strings.TrimSpace(string(out))
-	}
-	if gopath == "" {
-		if home, err := os.UserHomeDir(); err == nil {
-			gopath = filepath.Join(home, "go")
-		}
-	}
-	for _, p := range filepath.SplitList(gopath) {
-		dirs = append(dirs, filepath.Join(p, "bin"))
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, "versitygw")
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("versitygw is not on PATH nor in %s: install it with %s, or pass -versitygw-bin: %w",
-		strings.Join(dirs, ", "), VersitygwInstall, ErrBadConfig)
-}
-
-// VersitygwInstall is the command that installs the S3 server the project tests and benchmarks with.
-const VersitygwInstall = "go install github.com/versity/versitygw/cmd/versitygw@v1.8.0"
 
 // startVersitygw starts the S3 server on s.s3Endpoint over a folder of its own and waits until it
 // answers HTTP.

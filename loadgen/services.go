@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"imgcache/app/s3store/versitygw"
 	"imgcache/memcache/pool"
 )
 
@@ -62,7 +63,7 @@ type ServicesConfig struct {
 	BackendArgs  []string
 	MemcacheArgs []string
 	// Storage is StorageFile ("" too) or StorageS3. With S3, VersitygwBin is the S3 server to start;
-	// "" means FindVersitygw's answer.
+	// "" means versitygw.Find's answer.
 	Storage      string
 	VersitygwBin string
 	// Backends is how many backends to start (0 means DefaultBackends), all on the one database and
@@ -149,12 +150,12 @@ func StartServices(ctx context.Context, cfg ServicesConfig) (_ *Services, err er
 	}
 	vgw := cfg.VersitygwBin
 	if cfg.Storage == StorageS3 && vgw == "" {
-		if vgw, err = FindVersitygw(); err != nil {
-			return nil, err
+		if vgw, err = versitygw.Find(); err != nil {
+			return nil, fmt.Errorf("%w (or pass -versitygw-bin): %w", err, ErrBadConfig)
 		}
 	} else if cfg.Storage == StorageS3 {
 		if _, err := os.Stat(vgw); err != nil {
-			return nil, fmt.Errorf("versitygw binary: %w (install it with %s)", err, VersitygwInstall)
+			return nil, fmt.Errorf("versitygw binary: %w (install it with %s)", err, versitygw.Install)
 		}
 	}
 	if s.dir == "" {

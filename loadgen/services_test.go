@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"imgcache/app/s3store/versitygw"
 	"imgcache/loadgen"
 	"imgcache/loadgen/cpuload"
 	"imgcache/loadgen/loadgentest"
@@ -247,7 +248,7 @@ func TestStartServicesModes(t *testing.T) {
 // IMGCACHE_REQUIRE_S3 is 1 (CI sets it).
 func requireVersitygw(t *testing.T) {
 	t.Helper()
-	if _, err := loadgen.FindVersitygw(); err != nil {
+	if _, err := versitygw.Find(); err != nil {
 		if os.Getenv("IMGCACHE_REQUIRE_S3") == "1" {
 			t.Fatalf("%v (and IMGCACHE_REQUIRE_S3=1)", err)
 		}

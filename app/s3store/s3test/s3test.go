@@ -4,7 +4,6 @@ package s3test
 import (
 	"context"
 	"crypto/rand"
-	"debug/buildinfo"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -23,16 +21,13 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"imgcache/app/s3store"
+	"imgcache/app/s3store/versitygw"
 )
 
 // Settings of the server and of how tests find it.
 const (
 	// EnvRequire set to 1 turns a missing versitygw into a failure instead of a skip (CI sets it).
 	EnvRequire = "IMGCACHE_REQUIRE_S3"
-	// Version is the versitygw release the project tests against.
-	Version = "v1.8.0"
-	// Install is the command that installs it.
-	Install = "go install github.com/versity/versitygw/cmd/versitygw@" + Version
 	// AccessKey and SecretKey are the root credentials of every test server.
 	AccessKey = "imgcache-test"
 	SecretKey = "imgcache-test-secret"
@@ -60,67 +55,20 @@ type Server struct {
 	log    string        // its output
 }
 
-// Find returns the path of the versitygw binary: on PATH, else in $GOBIN, else in $(go env GOPATH)/bin.
-func Find() (string, error) {
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p, nil
-	}
-	var dirs []string
-	if gobin := os.Getenv("GOBIN"); gobin != "" {
-		dirs = append(dirs, gobin)
-	}
-	// go env knows a GOPATH set by go env -w as well as the default. The go command that runs the
-	// tests may not be on PATH; then GOPATH, or its default ~/go, will do.
-	gopath := os.Getenv("GOPATH")
-	if gopath == "" {
-		if home, err := os.UserHomeDir(); err == nil {
-			gopath = filepath.Join(home, "go")
-		}
-	}
-	if out, err := exec.Command("go", "env", "GOBIN", "GOPATH").Output(); err == nil {
-		if lines := strings.Split(strings.TrimSpace(string(out)), "\n"); len(lines) == 2 {
-			if lines[0] != "" {
-				dirs = append(dirs, lines[0])
-			}
-			gopath = lines[1]
-		}
-	}
-	for _, p := range filepath.SplitList(gopath) {
-		dirs = append(dirs, filepath.Join(p, "bin"))
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, "versitygw")
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("versitygw is not on PATH, in $GOBIN or in $(go env GOPATH)/bin (looked in %s); install it with %s",
-		strings.Join(dirs, ", "), Install)
-}
-
-// BinaryVersion returns the module version a Go binary was built from, as `go version -m` shows it.
-func BinaryVersion(path string) (string, error) {
-	info, err := buildinfo.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("read the build information of %s: %w", path, err)
-	}
-	return info.Main.Version, nil
-}
-
 // Start runs a versitygw for the test, listening on 127.0.0.1 only, over a folder under tb.TempDir(),
 // and stops it when the test ends. Without the binary the test is skipped, or fails when EnvRequire
 // is 1.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
-	bin, err := Find()
+	bin, err := versitygw.Find()
 	if err != nil {
 		if os.Getenv(EnvRequire) == "1" {
 			tb.Fatalf("s3test: %v (and %s=1)", err, EnvRequire)
 		}
 		tb.Skipf("s3test: skipping: %v; set %s=1 to fail instead", err, EnvRequire)
 	}
-	if v, err := BinaryVersion(bin); err != nil || v != Version {
-		tb.Logf("s3test: %s is versitygw %q, not %s (%v): its behaviour may differ", bin, v, Version, err)
+	if v, err := versitygw.BinaryVersion(bin); err != nil || v != versitygw.Version {
+		tb.Logf("s3test: %s is versitygw %q, not %s (%v): its behaviour may differ", bin, v, versitygw.Version, err)
 	}
 	for try := 1; ; try++ {
 		s, err := start(bin, tb.TempDir())
