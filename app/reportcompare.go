@@ -9,8 +9,8 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"imgcache/loadgen/results"
 	"imgcache/reports/bench"
+	"imgcache/reports/results"
 )
 
 // comparePage shows reports/bench's comparison of run B with run A: cell by cell, each metric of both

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"imgcache/app"
-	"imgcache/loadgen/results"
 	"imgcache/reports/bench"
+	"imgcache/reports/results"
 )
 
 // Benchmark runs for the tests of the /reports pages, written by reports/bench as loadgen writes

@@ -9,8 +9,8 @@ import (
 	"os"
 	"strings"
 
-	"imgcache/loadgen/results"
 	"imgcache/reports/bench"
+	"imgcache/reports/results"
 )
 
 // maxReportFile bounds every file of a run that the server reads or serves. A full run's

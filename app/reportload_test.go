@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"imgcache/loadgen/results"
 	"imgcache/reports/bench"
+	"imgcache/reports/results"
 )
 
 func TestDecodeResultsProblems(t *testing.T) {

@@ -14,8 +14,8 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"imgcache/loadgen/results"
 	"imgcache/reports/bench"
+	"imgcache/reports/results"
 )
 
 // runPage shows one run: its settings and machine, its cells with their intervals, the checks the

@@ -18,8 +18,8 @@ import (
 	"imgcache/app"
 	"imgcache/database"
 	"imgcache/database/dbtest"
-	"imgcache/loadgen/results"
 	"imgcache/reports/bench"
+	"imgcache/reports/results"
 )
 
 // reportsStack is a stack whose backend lists dir, with sample as its sample.

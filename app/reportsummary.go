@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"imgcache/loadgen/results"
 	"imgcache/reports/bench"
+	"imgcache/reports/results"
 )
 
 // runSummary is what the pages show of a run in a line or two: where and when it ran, what it

@@ -12,8 +12,8 @@ import (
 
 	"imgcache/loadgen/cachetrace"
 	"imgcache/loadgen/cpuload"
-	"imgcache/loadgen/results"
 	"imgcache/memcache/wire"
+	"imgcache/reports/results"
 )
 
 // Defaults of Config. A make bench run is 3 mixes × 3 policies × 3 repeats = 27 series of

@@ -15,7 +15,7 @@ import (
 	"slices"
 	"sync"
 
-	"imgcache/loadgen/results"
+	"imgcache/reports/results"
 )
 
 // Defaults of DatasetConfig.

@@ -3,7 +3,7 @@ package loadgen
 import (
 	"errors"
 
-	"imgcache/loadgen/results"
+	"imgcache/reports/results"
 )
 
 // Sentinel errors, wrapped with context where they are returned.

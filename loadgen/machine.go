@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"imgcache/loadgen/results"
+	"imgcache/reports/results"
 )
 
 // CollectMachine describes this machine for the results: CPU model and count, OS, Go version,

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"imgcache/loadgen/results"
+	"imgcache/reports/results"
 )
 
 // progress prints a line a step with an estimate of the time left for the whole run.

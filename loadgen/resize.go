@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"imgcache/app/api"
-	"imgcache/loadgen/results"
+	"imgcache/reports/results"
 )
 
 // Defaults of ResizeConfig: a pool of two active nodes and a standby one, a third node activated

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"imgcache/loadgen/mrc"
-	"imgcache/loadgen/results"
+	"imgcache/reports/results"
 )
 
 // Rates returns the offered rates of a sweep: from start, times factor each step, up to max,

@@ -18,7 +18,7 @@ import (
 	"imgcache/loadgen"
 	"imgcache/loadgen/cpuload"
 	"imgcache/loadgen/loadgentest"
-	"imgcache/loadgen/results"
+	"imgcache/reports/results"
 )
 
 var quiet = slog.New(slog.DiscardHandler)

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"imgcache/loadgen/mrc"
-	"imgcache/loadgen/results"
+	"imgcache/reports/results"
 )
 
 type runner struct {

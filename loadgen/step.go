@@ -16,8 +16,8 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"imgcache/loadgen/cpuload"
-	"imgcache/loadgen/results"
 	"imgcache/memcache/wire"
+	"imgcache/reports/results"
 )
 
 // Defaults of StepConfig.

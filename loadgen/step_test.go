@@ -14,7 +14,7 @@ import (
 
 	"imgcache/loadgen"
 	"imgcache/loadgen/loadgentest"
-	"imgcache/loadgen/results"
+	"imgcache/reports/results"
 )
 
 func TestLimitsCheck(t *testing.T) {

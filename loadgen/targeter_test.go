@@ -19,7 +19,7 @@ import (
 
 	"imgcache/loadgen/cachetrace"
 	"imgcache/loadgen/mrc"
-	"imgcache/loadgen/results"
+	"imgcache/reports/results"
 )
 
 func testWorkload(t testing.TB, images int) (*Dataset, *Workload) {

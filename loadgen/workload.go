@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"imgcache/loadgen/cachetrace"
-	"imgcache/loadgen/results"
+	"imgcache/reports/results"
 )
 
 // Workload presets: the request mixes of YCSB's core workloads A (update heavy), B (read mostly)

@@ -12,9 +12,9 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"imgcache/loadgen/results"
 	"imgcache/memcache/cache"
 	"imgcache/memcache/wire"
+	"imgcache/reports/results"
 )
 
 // Policies returns the memcache policies that every set of curves covers, in drawing order:

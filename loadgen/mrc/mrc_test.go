@@ -9,8 +9,8 @@ import (
 	"slices"
 	"testing"
 
-	"imgcache/loadgen/results"
 	"imgcache/memcache/cache"
+	"imgcache/reports/results"
 )
 
 // unitKeys names n keys of one byte, so that with values of 9 bytes every item takes 10.

@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"imgcache/loadgen/interval"
-	"imgcache/loadgen/results"
+	"imgcache/reports/interval"
+	"imgcache/reports/results"
 )
 
 // Outcomes of a Check.

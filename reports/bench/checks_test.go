@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"imgcache/loadgen/results"
+	"imgcache/reports/results"
 )
 
 func TestChecks(t *testing.T) {

@@ -7,8 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"imgcache/loadgen/interval"
-	"imgcache/loadgen/results"
+	"imgcache/reports/interval"
+	"imgcache/reports/results"
 )
 
 // Verdicts of a Delta.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"imgcache/loadgen/results"
+	"imgcache/reports/results"
 )
 
 func TestCompare(t *testing.T) {

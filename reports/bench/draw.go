@@ -13,8 +13,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"imgcache/loadgen/results"
 	"imgcache/reports"
+	"imgcache/reports/results"
 )
 
 // palette is Okabe and Ito's, readable by the colour-blind; the first four are LRU's, Random's,

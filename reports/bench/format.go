@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"imgcache/loadgen/interval"
+	"imgcache/reports/interval"
 )
 
 // Pct formats a share as a percentage with one decimal.

@@ -5,7 +5,7 @@ import (
 	"io"
 	"testing"
 
-	"imgcache/loadgen/results"
+	"imgcache/reports/results"
 )
 
 // FuzzReport feeds arbitrary bytes where a results.json belongs, as loadgen report and loadgen

@@ -1,5 +1,5 @@
 // Package bench draws the benchmark's graphs, summarises and compares runs with their confidence
-// intervals, and writes the report around them, all from loadgen/results alone, without vegeta.
+// intervals, and writes the report around them, all from reports/results alone, without vegeta.
 package bench
 
 import (
@@ -12,7 +12,7 @@ import (
 
 	"gonum.org/v1/plot/vg"
 
-	"imgcache/loadgen/results"
+	"imgcache/reports/results"
 )
 
 // Size of a bench graph: 600×375 points, which gonum/plot saves as an 800×500 PNG (96 DPI).

@@ -13,8 +13,8 @@ import (
 
 	"gonum.org/v1/plot/font"
 
-	"imgcache/loadgen/results"
 	"imgcache/reports"
+	"imgcache/reports/results"
 )
 
 func fixture(t testing.TB, name string) *results.Results {

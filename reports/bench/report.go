@@ -14,8 +14,8 @@ import (
 	texttemplate "text/template"
 	"time"
 
-	"imgcache/loadgen/interval"
-	"imgcache/loadgen/results"
+	"imgcache/reports/interval"
+	"imgcache/reports/results"
 )
 
 // Files of a report folder besides the graphs.

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"imgcache/loadgen/results"
+	"imgcache/reports/results"
 )
 
 // golden compares got with testdata/name, or rewrites it under -update.

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"imgcache/loadgen/interval"
-	"imgcache/loadgen/results"
+	"imgcache/reports/interval"
+	"imgcache/reports/results"
 )
 
 // Cell summarises a cell's runs: medians over the repeats with their 95% intervals.

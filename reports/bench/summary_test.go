@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"imgcache/loadgen/results"
+	"imgcache/reports/results"
 )
 
 func TestCells(t *testing.T) {

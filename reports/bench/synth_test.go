@@ -3,7 +3,7 @@ package bench
 import (
 	"time"
 
-	"imgcache/loadgen/results"
+	"imgcache/reports/results"
 )
 
 // synthRun describes one run of a cell for synth: its hit rate, its read p50 at every rate, and

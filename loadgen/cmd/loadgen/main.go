@@ -30,9 +30,9 @@ import (
 
 	"imgcache/loadgen"
 	"imgcache/loadgen/cpuload"
-	"imgcache/loadgen/results"
 	"imgcache/memcache/cmd/cli"
 	"imgcache/reports/bench"
+	"imgcache/reports/results"
 )
 
 func main() {

@@ -16,7 +16,7 @@ import (
 
 	"imgcache/loadgen"
 	"imgcache/loadgen/loadgentest"
-	"imgcache/loadgen/results"
+	"imgcache/reports/results"
 )
 
 func TestMain(m *testing.M) {

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"imgcache/loadgen"
-	"imgcache/loadgen/results"
 	"imgcache/memcache/cmd/cli"
+	"imgcache/reports/results"
 )
 
 // resizeCmd measures what a pool resize costs: it starts the services with a pool of active and
