@@ -23,12 +23,12 @@ const (
 	pathDeleteKey   = "/keys_list/delete"
 	pathDeleteAll   = "/keys_list/delete_all"
 	pathThumb       = "/thumb/" // followed by the key, path-escaped
-	pathProperties  = "/cache_properties"
-	pathClear       = "/cache_properties/clear"
+	pathProperties  = api.PathCacheProperties
+	pathClear       = api.PathClearCache
 	pathStats       = "/cache_stats"
 	pathStatsCSV    = "/cache_stats.csv"
 	pathPool        = "/pool"
-	pathPoolNode    = "/pool/node"
+	pathPoolNode    = api.PathPoolNode
 	pathPoolScaler  = "/pool/autoscaler"
 	poolChartPrefix = "/pool/chart/"
 	chartPrefix     = "/cache_stats/chart/"

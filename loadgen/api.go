@@ -117,7 +117,7 @@ func (c *Control) SetCache(ctx context.Context, capacityMB int, policy string) e
 	for try := 1; ; try++ {
 		token := formToken()
 		form := url.Values{"capacity": {strconv.Itoa(capacityMB)}, "policy": {policy}, api.FormTokenField: {token}}
-		code, header, body, err := c.exchange(ctx, http.MethodPost, c.BackendURL+"/cache_properties",
+		code, header, body, err := c.exchange(ctx, http.MethodPost, c.BackendURL+api.PathCacheProperties,
 			strings.NewReader(form.Encode()), formHeader(token, "application/x-www-form-urlencoded"))
 		if err != nil {
 			return fmt.Errorf("set cache %d MB %s: %w", capacityMB, policy, err)
@@ -153,7 +153,7 @@ const DefaultRetryPause = time.Second
 func (c *Control) ClearCache(ctx context.Context) error {
 	token := formToken()
 	form := url.Values{api.FormTokenField: {token}}
-	code, body, err := c.do(ctx, http.MethodPost, c.BackendURL+"/cache_properties/clear",
+	code, body, err := c.do(ctx, http.MethodPost, c.BackendURL+api.PathClearCache,
 		strings.NewReader(form.Encode()), formHeader(token, "application/x-www-form-urlencoded"))
 	if err != nil {
 		return fmt.Errorf("clear cache: %w", err)

@@ -13,9 +13,6 @@ import (
 	"imgcache/app/api"
 )
 
-// PoolNodePath is the backend's pool-page form that activates a node or stands it by.
-const PoolNodePath = "/pool/node"
-
 // PoolView is one backend's view of the memcache pool (its GET /api/pool): the nodes of the table,
 // and how many of them that backend routes to now.
 type PoolView api.Pool
@@ -52,7 +49,7 @@ func (c *Control) Pool(ctx context.Context) (PoolView, error) {
 func (c *Control) SetNodeState(ctx context.Context, id int64, state string) error {
 	token := formToken()
 	form := url.Values{"node": {strconv.FormatInt(id, 10)}, "state": {state}, api.FormTokenField: {token}}
-	code, body, err := c.do(ctx, http.MethodPost, c.BackendURL+PoolNodePath,
+	code, body, err := c.do(ctx, http.MethodPost, c.BackendURL+api.PathPoolNode,
 		strings.NewReader(form.Encode()), formHeader(token, "application/x-www-form-urlencoded"))
 	if err != nil {
 		return fmt.Errorf("set node %d %s: %w", id, state, err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"imgcache/app/api"
 	"imgcache/app/s3store/versitygw"
 	"imgcache/loadgen"
 	"imgcache/loadgen/cpuload"
@@ -259,7 +259,7 @@ func requireVersitygw(t *testing.T) {
 // readImage reads key through the backend at base and fails the test unless it answers 200.
 func readImage(t *testing.T, ctx context.Context, base, key string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+loadgen.ReadPathFmt+url.PathEscape(key), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+api.KeyPath(key), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"imgcache/app/api"
 	"imgcache/loadgen/cachetrace"
 	"imgcache/loadgen/mrc"
 )
@@ -23,12 +24,6 @@ import (
 // DefaultVersions is how many different write bodies each key has; writes to a key cycle
 // through them, so every upload replaces the image with different bytes.
 const DefaultVersions = 2
-
-// Paths of the backend API that the workload uses.
-const (
-	UploadPath  = "/api/upload"
-	ReadPathFmt = "/api/key/"
-)
 
 // Op is the kind of a request.
 type Op int
@@ -48,7 +43,7 @@ func (o Op) String() string {
 
 // OpOf classifies a vegeta result by its URL: vegeta results carry no request headers or bodies.
 func OpOf(r *vegeta.Result) Op {
-	if strings.HasSuffix(r.URL, UploadPath) {
+	if strings.HasSuffix(r.URL, api.PathUpload) {
 		return OpWrite
 	}
 	return OpRead
@@ -158,7 +153,7 @@ func NewWorkloadOn(baseURLs []string, ds *Dataset, versions int, newKeys bool) (
 	}
 	for b, base := range bases {
 		w.readURLs[b] = make([]string, n)
-		w.uploadURLs = append(w.uploadURLs, base+UploadPath)
+		w.uploadURLs = append(w.uploadURLs, base+api.PathUpload)
 	}
 	var err error
 	for i := range total {
@@ -167,7 +162,7 @@ func NewWorkloadOn(baseURLs []string, ds *Dataset, versions int, newKeys bool) (
 			im.Key = fmt.Sprintf("%sw%04d", ds.Config.KeyPrefix, i-n)
 		} else {
 			for b, base := range bases {
-				w.readURLs[b][i] = base + ReadPathFmt + url.PathEscape(im.Key)
+				w.readURLs[b][i] = base + api.KeyPath(im.Key)
 			}
 		}
 		w.names[i] = im.Key

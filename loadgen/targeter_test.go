@@ -17,6 +17,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"imgcache/app/api"
 	"imgcache/loadgen/cachetrace"
 	"imgcache/loadgen/mrc"
 	"imgcache/reports/results"
@@ -210,7 +211,7 @@ func draw(t *testing.T, w *Workload, tr *Targeter, n int) (keys []int, writes []
 		if write {
 			name, _ = parseUpload(t, tgt)
 		} else {
-			name = strings.TrimPrefix(tgt.URL, w.BaseURL()+ReadPathFmt)
+			name = strings.TrimPrefix(tgt.URL, w.BaseURL()+api.PathKeyPrefix)
 		}
 		k, ok := index[name]
 		if !ok {
@@ -468,7 +469,7 @@ func TestTargeterSpreadsOverBackends(t *testing.T) {
 				}
 			}
 			for i := range 5 { // the data set's upload is spread too
-				if got, want := w.Initial(i).URL, bases[i%tc.backends]+UploadPath; got != want {
+				if got, want := w.Initial(i).URL, bases[i%tc.backends]+api.PathUpload; got != want {
 					t.Errorf("initial upload %d to %s, want %s", i, got, want)
 				}
 			}

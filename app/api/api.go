@@ -38,6 +38,15 @@ const (
 	FormTokenField  = "csrf"
 )
 
+// The pages' forms that programs drive too (loadgen), each with the form token: the cache's
+// capacity and policy (fields "capacity", in MB, and "policy"), clearing the cache, and a memcache
+// node's state (fields "node", its id, and "state", NodeActive or NodeStandby). Each answers 303.
+const (
+	PathCacheProperties = "/cache_properties"
+	PathClearCache      = "/cache_properties/clear"
+	PathPoolNode        = "/pool/node"
+)
+
 // MaxKeyLen is the longest key in bytes (the images.key column is VARCHAR(255)).
 const MaxKeyLen = 255
 
