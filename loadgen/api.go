@@ -207,17 +207,7 @@ func (c *Control) Stats(ctx context.Context) (wire.Stats, error) {
 			sum = st
 			continue
 		}
-		sum.Items += st.Items
-		sum.Bytes += st.Bytes
-		sum.Requests += st.Requests
-		sum.Gets += st.Gets
-		sum.Hits += st.Hits
-		sum.Misses += st.Misses
-		sum.Puts += st.Puts
-		sum.Fills += st.Fills
-		sum.RefusedFills += st.RefusedFills
-		sum.Evictions += st.Evictions
-		sum.Invalidations += st.Invalidations
+		sum.Add(st)
 	}
 	return sum, nil
 }

@@ -415,19 +415,9 @@ func (p *Pool) Stats(ctx context.Context) (wire.Stats, error) {
 			continue
 		}
 		s := ns.Stats
-		sum.Items += s.Items
-		sum.Bytes += s.Bytes
+		sum.Add(s)
 		sum.Capacity += s.Capacity
 		sum.CapacityMB += s.CapacityMB
-		sum.Requests += s.Requests
-		sum.Gets += s.Gets
-		sum.Hits += s.Hits
-		sum.Misses += s.Misses
-		sum.Puts += s.Puts
-		sum.Fills += s.Fills
-		sum.RefusedFills += s.RefusedFills
-		sum.Evictions += s.Evictions
-		sum.Invalidations += s.Invalidations
 		switch {
 		case answered == 0:
 			sum.Policy = s.Policy

@@ -157,3 +157,20 @@ type Stats struct {
 	Evictions     uint64 `json:"evictions"`
 	Invalidations uint64 `json:"invalidations"`
 }
+
+// Add adds o's gauges and counters (items, bytes and every request count) to s, for the sum over the
+// nodes of a pool. Capacity and policy are configuration: whether to add or compare them is the
+// caller's choice.
+func (s *Stats) Add(o Stats) {
+	s.Items += o.Items
+	s.Bytes += o.Bytes
+	s.Requests += o.Requests
+	s.Gets += o.Gets
+	s.Hits += o.Hits
+	s.Misses += o.Misses
+	s.Puts += o.Puts
+	s.Fills += o.Fills
+	s.RefusedFills += o.RefusedFills
+	s.Evictions += o.Evictions
+	s.Invalidations += o.Invalidations
+}
