@@ -22,8 +22,8 @@ import (
 // memory and parsing however small it is.
 const maxFormParts = 16
 
-// readForm parses the request's multipart body, held in memory, into its text fields and files.
-func readForm(rc *fasthttp.RequestCtx) (fields map[string]string, files map[string][]byte, err error) {
+// ReadForm parses the request's multipart body, held in memory, into its text fields and files.
+func ReadForm(rc *fasthttp.RequestCtx) (fields map[string]string, files map[string][]byte, err error) {
 	return parseForm(string(rc.Request.Header.ContentType()), rc.PostBody())
 }
 
@@ -67,7 +67,7 @@ func parseForm(contentType string, body []byte) (fields map[string]string, files
 }
 
 func (s *Server) apiUpload(ctx context.Context, rc *fasthttp.RequestCtx) error {
-	fields, files, err := readForm(rc)
+	fields, files, err := ReadForm(rc)
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func (s *Server) apiPool(ctx context.Context, rc *fasthttp.RequestCtx) error {
 	}
 	nodes, err := s.poolDB.Nodes(ctx)
 	if err != nil {
-		return s.dbError("read the pool's nodes", err)
+		return s.DBError("read the pool's nodes", err)
 	}
 	routed := map[int64]bool{}
 	for _, m := range s.pool.Members() {
@@ -133,7 +133,7 @@ func (s *Server) apiPool(ctx context.Context, rc *fasthttp.RequestCtx) error {
 // apiKey answers api.Image, writing the base64 from the cache straight into the response buffer:
 // base64 needs no JSON escaping.
 func (s *Server) apiKey(ctx context.Context, rc *fasthttp.RequestCtx) error {
-	key, err := keyFromPath(string(rc.URI().PathOriginal()), api.PathKeyPrefix)
+	key, err := KeyFromPath(string(rc.URI().PathOriginal()), api.PathKeyPrefix)
 	if err != nil {
 		return err
 	}
@@ -155,10 +155,10 @@ func (s *Server) apiKey(ctx context.Context, rc *fasthttp.RequestCtx) error {
 	return nil
 }
 
-// keyFromPath reads the key of prefix<key> (/api/key/<key>, /api/delete/<key>) from the original
+// KeyFromPath reads the key of prefix<key> (/api/key/<key>, /api/delete/<key>) from the original
 // path, not fasthttp's normalised one: keys may hold "/" and "..", escaped or not. The key rule is
 // checked too.
-func keyFromPath(original, prefix string) (string, error) {
+func KeyFromPath(original, prefix string) (string, error) {
 	escaped, ok := strings.CutPrefix(original, prefix)
 	if !ok {
 		return "", errorf(ErrInvalid, "the path does not start with %s", prefix)
@@ -172,7 +172,7 @@ func keyFromPath(original, prefix string) (string, error) {
 
 // apiDelete deletes one key's image: 404 in the failure shape when no image is stored under it.
 func (s *Server) apiDelete(ctx context.Context, rc *fasthttp.RequestCtx) error {
-	key, err := keyFromPath(string(rc.URI().PathOriginal()), api.PathDeletePrefix)
+	key, err := KeyFromPath(string(rc.URI().PathOriginal()), api.PathDeletePrefix)
 	if err != nil {
 		return err
 	}

@@ -8,65 +8,30 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
+	"imgcache/app/apptest"
+
 	"imgcache/database"
 	"imgcache/database/dbtest"
 )
 
-// apiAnswer is any API body.
-type apiAnswer struct {
-	Success string   `json:"success"`
-	Key     string   `json:"key"`
-	Content string   `json:"content"`
-	Keys    []string `json:"keys"`
-	Error   struct {
-		Code    int    `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
-func call(t *testing.T, method, u, contentType string, body []byte) (int, apiAnswer) {
-	t.Helper()
-	status, raw := do(t, method, u, contentType, bytes.NewReader(body))
-	var a apiAnswer
-	if err := json.Unmarshal(raw, &a); err != nil {
-		t.Fatalf("%s %s: body %q is not JSON: %v", method, u, raw, err)
-	}
-	if status >= 400 && (a.Success != "false" || a.Error.Code != status || a.Error.Message == "") {
-		t.Errorf("%s %s: status %d with body %s; want the failure shape with code %d", method, u, status, raw, status)
-	}
-	return status, a
-}
-
-func upload(t *testing.T, base, key string, file []byte) (int, apiAnswer) {
-	t.Helper()
-	body, ct := multipartBody(t, map[string]string{"key": key}, "x.png", file)
-	return call(t, "POST", base+"/api/upload", ct, body.Bytes())
-}
-
-func readKey(t *testing.T, base, key string) (int, apiAnswer) {
-	t.Helper()
-	return call(t, "POST", base+"/api/key/"+url.PathEscape(key), "", nil)
-}
-
 func TestAPIWalk(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
-		st := startStack(t, dsn, nil)
+		st := apptest.StartStack(t, dsn, nil)
 		base := st.Backend.URL()
 		keys := []string{"cat", "a/b/../c", "with space?&=#", "ünïcødé", "UPPER", strings.Repeat("k", 255)}
 		for i, k := range keys {
-			status, a := upload(t, base, k, pngImage(t, i))
+			status, a := apptest.Upload(t, base, k, apptest.PNGImage(t, i))
 			if status != 200 || a.Success != "true" || a.Key != k {
 				t.Fatalf("upload %q = %d %+v, want 200 with the key echoed", k, status, a)
 			}
 		}
-		_, a := call(t, "POST", base+"/api/list_keys", "", nil)
+		_, a := apptest.Call(t, "POST", base+"/api/list_keys", "", nil)
 		want := append([]string(nil), keys...)
 		sort.Strings(want)
 		if strings.Join(a.Keys, "\n") != strings.Join(want, "\n") {
@@ -74,39 +39,39 @@ func TestAPIWalk(t *testing.T) {
 		}
 		for round := range 2 { // the first read fills the cache, the second hits it
 			for i, k := range keys {
-				status, a := readKey(t, base, k)
+				status, a := apptest.ReadKey(t, base, k)
 				got, _ := base64.StdEncoding.DecodeString(a.Content)
-				if status != 200 || a.Key != k || !bytes.Equal(got, pngImage(t, i)) {
+				if status != 200 || a.Key != k || !bytes.Equal(got, apptest.PNGImage(t, i)) {
 					t.Errorf("round %d: key %q = %d, key %q, %d bytes; want 200 and image %d", round, k, status, a.Key, len(got), i)
 				}
 			}
 		}
 		// GET works on the two read endpoints too.
-		if status, _ := call(t, "GET", base+"/api/list_keys", "", nil); status != 200 {
+		if status, _ := apptest.Call(t, "GET", base+"/api/list_keys", "", nil); status != 200 {
 			t.Errorf("GET list_keys = %d", status)
 		}
 		// Replacing an image: the next read sees the new bytes, and the old file is gone.
-		if status, _ := upload(t, base, "cat", pngImage(t, 100)); status != 200 {
+		if status, _ := apptest.Upload(t, base, "cat", apptest.PNGImage(t, 100)); status != 200 {
 			t.Fatalf("re-upload = %d", status)
 		}
-		_, a = readKey(t, base, "cat")
-		if got, _ := base64.StdEncoding.DecodeString(a.Content); !bytes.Equal(got, pngImage(t, 100)) {
+		_, a = apptest.ReadKey(t, base, "cat")
+		if got, _ := base64.StdEncoding.DecodeString(a.Content); !bytes.Equal(got, apptest.PNGImage(t, 100)) {
 			t.Errorf("read after re-upload returned the old image")
 		}
 		files, _ := filepath.Glob(filepath.Join(st.DataDir, "images", "*"))
 		if len(files) != len(keys) {
 			t.Errorf("%d files in the image folder, want %d (no orphan after a replace): %v", len(files), len(keys), files)
 		}
-		if status, a := readKey(t, base, "dog"); status != 404 || !strings.Contains(a.Error.Message, `"dog"`) {
+		if status, a := apptest.ReadKey(t, base, "dog"); status != 404 || !strings.Contains(a.Error.Message, `"dog"`) {
 			t.Errorf("unknown key = %d %q, want 404 naming the key", status, a.Error.Message)
 		}
-		if status, _ := call(t, "POST", base+"/api/delete_all", "", nil); status != 200 {
+		if status, _ := apptest.Call(t, "POST", base+"/api/delete_all", "", nil); status != 200 {
 			t.Fatalf("delete_all = %d", status)
 		}
-		if _, a := call(t, "POST", base+"/api/list_keys", "", nil); len(a.Keys) != 0 {
+		if _, a := apptest.Call(t, "POST", base+"/api/list_keys", "", nil); len(a.Keys) != 0 {
 			t.Errorf("keys after delete_all = %q, want none", a.Keys)
 		}
-		if status, _ := readKey(t, base, "cat"); status != 404 {
+		if status, _ := apptest.ReadKey(t, base, "cat"); status != 404 {
 			t.Errorf("read after delete_all = %d, want 404 (not a cached copy)", status)
 		}
 		files, _ = filepath.Glob(filepath.Join(st.DataDir, "images", "*"))
@@ -117,16 +82,16 @@ func TestAPIWalk(t *testing.T) {
 }
 
 func TestAPIBadInput(t *testing.T) {
-	st := startStack(t, dbtest.DSN(t, database.SQLite), nil)
+	st := apptest.StartStack(t, dbtest.DSN(t, database.SQLite), nil)
 	base := st.Backend.URL()
-	if status, _ := upload(t, base, "keep", pngImage(t, 1)); status != 200 {
+	if status, _ := apptest.Upload(t, base, "keep", apptest.PNGImage(t, 1)); status != 200 {
 		t.Fatalf("seed upload = %d", status)
 	}
 	form := func(fields map[string]string, name string, file []byte) ([]byte, string) {
-		b, ct := multipartBody(t, fields, name, file)
+		b, ct := apptest.MultipartBody(t, fields, name, file)
 		return b.Bytes(), ct
 	}
-	png := pngImage(t, 2)
+	png := apptest.PNGImage(t, 2)
 	tests := []struct {
 		name, method, path string
 		body               []byte
@@ -166,7 +131,7 @@ func TestAPIBadInput(t *testing.T) {
 			if ct == "" && len(tt.body) > 0 {
 				ct = "multipart/form-data; boundary=" + boundary(tt.body)
 			}
-			status, a := call(t, method, base+path, ct, tt.body)
+			status, a := apptest.Call(t, method, base+path, ct, tt.body)
 			if status != tt.want || !strings.Contains(a.Error.Message, tt.wantMsg) {
 				t.Errorf("%s %s = %d %q; want %d with a message containing %q", method, path, status, a.Error.Message, tt.want, tt.wantMsg)
 			}
@@ -185,14 +150,14 @@ func TestAPIBadInput(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		var a apiAnswer
+		var a apptest.APIAnswer
 		json.NewDecoder(resp.Body).Decode(&a)
 		if resp.StatusCode != 400 || !strings.Contains(a.Error.Message, "escaped") {
 			t.Errorf("POST /api/key/%%zz = %d %q, want 400 about escaping", resp.StatusCode, a.Error.Message)
 		}
 	})
 	// Nothing above changed what is stored.
-	_, a := call(t, "POST", base+"/api/list_keys", "", nil)
+	_, a := apptest.Call(t, "POST", base+"/api/list_keys", "", nil)
 	if strings.Join(a.Keys, ",") != "keep" {
 		t.Errorf("keys after bad input = %q, want [keep]", a.Keys)
 	}
@@ -211,20 +176,20 @@ func TestAPIBadInput(t *testing.T) {
 
 func must(b []byte, ct string) []byte { return b }
 
-// boundary recovers the boundary of a body built by multipartBody ("--" + boundary + "\r\n" ...).
+// boundary recovers the boundary of a body built by apptest.MultipartBody ("--" + boundary + "\r\n" ...).
 func boundary(body []byte) string {
 	line, _, _ := bytes.Cut(body, []byte("\r\n"))
 	return strings.TrimPrefix(string(line), "--")
 }
 
 func TestMetrics(t *testing.T) {
-	st := startStack(t, dbtest.DSN(t, database.SQLite), nil)
+	st := apptest.StartStack(t, dbtest.DSN(t, database.SQLite), nil)
 	base := st.Backend.URL()
-	upload(t, base, "a/b", pngImage(t, 1))
-	readKey(t, base, "a/b") // disk
-	readKey(t, base, "a/b") // cache
-	readKey(t, base, "nope")
-	status, body := do(t, "GET", base+"/metrics", "", nil)
+	apptest.Upload(t, base, "a/b", apptest.PNGImage(t, 1))
+	apptest.ReadKey(t, base, "a/b") // disk
+	apptest.ReadKey(t, base, "a/b") // cache
+	apptest.ReadKey(t, base, "nope")
+	status, body := apptest.Do(t, "GET", base+"/metrics", "", nil)
 	if status != 200 {
 		t.Fatalf("GET /metrics = %d", status)
 	}

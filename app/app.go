@@ -1,5 +1,6 @@
-// Package app is the imgcache backend: the JSON API and the pages over the image store, with a read
-// path through the memcache service that never serves a stale image.
+// Package app is the imgcache backend's domain and JSON API: uploads, reads through the memcache pool
+// that never serve a stale image, deletes, the image store, the orphan sweep and pool membership. Its
+// HTML pages live in app/web, mounted through Config.Pages.
 package app
 
 import (
@@ -41,6 +42,10 @@ const (
 	idleTimeout = 30 * time.Second
 	// formOverhead is what a multipart body may carry besides the image (boundaries, headers, the key).
 	formOverhead = 64 << 10
+	// DefaultReports is loadgen's default -out: a backend started beside it lists what it wrote.
+	DefaultReports = "reports/out"
+	// NoSample in Config.ReportSample lists no sample.
+	NoSample = "-"
 )
 
 // Config configures a Server; the zero value of each field means its default.
@@ -81,7 +86,41 @@ type Config struct {
 	// ReportSample is the committed sample run listed beside them: "" looks for reports/sample under
 	// the working directory, then beside the executable's folder; NoSample lists none.
 	ReportSample string
+	// Pages builds the HTML pages over the server (web.New); nil serves the JSON API alone, and any
+	// other path answers in the API's failure shape.
+	Pages func(*Server) Pages
 }
+
+// Pages is the HTML side of the backend (package app/web), mounted beside the JSON API.
+type Pages interface {
+	// Routes are the pages' routes, served after the API's. Those with a Nav label make the
+	// navigation bar, in this order.
+	Routes() []route.Route
+	// Error answers err as a page: a request off the API that failed, or matched no route.
+	Error(rc *fasthttp.RequestCtx, err error)
+}
+
+// Parts are the server's configuration and the services it runs over, for the pages.
+type Parts struct {
+	Config  Config // with its defaults filled in
+	Log     *slog.Logger
+	Cache   Cache
+	Store   Store
+	Objects Objects
+	Pool    Pool      // nil over a plain Cache
+	PoolDB  PoolStore // nil without Pool
+}
+
+// Parts returns what the server runs over.
+func (s *Server) Parts() Parts {
+	return Parts{Config: s.cfg, Log: s.log, Cache: s.cache, Store: s.store, Objects: s.objects, Pool: s.pool, PoolDB: s.poolDB}
+}
+
+// CacheDown reports whether the last call to the memcache found it unreachable.
+func (s *Server) CacheDown() bool { return s.cacheDown.Load() }
+
+// WithDefaults returns c with each zero field set to its default.
+func (c Config) WithDefaults() Config { return c.withDefaults() }
 
 func (c Config) withDefaults() Config {
 	if c.Addr == "" {
@@ -194,11 +233,8 @@ type Server struct {
 
 	metrics   *appMetrics
 	cacheDown atomic.Bool // last seen state: logged on change, not per request, and shown on the pages
-	pages     *pageSet    // parsed templates and static files of the HTML pages
+	pages     Pages       // nil without HTML pages
 	routes    *route.Table
-
-	sampleDirs []string     // where the benchmark sample may be, in order
-	runSums    runSummaries // summaries of the runs' results.json, while each file is unchanged
 
 	// base is the parent of every request's context, cancelled by Close for requests that outlive
 	// the shutdown's grace period.
@@ -216,14 +252,24 @@ type Server struct {
 
 // New builds a server over the given parts without opening anything; Start wires the real ones.
 func New(cfg Config, c Cache, s Store, o Objects) *Server {
+	return newServer(cfg, c, s, o, nil, nil)
+}
+
+// newServer is New with the pool, when the cache is one; the pages are built last, over the whole server.
+func newServer(cfg Config, c Cache, s Store, o Objects, p Pool, pdb PoolStore) *Server {
 	cfg = cfg.withDefaults()
-	srv := &Server{cfg: cfg, log: cfg.Logger, cache: c, store: s, objects: o,
-		serveErr: make(chan error, 1), pages: mustParsePages(), sampleDirs: sampleCandidates(cfg.ReportSample)}
+	srv := &Server{cfg: cfg, log: cfg.Logger, cache: c, store: s, objects: o, pool: p, poolDB: pdb,
+		serveErr: make(chan error, 1)}
 	srv.base, srv.stop = context.WithCancel(context.Background())
 	reg := route.NewRegistry()
 	srv.metrics = newAppMetrics(reg)
+	routes := srv.routeTable(route.MetricsHandler(reg))
+	if cfg.Pages != nil {
+		srv.pages = cfg.Pages(srv)
+		routes = append(routes, srv.pages.Routes()...)
+	}
 	srv.routes = route.New(route.Config{Base: srv.base, OnError: srv.answerError, Log: cfg.Logger, Guard: srv.admit,
-		Metrics: route.NewMetrics(reg, "backend")}, srv.routeTable(route.MetricsHandler(reg)))
+		Metrics: route.NewMetrics(reg, "backend")}, routes)
 	srv.http = &fasthttp.Server{
 		Handler:            srv.handle,
 		Name:               "imgcache",
@@ -250,7 +296,7 @@ func New(cfg Config, c Cache, s Store, o Objects) *Server {
 // an error here) and serves in the background.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
-	objects, closeObjects, err := openObjects(ctx, cfg)
+	objects, closeObjects, err := OpenObjects(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -266,19 +312,18 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err // a bad -memcache URL is a start error, not a pool that never works
 	}
 	mc := pool.New(pool.Options{Node: client.Options{Secret: cfg.MemcacheSecret}})
-	s := New(cfg, mc, db, objects)
-	s.pool, s.poolDB = mc, db
+	s := newServer(cfg, mc, db, objects, mc, db)
 	s.closers = append(s.closers, mc.Close, db.Close, closeObjects)
 	if err := s.Listen(); err != nil {
 		s.Close()
 		return nil, err
 	}
-	if err := s.syncPool(ctx); err != nil {
+	if err := s.SyncPool(ctx); err != nil {
 		s.log.Warn("cannot read the memcache pool's nodes; using the configured memcache until it works", "err", err)
 		mc.SetMembers([]pool.Member{{ID: 0, URL: cfg.MemcacheURL}})
 	}
 	if err := mc.Health(ctx); err != nil {
-		s.noteCacheErr(err)
+		s.NoteCacheErr(err)
 	}
 	s.background.Add(2)
 	go s.followPool()
@@ -358,9 +403,9 @@ func (s *Server) Close() error {
 	return s.closeErr
 }
 
-// noteCacheErr counts a failed memcache call and logs the cache becoming unreachable once, not once
+// NoteCacheErr counts a failed memcache call and logs the cache becoming unreachable once, not once
 // per request.
-func (s *Server) noteCacheErr(err error) {
+func (s *Server) NoteCacheErr(err error) {
 	if errors.Is(err, wire.ErrUnavailable) {
 		s.metrics.cacheErrors.Inc()
 		if s.cacheDown.CompareAndSwap(false, true) {
@@ -369,8 +414,8 @@ func (s *Server) noteCacheErr(err error) {
 	}
 }
 
-// noteCacheOK logs the recovery once.
-func (s *Server) noteCacheOK() {
+// NoteCacheOK logs the recovery once.
+func (s *Server) NoteCacheOK() {
 	if s.cacheDown.CompareAndSwap(true, false) {
 		s.log.Info("memcache reachable again", "url", s.cfg.MemcacheURL)
 	}

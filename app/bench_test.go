@@ -6,13 +6,15 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
+
+	"imgcache/app/apptest"
 )
 
 // BenchmarkUpload measures durable 50 KB uploads through Server.Upload (file, fsync, row, invalidate)
 // with the real database and files and a fake cache, 16 at a time.
 func BenchmarkUpload(b *testing.B) {
 	s, _ := newFakeServer(b, &bytes.Buffer{})
-	img := pngImage(b, 1)
+	img := apptest.PNGImage(b, 1)
 	img = append(img, make([]byte, 50<<10-len(img))...) // trailing bytes after IEND: still a PNG by its magic
 	var n atomic.Int64
 	b.SetBytes(int64(len(img)))
@@ -33,7 +35,7 @@ func BenchmarkUpload(b *testing.B) {
 func BenchmarkReadHit(b *testing.B) {
 	s, _ := newFakeServer(b, &bytes.Buffer{})
 	ctx := context.Background()
-	if err := s.Upload(ctx, "hit", pngImage(b, 1)); err != nil {
+	if err := s.Upload(ctx, "hit", apptest.PNGImage(b, 1)); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := s.Read(ctx, "hit", nil); err != nil { // fills the cache

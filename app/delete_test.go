@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"imgcache/app/apptest"
+
 	"imgcache/app"
 	"imgcache/app/api"
 	"imgcache/database"
@@ -21,9 +23,9 @@ import (
 
 // cachedObject reports whether the stack's memcache holds the object called name. A miss hands out a
 // lease, which changes nothing a test looks at.
-func cachedObject(t *testing.T, st *stack, name string) bool {
+func cachedObject(t *testing.T, st *apptest.Stack, name string) bool {
 	t.Helper()
-	c, err := client.New(st.Memcache.URL(), client.Options{Secret: stackSecret})
+	c, err := client.New(st.Memcache.URL(), client.Options{Secret: apptest.StackSecret})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +44,7 @@ func cachedObject(t *testing.T, st *stack, name string) bool {
 }
 
 // apiCall sends an API request with extra headers, and returns the status and the decoded answer.
-func apiCall(t *testing.T, method, u string, header map[string]string) (int, apiAnswer) {
+func apiCall(t *testing.T, method, u string, header map[string]string) (int, apptest.APIAnswer) {
 	t.Helper()
 	req, err := http.NewRequest(method, u, nil)
 	if err != nil {
@@ -51,12 +53,12 @@ func apiCall(t *testing.T, method, u string, header map[string]string) (int, api
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	resp, err := noRedirect.Do(req)
+	resp, err := apptest.NoRedirect.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var a apiAnswer
+	var a apptest.APIAnswer
 	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
 		t.Fatalf("%s %s: the answer is not JSON: %v", method, u, err)
 	}
@@ -70,15 +72,15 @@ func apiCall(t *testing.T, method, u string, header map[string]string) (int, api
 // the object and the cache entry gone, and the refusals that change nothing.
 func TestAPIDelete(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
-		st := startStack(t, dsn, nil)
-		db := openDB(t, dsn)
+		st := apptest.StartStack(t, dsn, nil)
+		db := apptest.OpenDB(t, dsn)
 		base := st.Backend.URL()
 		keys := []string{"cat", "a/b/../c", "with space?&=#", "ünï", "kept"}
 		for i, k := range keys {
-			if status, a := upload(t, base, k, pngImage(t, i)); status != 200 {
+			if status, a := apptest.Upload(t, base, k, apptest.PNGImage(t, i)); status != 200 {
 				t.Fatalf("upload %q = %d %+v", k, status, a)
 			}
-			readKey(t, base, k) // fills the cache
+			apptest.ReadKey(t, base, k) // fills the cache
 		}
 		tests := []struct {
 			name   string
@@ -128,7 +130,7 @@ func TestAPIDelete(t *testing.T) {
 				if a.Success != "true" || a.Key != tt.key {
 					t.Errorf("answer = %+v, want success with key %q", a, tt.key)
 				}
-				if status, _ := readKey(t, base, tt.key); status != 404 {
+				if status, _ := apptest.ReadKey(t, base, tt.key); status != 404 {
 					t.Errorf("read after delete = %d, want 404", status)
 				}
 				if _, err := db.GetImage(context.Background(), tt.key); !errors.Is(err, database.ErrNotFound) {
@@ -142,7 +144,7 @@ func TestAPIDelete(t *testing.T) {
 				}
 			})
 		}
-		if status, a := readKey(t, base, "kept"); status != 200 || a.Key != "kept" {
+		if status, a := apptest.ReadKey(t, base, "kept"); status != 200 || a.Key != "kept" {
 			t.Errorf("the refused deletes removed %q: read = %d %+v", "kept", status, a)
 		}
 	})
@@ -163,7 +165,7 @@ func TestDeleteDomain(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s, p := newAllFakeServer(t)
 			ctx := context.Background()
-			if err := s.Upload(ctx, "k", pngImage(t, 1)); err != nil {
+			if err := s.Upload(ctx, "k", apptest.PNGImage(t, 1)); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := s.Read(ctx, "k", nil); err != nil { // fills the cache

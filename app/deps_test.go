@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -14,7 +15,7 @@ func TestBackendLinksNoLoadgen(t *testing.T) {
 	if err != nil {
 		t.Skip("no go command to list the dependencies with")
 	}
-	for _, pkg := range []string{"imgcache/app/cmd/backend", "imgcache/app"} {
+	for _, pkg := range []string{"imgcache/app/cmd/backend", "imgcache/app/web"} {
 		t.Run(pkg, func(t *testing.T) {
 			out, err := exec.Command(gobin, "list", "-deps", pkg).CombinedOutput()
 			if err != nil {
@@ -30,5 +31,27 @@ func TestBackendLinksNoLoadgen(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDomainLinksNoPages: the root package is the domain and the JSON API. The pages (app/web, its
+// templates and the benchmark reports) import it, never the other way.
+func TestDomainLinksNoPages(t *testing.T) {
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to list the dependencies with")
+	}
+	out, err := exec.Command(gobin, "list", "-deps", "imgcache/app").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps imgcache/app: %v\n%s", err, out)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) < 10 || !slices.Contains(deps, "imgcache/database") {
+		t.Fatalf("go list -deps imgcache/app gave %d packages, without imgcache/database: not the list expected", len(deps))
+	}
+	for _, dep := range deps {
+		if dep == "html/template" || strings.HasPrefix(dep, "imgcache/app/web") || strings.HasPrefix(dep, "imgcache/reports") || strings.HasPrefix(dep, "gonum.org/") {
+			t.Errorf("imgcache/app depends on %s", dep)
+		}
 	}
 }

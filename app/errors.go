@@ -51,10 +51,12 @@ func (e *Error) Error() string {
 // Unwrap gives errors.Is both the kind and the cause.
 func (e *Error) Unwrap() []error { return []error{e.Kind, e.Cause} }
 
-// errorf builds an *Error of kind with a formatted message.
-func errorf(kind error, format string, args ...any) *Error {
+// Errorf builds an *Error of kind with a formatted message.
+func Errorf(kind error, format string, args ...any) *Error {
 	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
 }
+
+func errorf(kind error, format string, args ...any) *Error { return Errorf(kind, format, args...) }
 
 // unavailableMessage is what the client reads when the database fails.
 const unavailableMessage = "the database is unavailable; try again shortly"
@@ -109,7 +111,7 @@ func statusOf(err error) (code int, message string) {
 // bodyTooLarge is the error of a body over the limit, in the units of the upload form's hint.
 func (s *Server) bodyTooLarge() error {
 	return errorf(ErrTooLarge, "the request body is over the limit of %s (images up to %s)",
-		humanSize(int64(s.cfg.MaxUpload+formOverhead)), humanSize(int64(s.cfg.MaxUpload)))
+		HumanSize(int64(s.cfg.MaxUpload+formOverhead)), HumanSize(int64(s.cfg.MaxUpload)))
 }
 
 // readError answers a request fasthttp could not read. Its path is unknown, so the answer is the
@@ -124,8 +126,12 @@ func (s *Server) readError(rc *fasthttp.RequestCtx, err error) {
 	route.WriteJSON(rc, code, wire.NewFailure(code, msg))
 }
 
-// failure is statusOf for the request rc, logging the cause of a 5xx: a client error says nothing about
+// Failure is statusOf for the request rc, logging the cause of a 5xx: a client error says nothing about
 // the health of the service, so it is not logged.
+func (s *Server) Failure(rc *fasthttp.RequestCtx, err error) (code int, message string) {
+	return s.failure(rc, err)
+}
+
 func (s *Server) failure(rc *fasthttp.RequestCtx, err error) (code int, message string) {
 	code, message = statusOf(err)
 	if code >= 500 {

@@ -14,15 +14,10 @@ var ActiveMembers = activeMembers
 // NewWithPool is a server whose pool follows db, with no nodes, for tests of the auto-scaler.
 func NewWithPool(cfg Config, db *database.DB) *Server {
 	p := pool.New(pool.Options{})
-	s := New(cfg, p, db, nil)
-	s.pool, s.poolDB = p, db
-	return s
+	return newServer(cfg, p, db, nil, p, db)
 }
 
 // AutoscaleOnce is autoscaleOnce.
 func (s *Server) AutoscaleOnce(ctx context.Context, now time.Time) error {
 	return s.autoscaleOnce(ctx, now)
 }
-
-// MaxReportFile is the bound on every file of a benchmark run the backend reads or serves.
-const MaxReportFile = maxReportFile

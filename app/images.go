@@ -46,8 +46,8 @@ type Image struct {
 	FromCache   bool
 }
 
-// dbError counts a database failure and marks it ErrUnavailable, keeping the cause for the log.
-func (s *Server) dbError(op string, err error) error {
+// DBError counts a database failure and marks it ErrUnavailable, keeping the cause for the log.
+func (s *Server) DBError(op string, err error) error {
 	s.metrics.dbErrors.Inc()
 	return &Error{Kind: ErrUnavailable, Message: unavailableMessage, Cause: fmt.Errorf("%s: %w", op, err)}
 }
@@ -69,23 +69,10 @@ func (s *Server) Upload(ctx context.Context, key string, data []byte) error {
 	if err := CheckKey(key); err != nil {
 		return err
 	}
-	if len(data) > s.cfg.MaxUpload {
-		size, limit := sizesApart(int64(len(data)), int64(s.cfg.MaxUpload))
-		return errorf(ErrTooLarge, "the file is %s; the limit is %s", size, limit)
+	contentType, err := s.cfg.CheckImage(data)
+	if err != nil {
+		return err
 	}
-	info, err := imagestore.Inspect(data)
-	switch {
-	case errors.Is(err, imagestore.ErrEmpty):
-		return errorf(ErrInvalid, "the file is empty")
-	case err != nil:
-		return &Error{Kind: ErrUnsupported, Message: "the file is not a PNG, JPEG, GIF or WebP image (judged by its bytes, not its name)", Cause: err}
-	case info.Width > s.cfg.MaxImageSide || info.Height > s.cfg.MaxImageSide:
-		return errorf(ErrUnprocessable, "the image is %dx%d pixels; the limit is %d pixels a side", info.Width, info.Height, s.cfg.MaxImageSide)
-	case info.Pixels() > s.cfg.MaxImagePixels:
-		return errorf(ErrUnprocessable, "the image is %dx%d pixels, %.1f megapixels; the limit is %.1f megapixels",
-			info.Width, info.Height, float64(info.Pixels())/1e6, float64(s.cfg.MaxImagePixels)/1e6)
-	}
-	contentType := info.ContentType
 	id := s.uploads.begin()
 	defer s.uploads.end(id)
 	name, err := s.objects.Put(ctx, data, contentType)
@@ -102,7 +89,7 @@ func (s *Server) Upload(ctx context.Context, key string, data []byte) error {
 		if !errors.Is(err, database.ErrCommitUnknown) {
 			s.removeObject(ctx, name)
 		}
-		return s.dbError(fmt.Sprintf("upload %q", key), err)
+		return s.DBError(fmt.Sprintf("upload %q", key), err)
 	}
 	if previous != "" && previous != name {
 		s.forget(ctx, previous)
@@ -116,9 +103,9 @@ func (s *Server) forget(ctx context.Context, name string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), afterCommit)
 	defer cancel()
 	if err := s.cache.Invalidate(ctx, name); err != nil {
-		s.noteCacheErr(err)
+		s.NoteCacheErr(err)
 	} else {
-		s.noteCacheOK()
+		s.NoteCacheOK()
 	}
 	s.removeObject(ctx, name)
 }
@@ -157,7 +144,7 @@ func (s *Server) Read(ctx context.Context, key string, dst []byte) (Image, error
 			return Image{}, errorf(ErrNotFound, "no image is stored under key %q", key)
 		}
 		if err != nil {
-			return Image{}, s.dbError(fmt.Sprintf("read %q", key), err)
+			return Image{}, s.DBError(fmt.Sprintf("read %q", key), err)
 		}
 		img, err := s.readObject(ctx, row, dst)
 		if errors.Is(err, imagestore.ErrNotFound) && row.Location != missing && attempt < maxReloads {
@@ -175,14 +162,14 @@ func (s *Server) readObject(ctx context.Context, row database.Image, dst []byte)
 	v, lease, err := s.cache.AppendGet(ctx, dst, row.Location)
 	switch {
 	case err == nil:
-		s.noteCacheOK()
+		s.NoteCacheOK()
 		s.metrics.reads.WithLabelValues("cache").Inc()
 		img.Base64, img.FromCache = v, true
 		return img, nil
 	case errors.Is(err, wire.ErrMiss):
-		s.noteCacheOK()
+		s.NoteCacheOK()
 	default:
-		s.noteCacheErr(err)
+		s.NoteCacheErr(err)
 	}
 	b64, err, _ := s.loads.Do(row.Location, func() (any, error) {
 		// The load serves every waiter, so it must not die with the first caller's request.
@@ -215,7 +202,7 @@ func (s *Server) load(ctx context.Context, name string, lease wire.Lease) ([]byt
 		switch err := s.cache.Fill(ctx, name, b64, lease); {
 		case err == nil, errors.Is(err, wire.ErrLeaseRevoked):
 		default:
-			s.noteCacheErr(err)
+			s.NoteCacheErr(err)
 		}
 	}
 	return b64, nil
@@ -225,7 +212,7 @@ func (s *Server) load(ctx context.Context, name string, lease wire.Lease) ([]byt
 func (s *Server) Keys(ctx context.Context) ([]database.Image, error) {
 	imgs, err := s.store.ListImages(ctx)
 	if err != nil {
-		return nil, s.dbError("list keys", err)
+		return nil, s.DBError("list keys", err)
 	}
 	return imgs, nil
 }
@@ -242,7 +229,7 @@ func (s *Server) Delete(ctx context.Context, key string) error {
 		return errorf(ErrNotFound, "no image is stored under key %q", key)
 	}
 	if err != nil {
-		return s.dbError(fmt.Sprintf("delete %q", key), err)
+		return s.DBError(fmt.Sprintf("delete %q", key), err)
 	}
 	s.forget(ctx, location)
 	return nil
@@ -253,15 +240,41 @@ func (s *Server) Delete(ctx context.Context, key string) error {
 func (s *Server) DeleteAll(ctx context.Context) error {
 	locations, err := s.store.DeleteAllImages(ctx)
 	if err != nil {
-		return s.dbError("delete all", err)
+		return s.DBError("delete all", err)
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), afterCommit)
 	defer cancel()
 	if err := s.cache.Clear(cctx); err != nil {
-		s.noteCacheErr(err)
+		s.NoteCacheErr(err)
 	}
 	for _, loc := range locations {
 		s.removeObject(ctx, loc)
 	}
 	return nil
+}
+
+// NoteDBError counts a database failure that a page works around instead of failing.
+func (s *Server) NoteDBError() { s.metrics.dbErrors.Inc() }
+
+// CheckImage checks data as an upload's file (size, type judged by its bytes, dimensions) under c's
+// limits and returns its content type.
+func (c Config) CheckImage(data []byte) (string, error) {
+	c = c.withDefaults()
+	if len(data) > c.MaxUpload {
+		size, limit := SizesApart(int64(len(data)), int64(c.MaxUpload))
+		return "", errorf(ErrTooLarge, "the file is %s; the limit is %s", size, limit)
+	}
+	info, err := imagestore.Inspect(data)
+	switch {
+	case errors.Is(err, imagestore.ErrEmpty):
+		return "", errorf(ErrInvalid, "the file is empty")
+	case err != nil:
+		return "", &Error{Kind: ErrUnsupported, Message: "the file is not a PNG, JPEG, GIF or WebP image (judged by its bytes, not its name)", Cause: err}
+	case info.Width > c.MaxImageSide || info.Height > c.MaxImageSide:
+		return "", errorf(ErrUnprocessable, "the image is %dx%d pixels; the limit is %d pixels a side", info.Width, info.Height, c.MaxImageSide)
+	case info.Pixels() > c.MaxImagePixels:
+		return "", errorf(ErrUnprocessable, "the image is %dx%d pixels, %.1f megapixels; the limit is %.1f megapixels",
+			info.Width, info.Height, float64(info.Pixels())/1e6, float64(c.MaxImagePixels)/1e6)
+	}
+	return info.ContentType, nil
 }

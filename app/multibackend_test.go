@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"imgcache/app/apptest"
+
 	"imgcache/app/s3store/s3test"
 	"imgcache/database"
 	"imgcache/database/dbtest"
@@ -99,26 +101,26 @@ func TestDeleteAllAcrossBackends(t *testing.T) {
 func testDeleteAllAcrossBackends(t *testing.T, ds dataSet) {
 	_, a, b := twoBackends(t, ds)
 	for i := range 3 {
-		if status, _ := upload(t, a.url(), fmt.Sprint("k", i), pngImage(t, i)); status != 200 {
+		if status, _ := apptest.Upload(t, a.url(), fmt.Sprint("k", i), apptest.PNGImage(t, i)); status != 200 {
 			t.Fatal("upload failed")
 		}
 	}
 	for range 2 {
 		for i := range 3 {
-			if status, _ := readKey(t, b.url(), fmt.Sprint("k", i)); status != 200 {
+			if status, _ := apptest.ReadKey(t, b.url(), fmt.Sprint("k", i)); status != 200 {
 				t.Fatalf("read through B = %d", status)
 			}
 		}
 	}
-	if status, _ := call(t, "POST", a.url()+"/api/delete_all", "", nil); status != 200 {
+	if status, _ := apptest.Call(t, "POST", a.url()+"/api/delete_all", "", nil); status != 200 {
 		t.Fatalf("delete_all through A = %d", status)
 	}
 	for i := range 3 {
-		if status, _ := readKey(t, b.url(), fmt.Sprint("k", i)); status != 404 {
+		if status, _ := apptest.ReadKey(t, b.url(), fmt.Sprint("k", i)); status != 404 {
 			t.Errorf("read of k%d through B after delete_all through A = %d, want 404", i, status)
 		}
 	}
-	if _, ans := call(t, "POST", b.url()+"/api/list_keys", "", nil); len(ans.Keys) != 0 {
+	if _, ans := apptest.Call(t, "POST", b.url()+"/api/list_keys", "", nil); len(ans.Keys) != 0 {
 		t.Errorf("keys through B after delete_all through A: %q", ans.Keys)
 	}
 }
@@ -139,7 +141,7 @@ func testKillBackendDuringUploads(t *testing.T, ds dataSet) {
 		uploaders.Go(func() {
 			for i := 0; ; i++ {
 				key := fmt.Sprintf("u%d-%d", u, i)
-				status, _, err := tryUpload(a.url(), key, pngImage(t, u*1000+i))
+				status, _, err := tryUpload(a.url(), key, apptest.PNGImage(t, u*1000+i))
 				if err != nil || status != 200 {
 					return // the backend died under us: what was not acknowledged may be lost
 				}
@@ -158,9 +160,9 @@ func testKillBackendDuringUploads(t *testing.T, ds dataSet) {
 	a.restart()
 	lost := 0
 	for key, v := range acked {
-		status, ans := readKey(t, a.url(), key)
+		status, ans := apptest.ReadKey(t, a.url(), key)
 		data, _ := base64.StdEncoding.DecodeString(ans.Content)
-		if status != 200 || pngVersion(t, data) != v {
+		if status != 200 || apptest.PNGVersion(t, data) != v {
 			lost++
 			t.Errorf("acknowledged upload %q (v%d) reads back as %d", key, v, status)
 		}

@@ -76,9 +76,9 @@ func (s *Server) PoolSize() int {
 	return len(s.pool.Members())
 }
 
-// syncPool sets the pool's members from the table. A table that cannot be read leaves them as they
+// SyncPool sets the pool's members from the table. A table that cannot be read leaves them as they
 // are: the nodes serve on, and the next read catches up.
-func (s *Server) syncPool(ctx context.Context) error {
+func (s *Server) SyncPool(ctx context.Context) error {
 	nodes, err := s.poolDB.Nodes(ctx)
 	if err != nil {
 		return fmt.Errorf("read the pool's nodes: %w", err)
@@ -99,7 +99,7 @@ func (s *Server) followPool() {
 		case <-t.C:
 		}
 		ctx, cancel := context.WithTimeout(s.base, s.cfg.PoolSync+time.Second)
-		err := s.syncPool(ctx)
+		err := s.SyncPool(ctx)
 		cancel()
 		switch {
 		case err != nil && !failing && s.base.Err() == nil:
@@ -118,14 +118,15 @@ func autoscaleSettings(p database.PoolSettings) autoscale.Settings {
 		GrowRatio: p.GrowRatio, ShrinkRatio: p.ShrinkRatio, CoolDown: p.Cooldown, MinNodes: p.MinNodes, MaxNodes: p.MaxNodes}
 }
 
-func poolSettingsRow(a autoscale.Settings) database.PoolSettings {
+// PoolSettingsRow is the table row of auto-scaler settings.
+func PoolSettingsRow(a autoscale.Settings) database.PoolSettings {
 	return database.PoolSettings{Enabled: a.Enabled, Interval: a.Interval, GrowAbove: a.GrowAbove, ShrinkBelow: a.ShrinkBelow,
 		GrowRatio: a.GrowRatio, ShrinkRatio: a.ShrinkRatio, Cooldown: a.CoolDown, MinNodes: a.MinNodes, MaxNodes: a.MaxNodes}
 }
 
-// currentAutoscale returns the settings in force: the newest row, else the flag's choice of enabled
+// CurrentAutoscale returns the settings in force: the newest row, else the flag's choice of enabled
 // with the defaults.
-func (s *Server) currentAutoscale(ctx context.Context) (autoscale.Settings, bool, error) {
+func (s *Server) CurrentAutoscale(ctx context.Context) (autoscale.Settings, bool, error) {
 	row, err := s.poolDB.LatestPoolSettings(ctx)
 	if errors.Is(err, database.ErrNotFound) {
 		d := autoscale.DefaultSettings()
@@ -161,7 +162,7 @@ func (s *Server) autoscaleLoop() {
 // autoscaleOnce evaluates the auto-scaler at now if it is on and due, applies its decision, and
 // records it with its inputs.
 func (s *Server) autoscaleOnce(ctx context.Context, now time.Time) error {
-	settings, _, err := s.currentAutoscale(ctx)
+	settings, _, err := s.CurrentAutoscale(ctx)
 	if err != nil || !settings.Enabled {
 		return err
 	}
@@ -263,7 +264,7 @@ func (s *Server) resize(ctx context.Context, now time.Time, to int) (int, error)
 		active = active[:len(active)-1]
 	}
 	// Follow the change at once rather than at the next sync.
-	if err := s.syncPool(ctx); err != nil {
+	if err := s.SyncPool(ctx); err != nil {
 		s.log.Warn("resized the pool, but could not re-read it", "err", err)
 	}
 	return len(active), nil

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"testing/synctest"
 
+	"imgcache/app/apptest"
+
 	"imgcache/app"
 	"imgcache/database"
 	"imgcache/database/dbtest"
@@ -19,7 +21,7 @@ import (
 // acknowledged must never see an older version.
 func TestNoStaleReads(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
-		base := startStack(t, dsn, nil).Backend.URL()
+		base := apptest.StartStack(t, dsn, nil).Backend.URL()
 		staleRace(t, base, base, []string{"k0", "k1", "k2"}, 60, 6, nil)
 	})
 }
@@ -34,7 +36,7 @@ func readVersion(t *testing.T, s *app.Server, key string) (version int, fromCach
 	if err != nil {
 		t.Fatal(err)
 	}
-	return pngVersion(t, data), img.FromCache
+	return apptest.PNGVersion(t, data), img.FromCache
 }
 
 // location is the object name the row of key names.
@@ -53,7 +55,7 @@ func location(t *testing.T, st app.Store, key string) string {
 func TestFailedInvalidationServesNoStale(t *testing.T) {
 	s, p := newAllFakeServer(t)
 	ctx := context.Background()
-	if err := s.Upload(ctx, "k", pngImage(t, 1)); err != nil {
+	if err := s.Upload(ctx, "k", apptest.PNGImage(t, 1)); err != nil {
 		t.Fatal(err)
 	}
 	readVersion(t, s, "k") // miss, fill
@@ -62,7 +64,7 @@ func TestFailedInvalidationServesNoStale(t *testing.T) {
 	}
 	old := location(t, p.store, "k")
 	p.cache.set(func(f *fakeCache) { f.failInval = true })
-	if err := s.Upload(ctx, "k", pngImage(t, 2)); err != nil {
+	if err := s.Upload(ctx, "k", apptest.PNGImage(t, 2)); err != nil {
 		t.Fatalf("upload while invalidation fails: %v", err)
 	}
 	if _, ok := p.cache.cached(old); !ok {
@@ -81,14 +83,14 @@ func TestFailedInvalidationServesNoStale(t *testing.T) {
 func TestOldCopiesAreNeverServed(t *testing.T) {
 	s, p := newAllFakeServer(t)
 	ctx := context.Background()
-	if err := s.Upload(ctx, "k", pngImage(t, 1)); err != nil {
+	if err := s.Upload(ctx, "k", apptest.PNGImage(t, 1)); err != nil {
 		t.Fatal(err)
 	}
 	old := location(t, p.store, "k")
-	if err := s.Upload(ctx, "k", pngImage(t, 2)); err != nil {
+	if err := s.Upload(ctx, "k", apptest.PNGImage(t, 2)); err != nil {
 		t.Fatal(err)
 	}
-	stale := []byte(base64.StdEncoding.EncodeToString(pngImage(t, 1)))
+	stale := []byte(base64.StdEncoding.EncodeToString(apptest.PNGImage(t, 1)))
 	p.cache.set(func(f *fakeCache) { f.values[old], f.values["k"] = stale, stale })
 	for i := range 3 {
 		if v, _ := readVersion(t, s, "k"); v != 2 {
@@ -102,12 +104,12 @@ func TestOldCopiesAreNeverServed(t *testing.T) {
 func TestUploadForgetsTheReplacedObject(t *testing.T) {
 	s, p := newAllFakeServer(t)
 	ctx := context.Background()
-	if err := s.Upload(ctx, "k", pngImage(t, 1)); err != nil {
+	if err := s.Upload(ctx, "k", apptest.PNGImage(t, 1)); err != nil {
 		t.Fatal(err)
 	}
 	readVersion(t, s, "k") // fills the cache under the first object's name
 	old := location(t, p.store, "k")
-	if err := s.Upload(ctx, "k", pngImage(t, 2)); err != nil {
+	if err := s.Upload(ctx, "k", apptest.PNGImage(t, 2)); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := p.cache.cached(old); ok {
@@ -124,7 +126,7 @@ func TestUploadForgetsTheReplacedObject(t *testing.T) {
 func TestSlowFillOfAReplacedObjectIsRefused(t *testing.T) {
 	s, p := newAllFakeServer(t)
 	ctx := context.Background()
-	if err := s.Upload(ctx, "k", pngImage(t, 1)); err != nil {
+	if err := s.Upload(ctx, "k", apptest.PNGImage(t, 1)); err != nil {
 		t.Fatal(err)
 	}
 	old := location(t, p.store, "k")
@@ -134,7 +136,7 @@ func TestSlowFillOfAReplacedObjectIsRefused(t *testing.T) {
 	v1, _ := p.files.Get(ctx, old)
 	p.files.onRead = func(name string) {
 		p.files.onRead = nil
-		if err := s.Upload(ctx, "k", pngImage(t, 2)); err != nil {
+		if err := s.Upload(ctx, "k", apptest.PNGImage(t, 2)); err != nil {
 			t.Error(err)
 		}
 		p.files.mu.Lock()
@@ -157,12 +159,12 @@ func TestSlowFillOfAReplacedObjectIsRefused(t *testing.T) {
 func TestReadFollowsAReplacedRow(t *testing.T) {
 	s, p := newAllFakeServer(t)
 	ctx := context.Background()
-	if err := s.Upload(ctx, "k", pngImage(t, 1)); err != nil {
+	if err := s.Upload(ctx, "k", apptest.PNGImage(t, 1)); err != nil {
 		t.Fatal(err)
 	}
 	p.files.onRead = func(string) {
 		p.files.onRead = nil
-		if err := s.Upload(ctx, "k", pngImage(t, 2)); err != nil { // removes the object being read
+		if err := s.Upload(ctx, "k", apptest.PNGImage(t, 2)); err != nil { // removes the object being read
 			t.Error(err)
 		}
 	}
@@ -182,7 +184,7 @@ func TestFailedCommit(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s, p := newAllFakeServer(t)
 			p.store.putErr, p.store.commits = errors.New("connection lost"), tt.commits
-			err := s.Upload(context.Background(), "k", pngImage(t, 1))
+			err := s.Upload(context.Background(), "k", apptest.PNGImage(t, 1))
 			if !errors.Is(err, app.ErrUnavailable) {
 				t.Errorf("Upload = %v, want ErrUnavailable", err)
 			}
@@ -201,7 +203,7 @@ func TestCacheDown(t *testing.T) {
 	ctx := context.Background()
 	fc.set(func(f *fakeCache) { f.down = true })
 	for v := 1; v <= 5; v++ {
-		if err := s.Upload(ctx, "k", pngImage(t, v)); err != nil {
+		if err := s.Upload(ctx, "k", apptest.PNGImage(t, v)); err != nil {
 			t.Fatalf("upload v%d with the cache down: %v", v, err)
 		}
 		if got, hit := readVersion(t, s, "k"); got != v || hit {
@@ -231,7 +233,7 @@ func TestConcurrentMissesReadOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s, p := newAllFakeServer(t)
 		ctx := context.Background()
-		if err := s.Upload(ctx, "k", pngImage(t, 7)); err != nil {
+		if err := s.Upload(ctx, "k", apptest.PNGImage(t, 7)); err != nil {
 			t.Fatal(err)
 		}
 		release := make(chan struct{})
@@ -259,27 +261,27 @@ func TestConcurrentMissesReadOnce(t *testing.T) {
 
 // TestRealMemcacheDown stops the real memcache service under a running backend.
 func TestRealMemcacheDown(t *testing.T) {
-	st := startStack(t, dbtest.DSN(t, database.SQLite), nil)
+	st := apptest.StartStack(t, dbtest.DSN(t, database.SQLite), nil)
 	base := st.Backend.URL()
-	if status, _ := upload(t, base, "k", pngImage(t, 1)); status != 200 {
+	if status, _ := apptest.Upload(t, base, "k", apptest.PNGImage(t, 1)); status != 200 {
 		t.Fatal("seed upload failed")
 	}
-	readKey(t, base, "k")
+	apptest.ReadKey(t, base, "k")
 	if err := st.Memcache.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if status, a := upload(t, base, "k", pngImage(t, 2)); status != 200 {
+	if status, a := apptest.Upload(t, base, "k", apptest.PNGImage(t, 2)); status != 200 {
 		t.Fatalf("upload with memcache down = %d %+v, want 200", status, a)
 	}
-	status, a := readKey(t, base, "k")
+	status, a := apptest.ReadKey(t, base, "k")
 	data, _ := base64.StdEncoding.DecodeString(a.Content)
-	if status != 200 || pngVersion(t, data) != 2 {
+	if status != 200 || apptest.PNGVersion(t, data) != 2 {
 		t.Errorf("read with memcache down = %d, want 200 and v2", status)
 	}
-	if status, a := call(t, "POST", base+"/api/list_keys", "", nil); status != 200 || len(a.Keys) != 1 {
+	if status, a := apptest.Call(t, "POST", base+"/api/list_keys", "", nil); status != 200 || len(a.Keys) != 1 {
 		t.Errorf("list_keys with memcache down = %d %v", status, a.Keys)
 	}
-	if status, _ := call(t, "POST", base+"/api/delete_all", "", nil); status != 200 {
+	if status, _ := apptest.Call(t, "POST", base+"/api/delete_all", "", nil); status != 200 {
 		t.Errorf("delete_all with memcache down = %d, want 200", status)
 	}
 }

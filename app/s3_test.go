@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"imgcache/app/apptest"
+
 	"github.com/minio/minio-go/v7"
 
 	"imgcache/app"
@@ -27,7 +29,7 @@ func TestAPIWalkS3(t *testing.T) {
 	srv := s3test.Start(t)
 	dbtest.Each(t, func(t *testing.T, dsn string) {
 		bucket := s3test.NewBucket() // Start creates it
-		st := startStack(t, dsn, func(c *app.Config) {
+		st := apptest.StartStack(t, dsn, func(c *app.Config) {
 			c.Storage = srv.Spec(bucket)
 			c.S3AccessKey, c.S3SecretKey = s3test.AccessKey, s3test.SecretKey
 		})
@@ -70,18 +72,18 @@ func TestAPIWalkS3(t *testing.T) {
 		keys := []string{"cat", "a/b/../c", "ünïcødé"}
 		want := map[string][]byte{}
 		for i, k := range keys {
-			want[k] = pngImage(t, i)
-			if status, a := upload(t, base, k, want[k]); status != 200 || a.Key != k {
+			want[k] = apptest.PNGImage(t, i)
+			if status, a := apptest.Upload(t, base, k, want[k]); status != 200 || a.Key != k {
 				t.Fatalf("upload %q = %d %+v, want 200 with the key echoed", k, status, a)
 			}
 		}
 		checkBucket(t, "after uploads", want)
-		if _, a := call(t, "POST", base+"/api/list_keys", "", nil); !slices.Equal(a.Keys, slices.Sorted(slices.Values(keys))) {
+		if _, a := apptest.Call(t, "POST", base+"/api/list_keys", "", nil); !slices.Equal(a.Keys, slices.Sorted(slices.Values(keys))) {
 			t.Errorf("list_keys = %q, want %q", a.Keys, keys)
 		}
 		for round := range 2 { // a miss read from the bucket, then a hit
 			for _, k := range keys {
-				status, a := readKey(t, base, k)
+				status, a := apptest.ReadKey(t, base, k)
 				got, _ := base64.StdEncoding.DecodeString(a.Content)
 				if status != 200 || !bytes.Equal(got, want[k]) {
 					t.Errorf("round %d: read %q = %d, %d bytes; want 200 and the image uploaded", round, k, status, len(got))
@@ -90,24 +92,24 @@ func TestAPIWalkS3(t *testing.T) {
 		}
 
 		// Replacing writes a new object, then removes the old one.
-		want["cat"] = pngImage(t, 100)
-		if status, _ := upload(t, base, "cat", want["cat"]); status != 200 {
+		want["cat"] = apptest.PNGImage(t, 100)
+		if status, _ := apptest.Upload(t, base, "cat", want["cat"]); status != 200 {
 			t.Fatalf("re-upload = %d", status)
 		}
-		_, a := readKey(t, base, "cat")
+		_, a := apptest.ReadKey(t, base, "cat")
 		if got, _ := base64.StdEncoding.DecodeString(a.Content); !bytes.Equal(got, want["cat"]) {
 			t.Errorf("read after re-upload returned another image")
 		}
 		checkBucket(t, "after a replace", want)
 
-		if status, _ := call(t, "POST", base+"/api/delete_all", "", nil); status != 200 {
+		if status, _ := apptest.Call(t, "POST", base+"/api/delete_all", "", nil); status != 200 {
 			t.Fatalf("delete_all = %d", status)
 		}
 		checkBucket(t, "after delete_all", map[string][]byte{})
-		if _, a := call(t, "POST", base+"/api/list_keys", "", nil); len(a.Keys) != 0 {
+		if _, a := apptest.Call(t, "POST", base+"/api/list_keys", "", nil); len(a.Keys) != 0 {
 			t.Errorf("keys after delete_all = %q, want none", a.Keys)
 		}
-		if status, _ := readKey(t, base, "cat"); status != 404 {
+		if status, _ := apptest.ReadKey(t, base, "cat"); status != 404 {
 			t.Errorf("read after delete_all = %d, want 404", status)
 		}
 		// Nothing went to the folder.

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"imgcache/app/apptest"
 )
 
 // staleRace is the stale-read test the read path is measured by: one writer per key uploads versions
@@ -17,11 +19,11 @@ func staleRace(t *testing.T, writeBase, readBase string, keys []string, versions
 	t.Helper()
 	images := make([][]byte, versions+1)
 	for v := 1; v <= versions; v++ {
-		images[v] = pngImage(t, v)
+		images[v] = apptest.PNGImage(t, v)
 	}
 	floors := make([]atomic.Int64, len(keys))
 	for i, k := range keys {
-		if status, _ := upload(t, writeBase, k, images[1]); status != 200 {
+		if status, _ := apptest.Upload(t, writeBase, k, images[1]); status != 200 {
 			t.Fatalf("seed upload %q = %d", k, status)
 		}
 		floors[i].Store(1)
@@ -32,7 +34,7 @@ func staleRace(t *testing.T, writeBase, readBase string, keys []string, versions
 	for i, k := range keys {
 		writers.Go(func() {
 			for v := 2; v <= versions; v++ {
-				if status, a := upload(t, writeBase, k, images[v]); status != 200 {
+				if status, a := apptest.Upload(t, writeBase, k, images[v]); status != 200 {
 					t.Errorf("upload %q v%d = %d %+v", k, v, status, a)
 					return
 				}
@@ -54,14 +56,14 @@ func staleRace(t *testing.T, writeBase, readBase string, keys []string, versions
 				}
 				i := (n + r) % len(keys)
 				floor := floors[i].Load()
-				status, a := readKey(t, readBase, keys[i])
+				status, a := apptest.ReadKey(t, readBase, keys[i])
 				if status != 200 {
 					t.Errorf("read %q = %d", keys[i], status)
 					return
 				}
 				data, _ := base64.StdEncoding.DecodeString(a.Content)
 				reads.Add(1)
-				if got := pngVersion(t, data); int64(got) < floor {
+				if got := apptest.PNGVersion(t, data); int64(got) < floor {
 					stale.Add(1)
 					t.Errorf("read of %q returned v%d after v%d was acknowledged", keys[i], got, floor)
 				}

@@ -189,9 +189,9 @@ func (s Storage) String() string {
 	return spec
 }
 
-// openObjects opens the image store cfg.Storage names (by default the folder DataDir/images) and
+// OpenObjects opens the image store cfg.Storage names (by default the folder DataDir/images) and
 // returns it with the function that closes it.
-func openObjects(ctx context.Context, cfg Config) (Objects, func() error, error) {
+func OpenObjects(ctx context.Context, cfg Config) (Objects, func() error, error) {
 	spec := cfg.Storage
 	if spec == "" {
 		spec = "file:" + filepath.Join(cfg.DataDir, "images")

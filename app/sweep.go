@@ -121,7 +121,7 @@ func (s *Server) sweepBatch(ctx context.Context, batch []candidate) (removed int
 	}
 	named, err := s.store.NamedLocations(ctx, names)
 	if err != nil {
-		return 0, s.dbError("sweep orphans", err)
+		return 0, s.DBError("sweep orphans", err)
 	}
 	var errs []error
 	for _, n := range names {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"imgcache/app/apptest"
+
 	"imgcache/app"
 	"imgcache/app/imagestore"
 	"imgcache/database"
@@ -61,16 +63,16 @@ func TestSweepRemovesOrphansOnly(t *testing.T) {
 		ctx := context.Background()
 		s, db, objects := sweepServer(t, dsn)
 		for v := 1; v <= 3; v++ {
-			if err := s.Upload(ctx, "k", pngImage(t, v)); err != nil { // each replaces the last
+			if err := s.Upload(ctx, "k", apptest.PNGImage(t, v)); err != nil { // each replaces the last
 				t.Fatal(err)
 			}
 		}
-		if err := s.Upload(ctx, "other", pngImage(t, 9)); err != nil {
+		if err := s.Upload(ctx, "other", apptest.PNGImage(t, 9)); err != nil {
 			t.Fatal(err)
 		}
 		var orphans []string
 		for i := range 3 { // objects whose upload died before its commit
-			name, err := objects.Put(ctx, pngImage(t, 100+i), imagestore.TypePNG)
+			name, err := objects.Put(ctx, apptest.PNGImage(t, 100+i), imagestore.TypePNG)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -124,7 +126,7 @@ func TestSweepSparesUploadsInFlight(t *testing.T) {
 			uploadsDone.Go(func() {
 				for i := range each {
 					key := string(rune('a'+u)) + string(rune('a'+i%5))
-					if err := s.Upload(ctx, key, pngImage(t, u*100+i)); err != nil {
+					if err := s.Upload(ctx, key, apptest.PNGImage(t, u*100+i)); err != nil {
 						t.Errorf("Upload %q: %v", key, err)
 						return
 					}

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"imgcache/app"
+	"imgcache/app/web"
 	"imgcache/memcache"
 )
 
@@ -44,7 +45,7 @@ func serveReal(args []string) int {
 	if *mc != "" {
 		err = app.Run(ctx, app.Config{Addr: *addr, MemcacheURL: *mc, DB: *db, DataDir: *data, Storage: *storage,
 			S3AccessKey: os.Getenv("AWS_ACCESS_KEY_ID"), S3SecretKey: os.Getenv("AWS_SECRET_ACCESS_KEY"),
-			SweepInterval: -1, Logger: log})
+			SweepInterval: -1, Logger: log, Pages: web.New})
 	} else {
 		err = memcache.Run(ctx, memcache.Config{Addr: *addr, DB: *db, Standby: *standby, Logger: log})
 	}

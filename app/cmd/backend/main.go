@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"imgcache/app"
+	"imgcache/app/web"
 	"imgcache/database"
 	"imgcache/memcache/cmd/cli"
 )
@@ -96,6 +97,7 @@ func run(args []string, stderr io.Writer) int {
 	}
 	ctx, stop := cli.SignalContext(context.Background(), log)
 	defer stop()
+	cfg.Pages = web.New
 	if err := app.Run(ctx, cfg); err != nil {
 		log.Error("backend stopped", "err", err)
 		return 1
