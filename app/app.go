@@ -222,6 +222,12 @@ func New(cfg Config, c Cache, s Store, o Objects) *Server {
 	srv.base, srv.stop = context.WithCancel(context.Background())
 	reg := route.NewRegistry()
 	srv.metrics = newAppMetrics(reg)
+	if s != nil {
+		srv.store = countedStore{s: s, q: srv.metrics.queries}
+	}
+	if o != nil {
+		srv.objects = countedObjects{Objects: o, gets: srv.metrics.storageGets}
+	}
 	srv.routes = route.New(route.Config{Base: srv.base, OnError: srv.answerError, Log: cfg.Logger, Guard: srv.admit,
 		Metrics: route.NewMetrics(reg, "backend")}, srv.routeTable(route.MetricsHandler(reg)))
 	srv.http = &fasthttp.Server{
