@@ -17,11 +17,12 @@ type appMetrics struct {
 	orphans     prometheus.Counter
 	queries     *prometheus.CounterVec // database calls, by operation
 	storageGets prometheus.Counter     // object reads from the image store
+	batched     *prometheus.CounterVec // calls carried by the batched operations, by operation
 }
 
 // dbOps are the operations imgcache_db_queries_total counts, each exported from the start at 0 so
 // that a harness reading a difference sees the series before the first call.
-var dbOps = []string{"ping", "get_image", "put_image", "list_images", "count_images", "delete_all_images",
+var dbOps = []string{"ping", "get_image", "get_images", "put_image", "put_images", "list_images", "count_images", "delete_all_images",
 	"find_images", "delete_image", "latest_cache_properties", "insert_cache_properties", "stats_since",
 	"named_locations"}
 
@@ -45,7 +46,14 @@ func newAppMetrics(reg *prometheus.Registry) *appMetrics {
 	}
 	m.storageGets = prometheus.NewCounter(prometheus.CounterOpts{Name: "imgcache_storage_gets_total",
 		Help: "Objects read from the image store (cache misses and thumbnails).", ConstLabels: labels})
-	reg.MustRegister(m.reads, m.dbErrors, m.cacheErrors, m.orphans, m.queries, m.storageGets)
+	m.batched = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "imgcache_db_batched_total",
+		Help: "Reads' row lookups (get_images) and uploads' rows (put_images) carried by the batched " +
+			"queries: divided by imgcache_db_queries_total of the same op, the mean batch size.",
+		ConstLabels: labels}, []string{"op"})
+	for _, op := range []string{"get_images", "put_images"} {
+		m.batched.WithLabelValues(op)
+	}
+	reg.MustRegister(m.reads, m.dbErrors, m.cacheErrors, m.orphans, m.queries, m.storageGets, m.batched)
 	return m
 }
 
@@ -64,6 +72,16 @@ func (c countedStore) Ping(ctx context.Context) error { c.inc("ping"); return c.
 func (c countedStore) GetImage(ctx context.Context, key string) (database.Image, error) {
 	c.inc("get_image")
 	return c.s.GetImage(ctx, key)
+}
+
+func (c countedStore) GetImages(ctx context.Context, keys []string) ([]database.Image, error) {
+	c.inc("get_images")
+	return c.s.GetImages(ctx, keys)
+}
+
+func (c countedStore) PutImages(ctx context.Context, imgs []database.Image) []database.PutResult {
+	c.inc("put_images")
+	return c.s.PutImages(ctx, imgs)
 }
 
 func (c countedStore) PutImage(ctx context.Context, img database.Image) (string, error) {
