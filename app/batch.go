@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"runtime"
 	"sync"
 )
 
@@ -46,6 +47,9 @@ func (b *batcher[In, Out]) do(ctx context.Context, in In) (Out, error) {
 	b.busy = true
 	b.mu.Unlock()
 	if lead {
+		// One yield before the run lets the requests that are runnable now, and about to look their
+		// rows up too, join it: a bounded wait, none when nothing else is runnable.
+		runtime.Gosched()
 		if b.runOnce() { // more calls queued behind ours
 			b.drains.Add(1)
 			go func() {

@@ -75,17 +75,19 @@ func TestPutImagesGroup(t *testing.T) {
 			{Key: "a", Location: "a1"},
 			{Key: "c", Location: "c1", ContentType: strings.Repeat("x", database.MaxContentTypeBytes+1)}, // its own error
 			{Key: "b", Location: "b2"},
+			{Key: "n", Location: "n1"},
+			{Key: "n", Location: "n2"},
 		})
 		want := []struct {
 			previous string
 			fails    bool
-		}{{"b0", false}, {"", false}, {"", true}, {"b1", false}}
+		}{{"b0", false}, {"", false}, {"", true}, {"b1", false}, {"", false}, {"n1", false}}
 		for i, w := range want {
 			if res[i].Previous != w.previous || (res[i].Err != nil) != w.fails {
 				t.Errorf("row %d: got previous %q, error %v; want previous %q, failing %v", i, res[i].Previous, res[i].Err, w.previous, w.fails)
 			}
 		}
-		for key, loc := range map[string]string{"a": "a1", "b": "b2"} {
+		for key, loc := range map[string]string{"a": "a1", "b": "b2", "n": "n2"} {
 			if got, err := db.GetImage(ctx, key); err != nil || got.Location != loc {
 				t.Errorf("GetImage(%q) = %q, %v; want %q", key, got.Location, err, loc)
 			}
