@@ -200,6 +200,11 @@ func TestMetrics(t *testing.T) {
 		`imgcache_image_reads_total{service="backend",source="cache"} 1`,
 		`imgcache_image_reads_total{service="backend",source="disk"} 1`,
 		`imgcache_database_errors_total{service="backend"} 0`,
+		`imgcache_db_queries_total{op="get_images",service="backend"} 3`,
+		`imgcache_db_queries_total{op="put_images",service="backend"} 1`,
+		`imgcache_db_batched_total{op="get_images",service="backend"} 3`,
+		`imgcache_db_batched_total{op="put_images",service="backend"} 1`,
+		`imgcache_storage_gets_total{service="backend"} 1`,
 		`imgcache_http_request_duration_seconds_bucket{route="/api/upload",service="backend",status="200",le="+Inf"} 1`,
 	} {
 		if !strings.Contains(string(body), want) {

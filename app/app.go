@@ -189,7 +189,11 @@ var _ Cache = (*client.Client)(nil)
 type Store interface {
 	Ping(ctx context.Context) error
 	GetImage(ctx context.Context, key string) (database.Image, error)
+	// GetImages returns the rows of those keys that have one, in one query.
+	GetImages(ctx context.Context, keys []string) ([]database.Image, error)
 	PutImage(ctx context.Context, img database.Image) (previous string, err error)
+	// PutImages writes rows in one transaction; see database.DB.PutImages.
+	PutImages(ctx context.Context, imgs []database.Image) []database.PutResult
 	ListImages(ctx context.Context) ([]database.Image, error)
 	CountImages(ctx context.Context) (int, error)
 	DeleteAllImages(ctx context.Context) ([]string, error)
@@ -228,8 +232,10 @@ type Server struct {
 	pool    Pool      // the cache when it is a pool of memcache nodes (Start); nil over a plain Cache
 	poolDB  PoolStore // the pool's table, events and settings; nil with pool
 
-	loads   singleflight.Group // one object read among concurrent misses of one object name
-	uploads uploads            // in flight, for the orphan sweep
+	loads   singleflight.Group                           // one object read among concurrent misses of one object name
+	uploads uploads                                      // in flight, for the orphan sweep
+	lookups *batcher[string, rowResult]                  // row lookups of concurrent reads, batched
+	commits *batcher[database.Image, database.PutResult] // rows of concurrent uploads, committed in groups
 
 	metrics   *appMetrics
 	cacheDown atomic.Bool // last seen state: logged on change, not per request, and shown on the pages
@@ -263,6 +269,13 @@ func newServer(cfg Config, c Cache, s Store, o Objects, p Pool, pdb PoolStore) *
 	srv.base, srv.stop = context.WithCancel(context.Background())
 	reg := route.NewRegistry()
 	srv.metrics = newAppMetrics(reg)
+	if s != nil {
+		srv.store = countedStore{s: s, q: srv.metrics.queries}
+	}
+	if o != nil {
+		srv.objects = countedObjects{Objects: o, gets: srv.metrics.storageGets}
+	}
+	srv.newRowBatchers()
 	routes := srv.routeTable(route.MetricsHandler(reg))
 	if cfg.Pages != nil {
 		srv.pages = cfg.Pages(srv)
@@ -306,6 +319,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	db.SetTimeout(cfg.DBTimeout)
+	logDurability(ctx, cfg.Logger, db)
 	if _, err := client.New(cfg.MemcacheURL, client.Options{}); err != nil {
 		db.Close()
 		closeObjects()
@@ -334,6 +348,22 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	go s.Serve()
 	return s, nil
+}
+
+// logDurability logs whether the MySQL server syncs its log at every commit, which an upload's answer
+// counts on: with innodb_flush_log_at_trx_commit other than 1, an acknowledged upload can be lost in a
+// power cut (not in a crash of the server process alone when it is 2).
+func logDurability(ctx context.Context, log *slog.Logger, db *database.DB) {
+	v, err := db.FlushLogAtTrxCommit(ctx)
+	switch {
+	case err != nil:
+		log.Warn("cannot read the database's durability setting", "err", err)
+	case v == "1":
+		log.Info("database syncs its log at every commit", "innodb_flush_log_at_trx_commit", v)
+	case v != "":
+		log.Warn("database does not sync its log at every commit: an acknowledged upload can be lost in a power cut; set innodb_flush_log_at_trx_commit=1",
+			"innodb_flush_log_at_trx_commit", v)
+	}
 }
 
 // Run starts a server and serves until ctx is cancelled, then shuts down gracefully.
@@ -393,6 +423,8 @@ func (s *Server) Close() error {
 		}
 		s.stop() // requests that outlived the grace period, and the sweep
 		s.background.Wait()
+		s.lookups.wait()
+		s.commits.wait()
 		for _, c := range s.closers {
 			if err := c(); err != nil {
 				errs = append(errs, err)

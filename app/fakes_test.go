@@ -123,8 +123,14 @@ func (f *fakeCache) cached(key string) ([]byte, bool) {
 type fakeStore struct {
 	mu      sync.Mutex
 	rows    map[string]database.Image
-	putErr  error // returned by PutImage after (commit) or instead of (no commit) the write
-	commits bool  // whether a failing PutImage still commits: its error is then ErrCommitUnknown
+	putErr  error            // returned by PutImage after (commit) or instead of (no commit) the write
+	commits bool             // whether a failing PutImage still commits: its error is then ErrCommitUnknown
+	refuse  map[string]error // a row's own error, by key: PutImages fails that row only
+
+	lookups, groups int // GetImages and PutImages calls
+	// When set, GetImages (after reading the rows) and PutImages (before writing them) wait for
+	// their gate to close.
+	lookupGate, commitGate chan struct{}
 }
 
 var _ app.Store = (*fakeStore)(nil)
@@ -141,6 +147,50 @@ func (f *fakeStore) GetImage(_ context.Context, key string) (database.Image, err
 		return row, fmt.Errorf("fake: %w", database.ErrNotFound)
 	}
 	return row, nil
+}
+
+func (f *fakeStore) GetImages(_ context.Context, keys []string) ([]database.Image, error) {
+	f.mu.Lock()
+	f.lookups++
+	var out []database.Image
+	for _, k := range keys {
+		if r, ok := f.rows[k]; ok {
+			out = append(out, r)
+		}
+	}
+	gate := f.lookupGate
+	f.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	return out, nil
+}
+
+// PutImages is PutImage's fake for a group: a refused key fails alone, putErr fails the group.
+func (f *fakeStore) PutImages(ctx context.Context, imgs []database.Image) []database.PutResult {
+	f.mu.Lock()
+	f.groups++
+	refuse, gate := f.refuse, f.commitGate
+	f.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	out := make([]database.PutResult, len(imgs))
+	for i, img := range imgs {
+		if err := refuse[img.Key]; err != nil {
+			out[i].Err = err
+			continue
+		}
+		out[i].Previous, out[i].Err = f.PutImage(ctx, img)
+	}
+	return out
+}
+
+// calls returns the numbers of GetImages and PutImages calls.
+func (f *fakeStore) calls() (lookups, groups int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lookups, f.groups
 }
 
 func (f *fakeStore) PutImage(_ context.Context, img database.Image) (string, error) {

@@ -79,7 +79,7 @@ func (s *Server) Upload(ctx context.Context, key string, data []byte) error {
 	if err != nil {
 		return s.storeError(fmt.Sprintf("upload %q: store the object", key), err)
 	}
-	previous, err := s.store.PutImage(ctx, database.Image{
+	previous, err := s.commitRow(database.Image{
 		Key: key, Location: name, Size: int64(len(data)), ContentType: contentType, UpdatedAt: time.Now().UTC(),
 	})
 	if err != nil {
@@ -129,7 +129,8 @@ const maxReloads = 100
 // It reads the row first and asks the cache for the row's object name, never for the key. An object
 // name is chosen anew for every upload and its content never changes, so whatever the cache holds
 // under a name is that object: no cached value can be stale, on any backend, whatever invalidation
-// failed or raced. The price is a database lookup before every cache hit.
+// failed or raced. The price is a database lookup before every cache hit, which concurrent reads
+// share (lookupRow).
 func (s *Server) Read(ctx context.Context, key string, dst []byte) (Image, error) {
 	if err := CheckKey(key); err != nil {
 		return Image{}, err
@@ -139,7 +140,7 @@ func (s *Server) Read(ctx context.Context, key string, dst []byte) (Image, error
 	// twice is broken.
 	missing := ""
 	for attempt := 0; ; attempt++ {
-		row, err := s.store.GetImage(ctx, key)
+		row, err := s.lookupRow(ctx, key)
 		if errors.Is(err, database.ErrNotFound) {
 			return Image{}, errorf(ErrNotFound, "no image is stored under key %q", key)
 		}

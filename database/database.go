@@ -103,6 +103,7 @@ type DB struct {
 	// it on SQLite, and on MySQL an unprepared query with arguments takes
 	// three round trips (prepare, execute, close) instead of one.
 	getImage *sql.Stmt
+	lookups  [lookupSizes]*sql.Stmt // GetImages, by IN-list length
 
 	// timeout bounds every call, so that a hung database answers callers with an error in
 	// seconds instead of holding them, and their pool connections, for as long as it hangs.
@@ -359,8 +360,10 @@ func (db *DB) init(ctx context.Context, schema string) error {
 	if err := db.fillSortKeys(ctx); err != nil {
 		return fmt.Errorf("fill images.sort_key: %w", err)
 	}
-	db.getImage, err = db.db.PrepareContext(ctx, getImageQuery)
-	return err
+	if db.getImage, err = db.db.PrepareContext(ctx, getImageQuery); err != nil {
+		return err
+	}
+	return db.prepareLookups(ctx)
 }
 
 // splitStatements cuts a schema file into statements. It drops whole-line
@@ -404,6 +407,11 @@ func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		if db.getImage != nil {
 			db.getImage.Close()
+		}
+		for _, stmt := range db.lookups {
+			if stmt != nil {
+				stmt.Close()
+			}
 		}
 		db.closeErr = db.db.Close()
 	})

@@ -65,45 +65,49 @@ func (db *DB) PutImage(ctx context.Context, img Image) (previous string, err err
 	if err := checkImage(img); err != nil {
 		return "", fmt.Errorf("put image %q: %w", img.Key, err)
 	}
-	// The sort key is set on update too: a row an older binary wrote may lack it.
-	args := []any{img.Location, img.Size, img.ContentType, db.timeArg(nowOr(img.UpdatedAt)), SortKey(img.Key), img.Key}
-	const update = "UPDATE images SET location = ?, size = ?, content_type = ?, updated_at = ?, sort_key = ? WHERE `key` = ?"
-	const insert = "INSERT INTO images (location, size, content_type, updated_at, sort_key, `key`) VALUES (?, ?, ?, ?, ?, ?)"
-
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		previous = ""
-		if db.dialect == MySQL {
-			// Insert first, or lock the existing row without changing it.
-			// Starting with SELECT ... FOR UPDATE instead would take gap
-			// locks on a missing key, and two uploads of new keys in the
-			// same gap would deadlock on their inserts.
-			res, err := tx.ExecContext(ctx, insert+" ON DUPLICATE KEY UPDATE location = location", args...)
-			if err != nil {
-				return err
-			}
-			if n, err := res.RowsAffected(); err != nil || n == 1 {
-				return err // 1: inserted; 0: the row exists and is now locked by us
-			}
-		}
-		lock := ""
-		if db.dialect == MySQL {
-			lock = " FOR UPDATE"
-		}
-		err := tx.QueryRowContext(ctx, "SELECT location FROM images WHERE `key` = ?"+lock, img.Key).Scan(&previous)
-		switch {
-		case errors.Is(err, sql.ErrNoRows): // SQLite only: BEGIN IMMEDIATE holds the write lock
-			_, err = tx.ExecContext(ctx, insert, args...)
-			return err
-		case err != nil:
-			return err
-		}
-		_, err = tx.ExecContext(ctx, update, args...)
+		previous, err = db.putRow(ctx, tx, img)
 		return err
 	})
 	if err != nil {
 		return "", fmt.Errorf("put image %q: %w", img.Key, err)
 	}
 	return previous, nil
+}
+
+// putRow inserts or replaces img's row inside tx and returns the location it replaced.
+func (db *DB) putRow(ctx context.Context, tx *sql.Tx, img Image) (previous string, err error) {
+	// The sort key is set on update too: a row an older binary wrote may lack it.
+	args := []any{img.Location, img.Size, img.ContentType, db.timeArg(nowOr(img.UpdatedAt)), SortKey(img.Key), img.Key}
+	const update = "UPDATE images SET location = ?, size = ?, content_type = ?, updated_at = ?, sort_key = ? WHERE `key` = ?"
+	const insert = "INSERT INTO images (location, size, content_type, updated_at, sort_key, `key`) VALUES (?, ?, ?, ?, ?, ?)"
+	if db.dialect == MySQL {
+		// Insert first, or lock the existing row without changing it.
+		// Starting with SELECT ... FOR UPDATE instead would take gap
+		// locks on a missing key, and two uploads of new keys in the
+		// same gap would deadlock on their inserts.
+		res, err := tx.ExecContext(ctx, insert+" ON DUPLICATE KEY UPDATE location = location", args...)
+		if err != nil {
+			return "", err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return "", err // 1: inserted; 0: the row exists and is now locked by us
+		}
+	}
+	lock := ""
+	if db.dialect == MySQL {
+		lock = " FOR UPDATE"
+	}
+	err = tx.QueryRowContext(ctx, "SELECT location FROM images WHERE `key` = ?"+lock, img.Key).Scan(&previous)
+	switch {
+	case errors.Is(err, sql.ErrNoRows): // SQLite only: BEGIN IMMEDIATE holds the write lock
+		_, err = tx.ExecContext(ctx, insert, args...)
+		return "", err
+	case err != nil:
+		return "", err
+	}
+	_, err = tx.ExecContext(ctx, update, args...)
+	return previous, err
 }
 
 func checkImage(img Image) error {
