@@ -110,9 +110,14 @@ func (s *Server) Upload(ctx context.Context, key string, data []byte) error {
 	return nil
 }
 
-// forget drops a replaced object from the cache, to free its memory at once rather than at eviction,
-// and from the store. No row names it any more, so no read asks for it again whatever happens here.
+// forget drops a replaced object from the store and then from the cache, to free its memory at once
+// rather than at eviction. No row names it any more, so no read asks for it again whatever happens
+// here. The order matters for memory: a read that found the old row and misses after the
+// invalidation would otherwise load the object from the store and fill it under a fresh lease, into
+// a cache entry no row names; with the object gone first, that read finds no object and reads the
+// row again, and a fill from before the deletion holds a lease the invalidation revokes.
 func (s *Server) forget(ctx context.Context, name string) {
+	s.removeObject(ctx, name)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), afterCommit)
 	defer cancel()
 	if err := s.cache.Invalidate(ctx, name); err != nil {
@@ -120,7 +125,6 @@ func (s *Server) forget(ctx context.Context, name string) {
 	} else {
 		s.noteCacheOK()
 	}
-	s.removeObject(ctx, name)
 }
 
 // removeObject deletes an object no row names, detached from the request: its client hanging up must

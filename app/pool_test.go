@@ -53,6 +53,17 @@ func startPool(t *testing.T, dsn string, n int) *poolStack {
 }
 
 // waitMembers waits until the backend routes to want nodes, as its /healthz and reads see them.
+// awaitMembers waits up to 10 s for the backend to route to want nodes, and reports whether it does.
+// Unlike waitMembers it may be called from any goroutine.
+func (ps *poolStack) awaitMembers(want int) bool {
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		if ps.backend.PoolSize() == want {
+			return true
+		}
+	}
+	return false
+}
+
 func (ps *poolStack) waitMembers(t *testing.T, want int) {
 	t.Helper()
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
@@ -133,7 +144,7 @@ func TestPoolResizeServesNoStale(t *testing.T) {
 	ps := startPool(t, dbtest.DSN(t, database.SQLite), 3)
 	ps.waitMembers(t, 3)
 	base := ps.backend.URL()
-	resizes := 0
+	resizes, routed := 0, 0
 	staleRace(t, base, base, []string{"k0", "k1", "k2", "k3"}, 40, 4, func(writersDone <-chan struct{}, _ func() int64) {
 		// Stand by node 2, then node 3, then bring both back, every 150 ms; after the last upload, one
 		// more full cycle, so that keys move back to nodes they left before their last rewrite.
@@ -146,6 +157,19 @@ func TestPoolResizeServesNoStale(t *testing.T) {
 			ps.setState(t, 1, st[0])
 			ps.setState(t, 2, st[1])
 			resizes++
+			// The backend must route by the new set before the next resize, or the race never
+			// met a resize at all.
+			want := 1
+			for _, s := range st {
+				if s == database.NodeActive {
+					want++
+				}
+			}
+			if ps.awaitMembers(want) {
+				routed++
+			} else {
+				t.Errorf("resize %d: the backend routes to %d nodes after 10 s, want %d", n, ps.backend.PoolSize(), want)
+			}
 			select {
 			case <-writersDone:
 				if extra < 0 {
@@ -156,7 +180,7 @@ func TestPoolResizeServesNoStale(t *testing.T) {
 			}
 		}
 	})
-	t.Logf("%d resizes", resizes)
+	t.Logf("%d resizes, %d seen by the backend's routing", resizes, routed)
 }
 
 func nodeStats(t *testing.T, n *memcache.Server) (st struct{ Items int }) {

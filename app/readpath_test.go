@@ -283,3 +283,33 @@ func TestRealMemcacheDown(t *testing.T) {
 		t.Errorf("delete_all with memcache down = %d, want 200", status)
 	}
 }
+
+// TestReplacedObjectGoneBeforeInvalidation: an upload removes the replaced object from the store
+// before it invalidates it in the cache, so that a read of the old row that misses after the
+// invalidation finds no object to fill the cache with, under a lease nothing would revoke.
+func TestReplacedObjectGoneBeforeInvalidation(t *testing.T) {
+	s, p := newAllFakeServer(t)
+	ctx := context.Background()
+	if err := s.Upload(ctx, "k", pngImage(t, 1)); err != nil {
+		t.Fatal(err)
+	}
+	old := location(t, p.store, "k")
+	invalidated := false
+	p.cache.set(func(c *fakeCache) {
+		c.onInvalidate = func(name string) {
+			if name != old {
+				return
+			}
+			invalidated = true
+			if p.files.has(old) {
+				t.Errorf("object %s invalidated while the store still holds it", old)
+			}
+		}
+	})
+	if err := s.Upload(ctx, "k", pngImage(t, 2)); err != nil {
+		t.Fatal(err)
+	}
+	if !invalidated {
+		t.Errorf("the replaced object %s was never invalidated", old)
+	}
+}
