@@ -135,7 +135,7 @@ func TestHungDatabase(t *testing.T) {
 	dataDir := t.TempDir()
 	const deadline = time.Second
 	be, err := app.Start(context.Background(), app.Config{Addr: "127.0.0.1:0", MemcacheURL: mc.URL(), DB: hung, DBTimeout: deadline,
-		DataDir: dataDir, SweepGrace: time.Nanosecond, SweepInterval: -1, Logger: quiet})
+		DataDir: dataDir, SweepGrace: time.Nanosecond, SweepInterval: -1, Logger: quiet, MemcacheTimeout: testMemcacheTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ func startPool(t *testing.T, dsn string, n int) *poolStack {
 		ps.nodes = append(ps.nodes, mc)
 	}
 	be, err := app.Start(context.Background(), app.Config{Addr: "127.0.0.1:0", MemcacheURL: ps.nodes[0].URL(), MemcacheSecret: stackSecret,
-		DB: dsn, DataDir: t.TempDir(), PoolSync: 50 * time.Millisecond, NodeTimeout: time.Second, Logger: quiet})
+		DB: dsn, DataDir: t.TempDir(), PoolSync: 50 * time.Millisecond, NodeTimeout: time.Second, Logger: quiet, MemcacheTimeout: testMemcacheTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -110,6 +110,7 @@ func TestUploadForgetsTheReplacedObject(t *testing.T) {
 	if err := s.Upload(ctx, "k", pngImage(t, 2)); err != nil {
 		t.Fatal(err)
 	}
+	s.Settle() // the invalidation runs after the answer
 	if _, ok := p.cache.cached(old); ok {
 		t.Errorf("the cache still holds the replaced object %s", old)
 	}
@@ -144,6 +145,7 @@ func TestSlowFillOfAReplacedObjectIsRefused(t *testing.T) {
 	if v, hit := readVersion(t, s, "k"); v != 1 || hit {
 		t.Fatalf("the overtaken read = v%d hit %v, want v1 (it began before the upload) from disk", v, hit)
 	}
+	s.Settle() // the upload's invalidation runs after its answer
 	if _, ok := p.cache.cached(old); ok {
 		t.Errorf("the slow fill stored the replaced object %s in the cache", old)
 	}
@@ -309,6 +311,7 @@ func TestReplacedObjectGoneBeforeInvalidation(t *testing.T) {
 	if err := s.Upload(ctx, "k", pngImage(t, 2)); err != nil {
 		t.Fatal(err)
 	}
+	s.Settle()
 	if !invalidated {
 		t.Errorf("the replaced object %s was never invalidated", old)
 	}

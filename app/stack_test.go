@@ -35,7 +35,8 @@ func startStack(t *testing.T, dsn string, mutate func(*app.Config)) *stack {
 	}
 	t.Cleanup(func() { mc.Close() })
 	st := &stack{Memcache: mc, DataDir: t.TempDir(), DSN: dsn}
-	cfg := app.Config{Addr: "127.0.0.1:0", MemcacheURL: mc.URL(), MemcacheSecret: stackSecret, DB: dsn, DataDir: st.DataDir, Logger: quiet}
+	cfg := app.Config{Addr: "127.0.0.1:0", MemcacheURL: mc.URL(), MemcacheSecret: stackSecret, DB: dsn, DataDir: st.DataDir, Logger: quiet,
+		MemcacheTimeout: testMemcacheTimeout}
 	if mutate != nil {
 		mutate(&cfg)
 	}

@@ -11,6 +11,9 @@ import (
 	"testing"
 )
 
+// minCacheReads is how many of a stale-read race's reads must come from the cache.
+const minCacheReads = 50
+
 // cacheReads is the backend's count of images read from the cache, from its /metrics.
 func cacheReads(t *testing.T, base string) int64 {
 	t.Helper()
@@ -40,7 +43,7 @@ func cacheReads(t *testing.T, base string) int64 {
 // read returning an older version than the last one acknowledged before it started fails the test.
 // during, if set, runs beside them (a memcache stopped, a pool resized), told the acknowledged
 // uploads so far and when the writers are done; the readers stop once the writers and during have.
-// At least 5% of the reads must come from the cache, or the race proves nothing about it.
+// At least minCacheReads of the reads must come from the cache, or the race proves nothing about it.
 func staleRace(t *testing.T, writeBase, readBase string, keys []string, versions, readers int,
 	during func(writersDone <-chan struct{}, acked func() int64)) {
 	t.Helper()
@@ -109,8 +112,9 @@ func staleRace(t *testing.T, writeBase, readBase string, keys []string, versions
 		t.Errorf("only %d reads raced the uploads; the test proves little", reads.Load())
 	}
 	// With the cache off, or every read missing it, no read could be stale through it: the test
-	// would pass and prove nothing about the cache.
-	if hits < reads.Load()/20 {
-		t.Errorf("only %d of %d reads hit the cache during the race; want at least 5%%", hits, reads.Load())
+	// would pass and prove nothing about the cache. (A fault during the race may send most reads to
+	// the store, hence a count rather than a share.)
+	if hits < minCacheReads {
+		t.Errorf("only %d of %d reads hit the cache during the race; want at least %d", hits, reads.Load(), minCacheReads)
 	}
 }
