@@ -54,16 +54,16 @@ const (
 
 // Config configures a Server; the zero value of each field means its default.
 type Config struct {
-	Addr           string        // listen address
-	MemcacheURL    string        // base URL of the memcache service
-	MemcacheSecret string        // the memcache's shared secret, if it has one
+	Addr           string // listen address
+	MemcacheURL    string // base URL of the memcache service
+	MemcacheSecret string // the memcache's shared secret, if it has one
 	// MemcacheTimeout bounds a cache call on a request's path up to its first byte (the value's
 	// transfer is allowed time by its size); default DefaultMemcacheTimeout.
 	MemcacheTimeout time.Duration
 	// Drain is how long a backend told to stop answers /healthz 503 "draining" while still serving,
 	// so that a load balancer sends no new requests before the listener closes; default
 	// DefaultDrain; negative: none.
-	Drain time.Duration
+	Drain          time.Duration
 	DB             string        // database DSN; default sqlite:<DataDir>/imgcache.db
 	DBTimeout      time.Duration // deadline of each database call; default database.DefaultTimeout
 	DataDir        string        // folder of the image files (under DataDir/images) and the default database
