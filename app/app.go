@@ -35,6 +35,15 @@ const (
 	// them: a small file can declare a huge image, which whoever decodes it would have to allocate.
 	DefaultMaxImageSide   = 16384
 	DefaultMaxImagePixels = 100_000_000
+	// DefaultMemcacheTimeout bounds a cache call on a request's path up to its first byte: a node on
+	// the same network answers in a millisecond or two, so one that takes 100 ms is failing, and the
+	// read is better served by the store (a few such failures in a row eject the node).
+	DefaultMemcacheTimeout = 100 * time.Millisecond
+	// DefaultDrain is how long a stopping backend tells load balancers it is draining before it closes
+	// its listener: a few of their health checks (every 1 to 2 s is usual).
+	DefaultDrain = 5 * time.Second
+	// closeGrace bounds how long Close waits for requests in flight.
+	closeGrace = 10 * time.Second
 	// DefaultMaxConnsPerIP caps one client address's connections, so that one client holding many idle
 	// connections cannot take the server's capacity from the others.
 	DefaultMaxConnsPerIP = 1024
@@ -50,9 +59,16 @@ const (
 
 // Config configures a Server; the zero value of each field means its default.
 type Config struct {
-	Addr           string        // listen address
-	MemcacheURL    string        // base URL of the memcache service
-	MemcacheSecret string        // the memcache's shared secret, if it has one
+	Addr           string // listen address
+	MemcacheURL    string // base URL of the memcache service
+	MemcacheSecret string // the memcache's shared secret, if it has one
+	// MemcacheTimeout bounds a cache call on a request's path up to its first byte (the value's
+	// transfer is allowed time by its size); default DefaultMemcacheTimeout.
+	MemcacheTimeout time.Duration
+	// Drain is how long a backend told to stop answers /healthz 503 "draining" while still serving,
+	// so that a load balancer sends no new requests before the listener closes; default
+	// DefaultDrain; negative: none.
+	Drain          time.Duration
 	DB             string        // database DSN; default sqlite:<DataDir>/imgcache.db
 	DBTimeout      time.Duration // deadline of each database call; default database.DefaultTimeout
 	DataDir        string        // folder of the image files (under DataDir/images) and the default database
@@ -150,6 +166,12 @@ func (c Config) withDefaults() Config {
 	if c.MaxConnsPerIP <= 0 {
 		c.MaxConnsPerIP = DefaultMaxConnsPerIP
 	}
+	if c.MemcacheTimeout <= 0 {
+		c.MemcacheTimeout = DefaultMemcacheTimeout
+	}
+	if c.Drain == 0 {
+		c.Drain = DefaultDrain
+	}
 	if c.NodeTimeout <= 0 {
 		c.NodeTimeout = DefaultNodeTimeout
 	}
@@ -239,6 +261,7 @@ type Server struct {
 
 	metrics   *appMetrics
 	cacheDown atomic.Bool // last seen state: logged on change, not per request, and shown on the pages
+	draining  atomic.Bool // told to stop: /healthz answers 503 while everything else is served
 	pages     Pages       // nil without HTML pages
 	routes    *route.Table
 
@@ -247,6 +270,7 @@ type Server struct {
 	base       context.Context
 	stop       context.CancelFunc
 	background sync.WaitGroup // goroutines the server owns (the sweep), stopped by Close
+	forgets    sync.WaitGroup // invalidations after an upload's answer, each bounded by afterCommit
 
 	ln        net.Listener
 	http      *fasthttp.Server
@@ -276,6 +300,7 @@ func newServer(cfg Config, c Cache, s Store, o Objects, p Pool, pdb PoolStore) *
 		srv.objects = countedObjects{Objects: o, gets: srv.metrics.storageGets}
 	}
 	srv.newRowBatchers()
+	reg.MustRegister(newBreakerCollector(srv))
 	routes := srv.routeTable(route.MetricsHandler(reg))
 	if cfg.Pages != nil {
 		srv.pages = cfg.Pages(srv)
@@ -325,7 +350,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		closeObjects()
 		return nil, err // a bad -memcache URL is a start error, not a pool that never works
 	}
-	mc := pool.New(pool.Options{Node: client.Options{Secret: cfg.MemcacheSecret}})
+	mc := pool.New(pool.Options{Node: client.Options{Secret: cfg.MemcacheSecret, Timeout: cfg.MemcacheTimeout}})
 	s := newServer(cfg, mc, db, objects, mc, db)
 	s.closers = append(s.closers, mc.Close, db.Close, closeObjects)
 	if err := s.Listen(); err != nil {
@@ -366,7 +391,7 @@ func logDurability(ctx context.Context, log *slog.Logger, db *database.DB) {
 	}
 }
 
-// Run starts a server and serves until ctx is cancelled, then shuts down gracefully.
+// Run starts a server and serves until ctx is cancelled, then drains and shuts down gracefully.
 func Run(ctx context.Context, cfg Config) error {
 	s, err := Start(ctx, cfg)
 	if err != nil {
@@ -378,6 +403,24 @@ func Run(ctx context.Context, cfg Config) error {
 	case err := <-s.serveErr:
 		s.Close()
 		return fmt.Errorf("serve: %w", err)
+	}
+	return s.Shutdown()
+}
+
+// Shutdown drains, then closes: /healthz answers 503 "draining" for the configured Drain while every
+// other request is served as before, so that a load balancer polling it stops sending new requests
+// before the listener closes; then Close finishes the requests in flight, within its bound.
+func (s *Server) Shutdown() error {
+	if s.cfg.Drain > 0 && s.draining.CompareAndSwap(false, true) {
+		s.log.Info("draining: /healthz answers 503 until the listener closes", "for", s.cfg.Drain)
+		t := time.NewTimer(s.cfg.Drain)
+		select {
+		case <-t.C:
+		case err := <-s.serveErr:
+			t.Stop()
+			s.Close()
+			return fmt.Errorf("serve: %w", err)
+		}
 	}
 	return s.Close()
 }
@@ -410,7 +453,7 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		var errs []error
 		if s.ln != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
 			if err := s.http.ShutdownWithContext(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("shutdown http: %w", err))
 			}
@@ -425,6 +468,7 @@ func (s *Server) Close() error {
 		s.background.Wait()
 		s.lookups.wait()
 		s.commits.wait()
+		s.forgets.Wait()
 		for _, c := range s.closers {
 			if err := c(); err != nil {
 				errs = append(errs, err)

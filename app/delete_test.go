@@ -179,6 +179,7 @@ func TestDeleteDomain(t *testing.T) {
 			if err := s.Delete(ctx, "k"); err != nil {
 				t.Fatalf("Delete: %v", err)
 			}
+			s.Settle() // the invalidation runs after the answer
 			if _, err := p.store.GetImage(ctx, "k"); !errors.Is(err, database.ErrNotFound) {
 				t.Errorf("row after Delete: %v, want ErrNotFound", err)
 			}

@@ -17,6 +17,9 @@ func NewWithPool(cfg Config, db *database.DB) *Server {
 	return newServer(cfg, p, db, nil, p, db)
 }
 
+// Settle waits for the invalidations that uploads and deletes left running after their answers.
+func (s *Server) Settle() { s.forgets.Wait() }
+
 // AutoscaleOnce is autoscaleOnce.
 func (s *Server) AutoscaleOnce(ctx context.Context, now time.Time) error {
 	return s.autoscaleOnce(ctx, now)

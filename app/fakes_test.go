@@ -29,6 +29,8 @@ type fakeCache struct {
 	down      bool // every call fails as if the service were unreachable
 	failInval bool // only invalidations and clears fail
 	gets      int
+	// onInvalidate, when set, runs at the start of every Invalidate, outside the lock.
+	onInvalidate func(key string)
 }
 
 var _ app.Cache = (*fakeCache)(nil)
@@ -71,6 +73,12 @@ func (f *fakeCache) Fill(_ context.Context, key string, value []byte, lease wire
 }
 
 func (f *fakeCache) Invalidate(_ context.Context, key string) error {
+	f.mu.Lock()
+	hook := f.onInvalidate
+	f.mu.Unlock()
+	if hook != nil {
+		hook(key)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down || f.failInval {

@@ -12,6 +12,7 @@ import (
 	"imgcache/app/api"
 	"imgcache/app/imagestore"
 	"imgcache/database"
+	"imgcache/memcache/client"
 	"imgcache/memcache/wire"
 )
 
@@ -97,17 +98,26 @@ func (s *Server) Upload(ctx context.Context, key string, data []byte) error {
 	return nil
 }
 
-// forget drops a replaced object from the cache, to free its memory at once rather than at eviction,
-// and from the store. No row names it any more, so no read asks for it again whatever happens here.
+// forget drops a replaced object from the store and then from the cache, to free its memory at once
+// rather than at eviction. No row names it any more, so no read asks for it again whatever happens
+// here. The order matters for memory: a read that found the old row and misses after the
+// invalidation would otherwise load the object from the store and fill it under a fresh lease, into
+// a cache entry no row names; with the object gone first, that read finds no object and reads the
+// row again, and a fill from before the deletion holds a lease the invalidation revokes.
+//
+// The invalidation runs after the answer: it only frees memory, and a hung node must not hold an
+// upload. Close waits for it.
 func (s *Server) forget(ctx context.Context, name string) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), afterCommit)
-	defer cancel()
-	if err := s.cache.Invalidate(ctx, name); err != nil {
-		s.NoteCacheErr(err)
-	} else {
-		s.NoteCacheOK()
-	}
 	s.removeObject(ctx, name)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), afterCommit)
+	s.forgets.Go(func() {
+		defer cancel()
+		if err := s.cache.Invalidate(ctx, name); err != nil {
+			s.NoteCacheErr(err)
+		} else {
+			s.NoteCacheOK()
+		}
+	})
 }
 
 // removeObject deletes an object no row names, detached from the request: its client hanging up must
@@ -160,7 +170,8 @@ func (s *Server) Read(ctx context.Context, key string, dst []byte) (Image, error
 // filling the cache under the lease of the miss. Concurrent misses of one object share one load.
 func (s *Server) readObject(ctx context.Context, row database.Image, dst []byte) (Image, error) {
 	img := Image{Key: row.Key, ContentType: row.ContentType, Size: row.Size}
-	v, lease, err := s.cache.AppendGet(ctx, dst, row.Location)
+	// The cached value is the object's base64: its deadline allows for its transfer.
+	v, lease, err := s.cache.AppendGet(client.WithExpectedSize(ctx, base64.StdEncoding.EncodedLen(int(row.Size))), dst, row.Location)
 	switch {
 	case err == nil:
 		s.NoteCacheOK()

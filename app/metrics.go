@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -143,4 +144,40 @@ type countedObjects struct {
 func (c countedObjects) Get(ctx context.Context, name string) ([]byte, error) {
 	c.gets.Inc()
 	return c.Objects.Get(ctx, name)
+}
+
+// breakerCollector reports the circuit breaker of every memcache node the backend routes to, read
+// when scraped.
+type breakerCollector struct {
+	s                *Server
+	state, ejections *prometheus.Desc
+}
+
+func newBreakerCollector(s *Server) *breakerCollector {
+	labels := prometheus.Labels{"service": "backend"}
+	return &breakerCollector{s: s,
+		state: prometheus.NewDesc("imgcache_memcache_node_breaker_state",
+			"The circuit breaker of a memcache node: 0 closed (routed to), 1 ejected (its keys read from the store), 2 probing.",
+			[]string{"node"}, labels),
+		ejections: prometheus.NewDesc("imgcache_memcache_node_ejections_total",
+			"Times the circuit breaker ejected a memcache node after failed calls.", []string{"node"}, labels),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c *breakerCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.state
+	ch <- c.ejections
+}
+
+// Collect implements prometheus.Collector.
+func (c *breakerCollector) Collect(ch chan<- prometheus.Metric) {
+	if c.s.pool == nil {
+		return
+	}
+	for _, b := range c.s.pool.Breakers() {
+		id := strconv.FormatInt(b.Member.ID, 10)
+		ch <- prometheus.MustNewConstMetric(c.state, prometheus.GaugeValue, float64(b.State), id)
+		ch <- prometheus.MustNewConstMetric(c.ejections, prometheus.CounterValue, float64(b.Ejections), id)
+	}
 }

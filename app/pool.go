@@ -47,6 +47,7 @@ type Pool interface {
 	SetMembers(members []pool.Member) error
 	Members() []pool.Member
 	NodeStats(ctx context.Context) ([]pool.NodeStat, error)
+	Breakers() []pool.NodeBreaker
 }
 
 var _ Pool = (*pool.Pool)(nil)

@@ -73,7 +73,7 @@ func TestPoolResizeServesNoStale(t *testing.T) {
 	ps := apptest.StartPool(t, dbtest.DSN(t, database.SQLite), 3, nil)
 	ps.WaitMembers(t, 3)
 	base := ps.Backend.URL()
-	resizes := 0
+	resizes, routed := 0, 0
 	staleRace(t, base, base, []string{"k0", "k1", "k2", "k3"}, 40, 4, func(writersDone <-chan struct{}, _ func() int64) {
 		// Stand by node 2, then node 3, then bring both back, every 150 ms; after the last upload, one
 		// more full cycle, so that keys move back to nodes they left before their last rewrite.
@@ -86,6 +86,19 @@ func TestPoolResizeServesNoStale(t *testing.T) {
 			ps.SetState(t, 1, st[0])
 			ps.SetState(t, 2, st[1])
 			resizes++
+			// The backend must route by the new set before the next resize, or the race never
+			// met a resize at all.
+			want := 1
+			for _, s := range st {
+				if s == database.NodeActive {
+					want++
+				}
+			}
+			if ps.AwaitMembers(want) {
+				routed++
+			} else {
+				t.Errorf("resize %d: the backend routes to %d nodes after 10 s, want %d", n, ps.Backend.PoolSize(), want)
+			}
 			select {
 			case <-writersDone:
 				if extra < 0 {
@@ -96,7 +109,7 @@ func TestPoolResizeServesNoStale(t *testing.T) {
 			}
 		}
 	})
-	t.Logf("%d resizes", resizes)
+	t.Logf("%d resizes, %d seen by the backend's routing", resizes, routed)
 }
 
 func nodeStats(t *testing.T, n *memcache.Server) (st struct{ Items int }) {
@@ -215,5 +228,35 @@ func TestPoolAPIWithoutAPool(t *testing.T) {
 func TestPoolAPIStates(t *testing.T) {
 	if api.NodeActive != database.NodeActive || api.NodeStandby != database.NodeStandby {
 		t.Errorf("api states %q, %q; database %q, %q", api.NodeActive, api.NodeStandby, database.NodeActive, database.NodeStandby)
+	}
+}
+
+// TestDeleteAllClearsStandbyNodes: a delete-all empties the standby nodes too, not only the nodes the
+// backend routes to, so no deleted image stays in any node's memory.
+func TestDeleteAllClearsStandbyNodes(t *testing.T) {
+	ps := apptest.StartPool(t, dbtest.DSN(t, database.SQLite), 3, nil)
+	ps.WaitMembers(t, 3)
+	base := ps.Backend.URL()
+	for i := range 30 {
+		k := fmt.Sprint("k", i)
+		if status, _ := apptest.Upload(t, base, k, apptest.PNGImage(t, i)); status != 200 {
+			t.Fatalf("upload = %d", status)
+		}
+		if status, _ := apptest.ReadKey(t, base, k); status != 200 {
+			t.Fatalf("read = %d", status)
+		}
+	}
+	if nodeStats(t, ps.Nodes[2]).Items == 0 {
+		t.Fatal("the third node holds nothing before it stands by; the test proves nothing")
+	}
+	ps.SetState(t, 2, database.NodeStandby)
+	ps.WaitMembers(t, 2)
+	if status, _ := apptest.Call(t, "POST", base+"/api/delete_all", "", nil); status != 200 {
+		t.Fatalf("delete_all = %d", status)
+	}
+	for i, n := range ps.Nodes {
+		if items := nodeStats(t, n).Items; items != 0 {
+			t.Errorf("node %d holds %d items after delete_all, want 0", i+1, items)
+		}
 	}
 }

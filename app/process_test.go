@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"imgcache/app"
+	"imgcache/app/apptest"
 	"imgcache/memcache"
 )
 
@@ -34,7 +35,8 @@ func TestMain(m *testing.M) {
 			return app.Run(ctx, app.Config{Addr: os.Getenv("IMGCACHE_ADDR"), MemcacheURL: os.Getenv("IMGCACHE_MEMCACHE_URL"),
 				MemcacheSecret: os.Getenv("IMGCACHE_MEMCACHE_SECRET"), DB: os.Getenv("IMGCACHE_DB"), DataDir: os.Getenv("IMGCACHE_DATA"),
 				Storage: os.Getenv("IMGCACHE_STORAGE"), S3AccessKey: os.Getenv("AWS_ACCESS_KEY_ID"), S3SecretKey: os.Getenv("AWS_SECRET_ACCESS_KEY"),
-				SweepInterval: -1, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
+				SweepInterval: -1, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)),
+				MemcacheTimeout: envDuration("IMGCACHE_MEMCACHE_TIMEOUT", testMemcacheTimeout), Drain: envDuration("IMGCACHE_DRAIN", -1)})
 		}))
 	case "memcache":
 		os.Exit(serveRole(func(ctx context.Context) error {
@@ -43,6 +45,17 @@ func TestMain(m *testing.M) {
 		}))
 	}
 	os.Exit(m.Run())
+}
+
+// testMemcacheTimeout is the cache calls' deadline of the tests' backends.
+const testMemcacheTimeout = apptest.MemcacheTimeout
+
+// envDuration is the duration in the environment variable name, or def.
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
+	}
+	return def
 }
 
 // serveRole runs a service until SIGTERM and returns the exit code.

@@ -112,6 +112,7 @@ func TestUploadForgetsTheReplacedObject(t *testing.T) {
 	if err := s.Upload(ctx, "k", apptest.PNGImage(t, 2)); err != nil {
 		t.Fatal(err)
 	}
+	s.Settle() // the invalidation runs after the answer
 	if _, ok := p.cache.cached(old); ok {
 		t.Errorf("the cache still holds the replaced object %s", old)
 	}
@@ -146,6 +147,7 @@ func TestSlowFillOfAReplacedObjectIsRefused(t *testing.T) {
 	if v, hit := readVersion(t, s, "k"); v != 1 || hit {
 		t.Fatalf("the overtaken read = v%d hit %v, want v1 (it began before the upload) from disk", v, hit)
 	}
+	s.Settle() // the upload's invalidation runs after its answer
 	if _, ok := p.cache.cached(old); ok {
 		t.Errorf("the slow fill stored the replaced object %s in the cache", old)
 	}
@@ -283,5 +285,36 @@ func TestRealMemcacheDown(t *testing.T) {
 	}
 	if status, _ := apptest.Call(t, "POST", base+"/api/delete_all", "", nil); status != 200 {
 		t.Errorf("delete_all with memcache down = %d, want 200", status)
+	}
+}
+
+// TestReplacedObjectGoneBeforeInvalidation: an upload removes the replaced object from the store
+// before it invalidates it in the cache, so that a read of the old row that misses after the
+// invalidation finds no object to fill the cache with, under a lease nothing would revoke.
+func TestReplacedObjectGoneBeforeInvalidation(t *testing.T) {
+	s, p := newAllFakeServer(t)
+	ctx := context.Background()
+	if err := s.Upload(ctx, "k", apptest.PNGImage(t, 1)); err != nil {
+		t.Fatal(err)
+	}
+	old := location(t, p.store, "k")
+	invalidated := false
+	p.cache.set(func(c *fakeCache) {
+		c.onInvalidate = func(name string) {
+			if name != old {
+				return
+			}
+			invalidated = true
+			if p.files.has(old) {
+				t.Errorf("object %s invalidated while the store still holds it", old)
+			}
+		}
+	})
+	if err := s.Upload(ctx, "k", apptest.PNGImage(t, 2)); err != nil {
+		t.Fatal(err)
+	}
+	s.Settle()
+	if !invalidated {
+		t.Errorf("the replaced object %s was never invalidated", old)
 	}
 }

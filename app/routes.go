@@ -86,7 +86,7 @@ const healthTimeout = time.Second
 func (s *Server) health(ctx context.Context, rc *fasthttp.RequestCtx) error {
 	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
 	defer cancel()
-	h := api.Health{Success: api.True, Database: api.StateOK, Memcache: api.StateOK}
+	h := api.Health{Success: api.True, Backend: api.StateOK, Database: api.StateOK, Memcache: api.StateOK}
 	dbErr := make(chan error, 1)
 	go func() { dbErr <- s.store.Ping(ctx) }()
 	if err := s.cache.Health(ctx); err != nil {
@@ -97,6 +97,12 @@ func (s *Server) health(ctx context.Context, rc *fasthttp.RequestCtx) error {
 		s.metrics.dbErrors.Inc()
 		h.Success, h.Database = "false", api.StateUnreachable
 		h.Error = &wire.FailureBody{Code: http.StatusServiceUnavailable, Message: "the database does not answer"}
+		route.WriteJSON(rc, http.StatusServiceUnavailable, h)
+		return nil
+	}
+	if s.draining.Load() {
+		h.Success, h.Backend = "false", api.StateDraining
+		h.Error = &wire.FailureBody{Code: http.StatusServiceUnavailable, Message: "the backend is stopping: send new requests elsewhere"}
 		route.WriteJSON(rc, http.StatusServiceUnavailable, h)
 		return nil
 	}

@@ -59,7 +59,7 @@ type ResizeConfig struct {
 	CacheFraction float64
 
 	Rate       float64         // offered requests a second; 0 means DefaultResizeRate
-	Duration   time.Duration   // of the attack; 0 means DefaultResizeDuration
+	Duration   time.Duration   // of the attack, longer when resizes come late; 0 means DefaultResizeDuration
 	At         []time.Duration // times of the resizes from the start of the attack; nil means DefaultResizeAt
 	Window     time.Duration   // 0 means DefaultResizeWindow
 	Tolerance  float64         // 0 means DefaultResizeTolerance
@@ -251,7 +251,7 @@ type ResizeResult struct {
 	Policy     string              `json:"policy"`
 	CapacityMB int                 `json:"capacity_mb"` // of each node
 	Rate       float64             `json:"rate"`
-	Duration   time.Duration       `json:"duration_ns"`
+	Duration   time.Duration       `json:"duration_ns"` // as run: at least as planned, longer when resizes came late
 	Window     time.Duration       `json:"window_ns"`
 	Tolerance  float64             `json:"tolerance"`
 	Backends   int                 `json:"backends"`
@@ -329,17 +329,21 @@ func Resize(ctx context.Context, cfg ResizeConfig) (*ResizeResult, error) {
 	attackCtx, stopAttack := context.WithCancel(ctx)
 	defer stopAttack()
 	done := make(chan stepResult, 1)
+	loopDone := make(chan struct{})
 	start := time.Now()
 	go func() { // owned here: every return below waits for it
-		st, err := RunStep(attackCtx, tr.Targeter(), StepConfig{Name: "resize", Rate: cfg.Rate, Duration: cfg.Duration,
-			Timeout: cfg.Timeout, MaxWorkers: cfg.MaxWorkers})
+		// The loop ends the attack; the step's duration only bounds it.
+		st, err := RunStep(attackCtx, tr.Targeter(), StepConfig{Name: "resize", Rate: cfg.Rate,
+			Duration: cfg.Duration + cfg.lateBound() + cfg.Sample, Timeout: cfg.Timeout, MaxWorkers: cfg.MaxWorkers, Stop: loopDone})
 		done <- stepResult{st, err}
 	}()
 	loopErr := resizeLoop(ctx, cfg, ctl, start, res)
+	close(loopDone)
+	res.Duration = time.Since(start)
 	if loopErr != nil {
 		stopAttack()
 	}
-	// The attack ends at cfg.Duration, its last requests within the timeout of a request.
+	// The attack ends with the loop, its last requests within the timeout of a request.
 	grace := time.NewTimer(cfg.Timeout + 10*time.Second)
 	defer grace.Stop()
 	var sr stepResult
@@ -369,9 +373,15 @@ func Resize(ctx context.Context, cfg ResizeConfig) (*ResizeResult, error) {
 	return res, nil
 }
 
-// resizeLoop samples the pool's statistics every cfg.Sample until cfg.Duration from start, and
-// performs each resize right after the sample nearest its time, so that every window lies wholly
-// before or after a resize.
+// lateBound is how much longer than planned a resize run may last when its resizes come late (the
+// machine is busy): the attack goes on until every resize has been done and sampled after.
+func (c ResizeConfig) lateBound() time.Duration { return max(c.Duration, 30*time.Second) }
+
+// resizeLoop samples the pool's statistics every cfg.Sample and performs each resize right after
+// the first sample at or past its time, so that every window lies wholly before or after a resize.
+// It returns after the first sample at or past cfg.Duration that follows the last resize: the run's
+// end waits for the events, not the events for a wall-clock window, so a late loop (a busy machine)
+// gives longer windows, never a skipped resize. It gives up lateBound past cfg.Duration.
 func resizeLoop(ctx context.Context, cfg ResizeConfig, ctl *Control, start time.Time, res *ResizeResult) error {
 	read := func() (uint64, uint64, error) {
 		sctx, cancel := context.WithTimeout(ctx, cfg.Sample)
@@ -390,17 +400,10 @@ func resizeLoop(ctx context.Context, cfg ResizeConfig, ctl *Control, start time.
 	active, last := pv.Routed, time.Duration(0)
 	tick := time.NewTicker(cfg.Sample)
 	defer tick.Stop()
-	end := time.NewTimer(cfg.Duration)
-	defer end.Stop()
-	for n, ended := 0, false; !ended; {
+	for n := 0; ; {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-end.C:
-			// The last window, unless a tick has just closed it.
-			if ended = true; time.Since(start)-last < cfg.Sample/2 {
-				return nil
-			}
 		case <-tick.C:
 		}
 		g, h, err := read()
@@ -418,7 +421,10 @@ func resizeLoop(ctx context.Context, cfg ResizeConfig, ctl *Control, start time.
 			}
 			fmt.Fprintf(cfg.Progress, "[%5.1fs] lookups %5d  hit rate %s  active nodes %d\n", now.Seconds(), w.Gets, rate, active)
 		}
-		if !ended && n < len(cfg.At) && now >= cfg.At[n]-cfg.Sample/2 {
+		switch {
+		case n < len(cfg.At) && now >= cfg.Duration+cfg.lateBound():
+			return fmt.Errorf("%d of %d resizes not done %v after the run's planned end", len(cfg.At)-n, len(cfg.At), cfg.lateBound())
+		case n < len(cfg.At) && now >= cfg.At[n]-cfg.Sample/2:
 			ev := resizeOnce(ctx, ctl, n, time.Since(start))
 			res.Events = append(res.Events, ev)
 			cfg.Logger.Info("pool resized", "at", ev.At.Round(time.Millisecond), "action", ev.Action, "node", ev.Node, "from", ev.From, "to", ev.To, "err", ev.Error)
@@ -426,9 +432,10 @@ func resizeLoop(ctx context.Context, cfg ResizeConfig, ctl *Control, start time.
 				active = ev.To
 			}
 			n++
+		case n == len(cfg.At) && now >= cfg.Duration-cfg.Sample/2:
+			return nil
 		}
 	}
-	return nil
 }
 
 // resizeOnce performs the n-th resize: even ones activate the live standby node of lowest id, odd

@@ -220,7 +220,8 @@ func StartServices(ctx context.Context, cfg ServicesConfig) (_ *Services, err er
 	for i := range cfg.Backends {
 		addr := "127.0.0.1:" + strconv.Itoa(ports[nodes+i])
 		s.backendURLs = append(s.backendURLs, "http://"+addr)
-		args := append([]string{"-addr", addr, "-memcache", s.memcacheURLs[0], "-db", dsn, "-data", data, "-log-level", cfg.LogLevel}, storageArgs...)
+		// No load balancer polls the backends loadgen runs: they stop without draining.
+		args := append([]string{"-addr", addr, "-memcache", s.memcacheURLs[0], "-db", dsn, "-data", data, "-log-level", cfg.LogLevel, "-drain", "0"}, storageArgs...)
 		c, err := s.start(nodeName("backend", i, cfg.Backends), cfg.BackendBin, append(args, cfg.BackendArgs...), backendEnv)
 		if err != nil {
 			return nil, err

@@ -42,6 +42,9 @@ type StepConfig struct {
 	VegetaFile string
 	// Load, when set, measures the machine's CPU use over the measured window.
 	Load LoadSampler
+	// Stop, when closed, ends the attack early, not as a failure: Duration is then its bound. A run
+	// whose end depends on events (the resizes done) rather than on a wall-clock window uses it.
+	Stop <-chan struct{}
 }
 
 // LoadSampler reads the CPU time counters of the machine and of loadgen's own processes;
@@ -87,6 +90,17 @@ func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (results.S
 	defer atk.Stop()
 	stop := context.AfterFunc(ctx, func() { atk.Stop() })
 	defer stop()
+	if cfg.Stop != nil {
+		finished := make(chan struct{})
+		defer close(finished)
+		go func() { // owned by this function: it returns when the attack does
+			select {
+			case <-cfg.Stop:
+				atk.Stop()
+			case <-finished:
+			}
+		}()
+	}
 
 	var enc vegeta.Encoder
 	var out *bufio.Writer
@@ -162,7 +176,8 @@ func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (results.S
 		step.CacheStats = true
 		step.CacheGets = int64(after.st.Gets - b.st.Gets)
 		step.CacheHits = int64(after.st.Hits - b.st.Hits)
-		step.CacheFills = int64(after.st.Fills - b.st.Fills)
+		// Fills counts every fill call, refused ones too; the step's CacheFills are those stored.
+		step.CacheFills = int64((after.st.Fills - after.st.RefusedFills) - (b.st.Fills - b.st.RefusedFills))
 		step.CacheRefusedFills = int64(after.st.RefusedFills - b.st.RefusedFills)
 		step.CacheBytes, step.CacheItems = after.st.Bytes, int64(after.st.Items)
 	} else if err := errors.Join(b.err, after.err); !errors.Is(err, ErrNoStats) {

@@ -121,13 +121,17 @@ type OK = wire.OK
 const (
 	StateOK          = "ok"
 	StateUnreachable = "unreachable"
+	// StateDraining is the backend's own state once it was told to stop: it still serves, but a load
+	// balancer should send it nothing new.
+	StateDraining = "draining"
 )
 
 // Health answers PathHealth: 200 while the backend can serve, 503 (with Error) when its database does
-// not answer, so that a load balancer takes it out. A memcache that does not answer only slows reads,
-// so it is reported but keeps the 200.
+// not answer or it is draining before a stop, so that a load balancer takes it out. A memcache that
+// does not answer only slows reads, so it is reported but keeps the 200.
 type Health struct {
 	Success  string            `json:"success"`
+	Backend  string            `json:"backend"` // StateOK, or StateDraining
 	Database string            `json:"database"`
 	Memcache string            `json:"memcache"`
 	Error    *wire.FailureBody `json:"error,omitempty"`

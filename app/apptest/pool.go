@@ -37,7 +37,8 @@ func StartPool(t *testing.T, dsn string, n int, mutate func(*app.Config)) *PoolS
 		ps.Nodes = append(ps.Nodes, mc)
 	}
 	cfg := app.Config{Addr: "127.0.0.1:0", MemcacheURL: ps.Nodes[0].URL(), MemcacheSecret: StackSecret,
-		DB: dsn, DataDir: t.TempDir(), PoolSync: 50 * time.Millisecond, NodeTimeout: time.Second, Logger: quiet}
+		DB: dsn, DataDir: t.TempDir(), PoolSync: 50 * time.Millisecond, NodeTimeout: time.Second, Logger: quiet,
+		MemcacheTimeout: MemcacheTimeout}
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -48,6 +49,17 @@ func StartPool(t *testing.T, dsn string, n int, mutate func(*app.Config)) *PoolS
 	t.Cleanup(func() { be.Close() })
 	ps.Backend = be
 	return ps
+}
+
+// AwaitMembers waits up to 10 s for the backend to route to want nodes, and reports whether it does.
+// Unlike WaitMembers it may be called from any goroutine.
+func (ps *PoolStack) AwaitMembers(want int) bool {
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		if ps.Backend.PoolSize() == want {
+			return true
+		}
+	}
+	return false
 }
 
 // WaitMembers waits until the backend routes to want nodes, as its /healthz and reads see them.

@@ -40,7 +40,8 @@ func StartStack(t *testing.T, dsn string, mutate func(*app.Config)) *Stack {
 	}
 	t.Cleanup(func() { mc.Close() })
 	st := &Stack{Memcache: mc, DataDir: t.TempDir(), DSN: dsn}
-	cfg := app.Config{Addr: "127.0.0.1:0", MemcacheURL: mc.URL(), MemcacheSecret: StackSecret, DB: dsn, DataDir: st.DataDir, Logger: quiet}
+	cfg := app.Config{Addr: "127.0.0.1:0", MemcacheURL: mc.URL(), MemcacheSecret: StackSecret, DB: dsn, DataDir: st.DataDir, Logger: quiet,
+		MemcacheTimeout: MemcacheTimeout}
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -52,6 +53,11 @@ func StartStack(t *testing.T, dsn string, mutate func(*app.Config)) *Stack {
 	st.Backend = be
 	return st
 }
+
+// MemcacheTimeout is the cache calls' deadline of the tests' backends, unless a test is about it:
+// the default's 100 ms is a wall-clock window a busy machine under the race detector misses, and a
+// missed one only sends a read to the store, which the tests that count cache hits notice.
+const MemcacheTimeout = 2 * time.Second
 
 // StackSecret is the memcache's shared secret in a test stack.
 const StackSecret = "stack-secret"

@@ -138,7 +138,8 @@ func TestHungDatabase(t *testing.T) {
 	dataDir := t.TempDir()
 	const deadline = time.Second
 	be, err := app.Start(context.Background(), app.Config{Addr: "127.0.0.1:0", MemcacheURL: mc.URL(), DB: hung, DBTimeout: deadline,
-		DataDir: dataDir, SweepGrace: time.Nanosecond, SweepInterval: -1, Logger: quiet, Pages: web.New})
+		DataDir: dataDir, SweepGrace: time.Nanosecond, SweepInterval: -1, Logger: quiet, Pages: web.New,
+		MemcacheTimeout: apptest.MemcacheTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}

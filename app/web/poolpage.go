@@ -100,6 +100,14 @@ func (s *Server) loadPool(ctx context.Context, p *poolPage, form *poolForm) erro
 			row.Routed = true
 			p.Routed++
 			row.Share = percent(st.Share, "-")
+			switch st.Breaker { // the circuit breaker's state, also the metric imgcache_memcache_node_breaker_state
+			case pool.BreakerOpen:
+				row.Problem = "ejected after failed calls: its images are read from the store"
+				continue
+			case pool.BreakerProbing:
+				row.Problem = "ejected, being probed"
+				continue
+			}
 			if st.Err != nil {
 				row.Problem = "does not answer"
 				continue

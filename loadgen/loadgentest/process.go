@@ -36,6 +36,7 @@ func serve(args []string) int {
 	fs.String("db", "", "")
 	fs.String("data", "", "")
 	fs.String("log-level", "", "")
+	fs.String("drain", "", "")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

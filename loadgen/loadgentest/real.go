@@ -30,6 +30,7 @@ func serveReal(args []string) int {
 	storage := fs.String("storage", "", "")
 	level := fs.String("log-level", "info", "")
 	standby := fs.Bool("standby", false, "")
+	fs.String("drain", "", "") // Drain is -1 below
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -45,7 +46,7 @@ func serveReal(args []string) int {
 	if *mc != "" {
 		err = app.Run(ctx, app.Config{Addr: *addr, MemcacheURL: *mc, DB: *db, DataDir: *data, Storage: *storage,
 			S3AccessKey: os.Getenv("AWS_ACCESS_KEY_ID"), S3SecretKey: os.Getenv("AWS_SECRET_ACCESS_KEY"),
-			SweepInterval: -1, Logger: log, Pages: web.New})
+			SweepInterval: -1, Drain: -1, Logger: log, Pages: web.New}) // no load balancer polls it: stop at once
 	} else {
 		err = memcache.Run(ctx, memcache.Config{Addr: *addr, DB: *db, Standby: *standby, Logger: log})
 	}

@@ -18,9 +18,26 @@ import (
 
 // Defaults for a zero Options.
 const (
-	DefaultTimeout  = 2 * time.Second
-	DefaultMaxConns = 512
+	// DefaultTimeout bounds a get, put, fill or invalidation up to the answer's first byte. It is a
+	// generous library default; the backend sets its own, much shorter one (-memcache-timeout).
+	DefaultTimeout = 2 * time.Second
+	// DefaultMinRate is the slowest transfer, in bytes a second, that a value's body is allowed on top
+	// of the timeout: a 16 MB image on a slow link is not a node failure.
+	DefaultMinRate = 4 << 20
+	// DefaultControlTimeout bounds the calls that are not on a request's path (statistics, health,
+	// clear, refresh): a refresh reads the database, a clear frees every value.
+	DefaultControlTimeout = 2 * time.Second
+	DefaultMaxConns       = 512
 )
+
+// expectedSize is the context key of WithExpectedSize.
+type expectedSize struct{}
+
+// WithExpectedSize tells a get under ctx how many bytes of value it expects, so that its deadline
+// allows their transfer at the minimum rate.
+func WithExpectedSize(ctx context.Context, bytes int) context.Context {
+	return context.WithValue(ctx, expectedSize{}, bytes)
+}
 
 // StatusError is an answer of the service outside the outcomes of the wire package: a client error
 // other than a miss or a refused fill. Server errors are wire.ErrUnavailable.
@@ -35,9 +52,14 @@ func (e *StatusError) Error() string {
 
 // Options tunes a Client; zero values mean the defaults.
 type Options struct {
-	Timeout  time.Duration // per request, when the context has no earlier deadline
-	MaxConns int           // pooled connections
-	Secret   string        // the service's shared secret, sent with every request; "" sends none
+	// Timeout bounds a data call (get, put, fill, invalidate) before the transfer of its value, which
+	// MinRate (bytes a second) allows time for; ControlTimeout bounds every other call. The context's
+	// deadline applies when it is earlier.
+	Timeout        time.Duration
+	MinRate        int
+	ControlTimeout time.Duration
+	MaxConns       int    // pooled connections
+	Secret         string // the service's shared secret, sent with every request; "" sends none
 }
 
 // Client talks to one memcache service. It is safe for concurrent use.
@@ -45,6 +67,8 @@ type Client struct {
 	hc      *fasthttp.HostClient
 	base    string
 	timeout time.Duration
+	control time.Duration
+	minRate int
 	auth    string // the Authorization header, or ""
 }
 
@@ -63,6 +87,12 @@ func New(baseURL string, opts Options) (*Client, error) {
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = DefaultMaxConns
 	}
+	if opts.MinRate <= 0 {
+		opts.MinRate = DefaultMinRate
+	}
+	if opts.ControlTimeout <= 0 {
+		opts.ControlTimeout = DefaultControlTimeout
+	}
 	return &Client{
 		hc: &fasthttp.HostClient{
 			Addr:                u.Host,
@@ -78,6 +108,8 @@ func New(baseURL string, opts Options) (*Client, error) {
 		},
 		base:    "http://" + u.Host,
 		timeout: opts.Timeout,
+		control: opts.ControlTimeout,
+		minRate: opts.MinRate,
 		auth:    auth(opts.Secret),
 	}, nil
 }
@@ -95,25 +127,32 @@ func (c *Client) URL() string { return c.base }
 // Close drops idle connections.
 func (c *Client) Close() { c.hc.CloseIdleConnections() }
 
-func (c *Client) deadline(ctx context.Context) time.Time {
-	d := time.Now().Add(c.timeout)
+// deadline is the deadline of a call bounded by timeout that moves size bytes of value.
+func (c *Client) deadline(ctx context.Context, timeout time.Duration, size int) time.Time {
+	d := time.Now().Add(timeout + time.Duration(float64(size)/float64(c.minRate)*float64(time.Second)))
 	if cd, ok := ctx.Deadline(); ok && cd.Before(d) {
 		return cd
 	}
 	return d
 }
 
-// do sends req and returns resp; on a non-2xx answer it returns the service's error: a 5xx wraps
+// do sends req and returns resp, bounded by the data timeout and the transfer of size bytes; see
+// doWithin.
+func (c *Client) do(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, size int) error {
+	return c.doWithin(ctx, req, resp, c.deadline(ctx, c.timeout, size))
+}
+
+// doWithin sends req and returns resp; on a non-2xx answer it returns the service's error: a 5xx wraps
 // wire.ErrUnavailable, a 404 wire.ErrMiss, a 409 wire.ErrLeaseRevoked, any other a *StatusError. The
 // caller owns and releases both.
-func (c *Client) do(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response) error {
+func (c *Client) doWithin(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, deadline time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%w: %w", wire.ErrUnavailable, err)
 	}
 	if c.auth != "" {
 		req.Header.Set(wire.HeaderAuthorization, c.auth)
 	}
-	if err := c.hc.DoDeadline(req, resp, c.deadline(ctx)); err != nil {
+	if err := c.hc.DoDeadline(req, resp, deadline); err != nil {
 		return fmt.Errorf("%w: %s %s: %v", wire.ErrUnavailable, req.Header.Method(), req.URI().Path(), err)
 	}
 	code := resp.StatusCode()
@@ -155,7 +194,8 @@ func (c *Client) AppendGet(ctx context.Context, dst []byte, key string) ([]byte,
 	defer fasthttp.ReleaseResponse(resp)
 	req.Header.SetMethod(http.MethodPost)
 	req.SetRequestURI(wire.KeyURL(c.base, wire.PathGet, key, 0))
-	err := c.do(ctx, req, resp)
+	size, _ := ctx.Value(expectedSize{}).(int)
+	err := c.do(ctx, req, resp, size)
 	if err == nil {
 		return append(dst, resp.Body()...), 0, nil
 	}
@@ -194,7 +234,7 @@ func (c *Client) put(ctx context.Context, key string, value []byte, lease wire.L
 	req.SetRequestURI(wire.KeyURL(c.base, wire.PathPut, key, lease))
 	req.Header.SetContentType(wire.ContentTypeRaw)
 	req.SetBodyRaw(value)
-	if err := c.do(ctx, req, resp); err != nil {
+	if err := c.do(ctx, req, resp, len(value)); err != nil {
 		return fmt.Errorf("put %q: %w", key, err)
 	}
 	return nil
@@ -202,7 +242,7 @@ func (c *Client) put(ctx context.Context, key string, value []byte, lease wire.L
 
 // Invalidate removes key from the cache and revokes its outstanding lease.
 func (c *Client) Invalidate(ctx context.Context, key string) error {
-	if err := c.simple(ctx, wire.KeyURL(c.base, wire.PathInvalidate, key, 0)); err != nil {
+	if err := c.simple(ctx, wire.KeyURL(c.base, wire.PathInvalidate, key, 0), c.timeout); err != nil {
 		return fmt.Errorf("invalidate %q: %w", key, err)
 	}
 	return nil
@@ -210,7 +250,7 @@ func (c *Client) Invalidate(ctx context.Context, key string) error {
 
 // Clear empties the cache and revokes every lease.
 func (c *Client) Clear(ctx context.Context) error {
-	if err := c.simple(ctx, c.base+wire.PathClear); err != nil {
+	if err := c.simple(ctx, c.base+wire.PathClear, c.control); err != nil {
 		return fmt.Errorf("clear: %w", err)
 	}
 	return nil
@@ -218,7 +258,7 @@ func (c *Client) Clear(ctx context.Context) error {
 
 // Refresh asks the service to apply the newest cache_properties row now.
 func (c *Client) Refresh(ctx context.Context) error {
-	if err := c.simple(ctx, c.base+wire.PathRefresh); err != nil {
+	if err := c.simple(ctx, c.base+wire.PathRefresh, c.control); err != nil {
 		return fmt.Errorf("refresh configuration: %w", err)
 	}
 	return nil
@@ -231,7 +271,7 @@ func (c *Client) Stats(ctx context.Context) (wire.Stats, error) {
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	if err := c.do(ctx, req, resp); err != nil {
+	if err := c.doWithin(ctx, req, resp, c.deadline(ctx, c.control, 0)); err != nil {
 		return st, fmt.Errorf("stats: %w", err)
 	}
 	if err := json.Unmarshal(resp.Body(), &st); err != nil {
@@ -246,18 +286,18 @@ func (c *Client) Health(ctx context.Context) error {
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	if err := c.do(ctx, req, resp); err != nil {
+	if err := c.doWithin(ctx, req, resp, c.deadline(ctx, c.control, 0)); err != nil {
 		return fmt.Errorf("health: %w", err)
 	}
 	return nil
 }
 
-func (c *Client) simple(ctx context.Context, uri string) error {
+func (c *Client) simple(ctx context.Context, uri string, timeout time.Duration) error {
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
 	req.Header.SetMethod(http.MethodPost)
 	req.SetRequestURI(uri)
-	return c.do(ctx, req, resp)
+	return c.doWithin(ctx, req, resp, c.deadline(ctx, timeout, 0))
 }

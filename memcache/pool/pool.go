@@ -6,9 +6,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"imgcache/memcache/client"
 	"imgcache/memcache/wire"
@@ -40,6 +42,11 @@ type Member struct {
 type Options struct {
 	Node     client.Options // the client of every member: timeout, connections, secret
 	Replicas int            // virtual nodes per member; DefaultReplicas when 0
+	// EjectAfter is how many consecutive failed calls eject a node (DefaultEjectAfter when 0); a
+	// negative value turns the breaker off. ProbeEvery is how often one call probes an ejected node
+	// (DefaultProbeEvery when 0).
+	EjectAfter int
+	ProbeEvery time.Duration
 }
 
 // NodeError is the failure of a call on one member. Every error of the pool that a member caused
@@ -74,19 +81,26 @@ func New(opts Options) *Pool {
 	if opts.Replicas <= 0 {
 		opts.Replicas = DefaultReplicas
 	}
+	if opts.EjectAfter == 0 {
+		opts.EjectAfter = DefaultEjectAfter
+	}
+	if opts.ProbeEvery <= 0 {
+		opts.ProbeEvery = DefaultProbeEvery
+	}
 	p := &Pool{opts: opts}
 	p.ring.Store(newRing(nil, opts.Replicas))
 	return p
 }
 
-// node is a member with its client. A node is shared by every ring it belongs to, so a member that
+// node is a member with its client and its breaker. A node is shared by every ring it belongs to, so a member that
 // stays keeps its connections across changes. refs counts the membership (1 while the node is in the
 // current set) and the calls in flight; the client closes when it drops to 0, so a member that left
 // closes once its last call has finished, and never under a call.
 type node struct {
 	Member
-	c    *client.Client
-	refs atomic.Int64
+	c       *client.Client
+	breaker *breaker
+	refs    atomic.Int64
 }
 
 // acquire takes a reference for a call; it fails once the node has closed.
@@ -167,7 +181,11 @@ func (p *Pool) SetMembers(members []Member) error {
 			}
 			return fmt.Errorf("set memcache pool members: node %d: %w", m.ID, err)
 		}
-		n := &node{Member: m, c: c}
+		ejectAfter := p.opts.EjectAfter
+		if ejectAfter < 0 {
+			ejectAfter = math.MaxInt // never
+		}
+		n := &node{Member: m, c: c, breaker: &breaker{ejectAfter: ejectAfter, probeEvery: p.opts.ProbeEvery, now: time.Now}}
 		n.refs.Store(1) // the membership
 		nodes[i], fresh = n, append(fresh, n)
 	}
@@ -288,8 +306,12 @@ func (p *Pool) AppendGet(ctx context.Context, dst []byte, key string) ([]byte, w
 		return dst, 0, fmt.Errorf("get %q: %w", key, err)
 	}
 	defer n.release()
-	dst, lease, err := n.c.AppendGet(ctx, dst, key)
-	return dst, lease, n.fail(err)
+	var lease wire.Lease
+	err = guard(ctx, n, func() (err error) {
+		dst, lease, err = n.c.AppendGet(ctx, dst, key)
+		return err
+	})
+	return dst, lease, err
 }
 
 // Fill stores value under key on the key's owner if lease, from the miss, is still outstanding there.
@@ -306,7 +328,7 @@ func (p *Pool) Fill(ctx context.Context, key string, value []byte, lease wire.Le
 		return fmt.Errorf("fill %q: %w", key, err)
 	}
 	defer n.release()
-	return n.fail(n.c.Fill(ctx, key, value, lease))
+	return guard(ctx, n, func() error { return n.c.Fill(ctx, key, value, lease) })
 }
 
 // Invalidate removes key from its owner and revokes the owner's lease of it. A copy left on a
@@ -318,7 +340,7 @@ func (p *Pool) Invalidate(ctx context.Context, key string) error {
 		return fmt.Errorf("invalidate %q: %w", key, err)
 	}
 	defer n.release()
-	return n.fail(n.c.Invalidate(ctx, key))
+	return guard(ctx, n, func() error { return n.c.Invalidate(ctx, key) })
 }
 
 // Clear empties every member. It fails, wrapping wire.ErrUnavailable, if any member failed; the
@@ -340,7 +362,7 @@ func (p *Pool) everyone(ctx context.Context, what string, call func(*client.Clie
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	errs := make([]error, len(nodes))
-	fanOut(nodes, func(i int, n *node) { errs[i] = n.fail(call(n.c, ctx)) })
+	fanOut(nodes, func(i int, n *node) { errs[i] = guard(ctx, n, func() error { return call(n.c, ctx) }) })
 	return joinFailures(what, len(nodes), errs)
 }
 
@@ -382,6 +404,27 @@ type NodeStat struct {
 	Share  float64    // the member's share of the hash space
 	Stats  wire.Stats // zero when Err is set
 	Err    error
+	// Breaker is the state of the member's circuit breaker, Ejections how often it ejected it.
+	Breaker   BreakerState
+	Ejections uint64
+}
+
+// NodeBreaker is a member's circuit breaker as it stands.
+type NodeBreaker struct {
+	Member    Member
+	State     BreakerState
+	Ejections uint64
+}
+
+// Breakers returns the state of every member's breaker by id, without calling any node.
+func (p *Pool) Breakers() []NodeBreaker {
+	r := p.ring.Load()
+	out := make([]NodeBreaker, len(r.members))
+	for i, n := range r.members {
+		st, ej := n.breaker.snapshot()
+		out[i] = NodeBreaker{Member: n.Member, State: st, Ejections: ej}
+	}
+	return out
 }
 
 // NodeStats asks every member for its statistics at once and returns them by id.
@@ -392,8 +435,13 @@ func (p *Pool) NodeStats(ctx context.Context) ([]NodeStat, error) {
 	}
 	out := make([]NodeStat, len(nodes))
 	fanOut(nodes, func(i int, n *node) {
-		st, err := n.c.Stats(ctx)
-		out[i] = NodeStat{Member: n.Member, Share: r.shares[n.ID], Stats: st, Err: n.fail(err)}
+		var st wire.Stats
+		err := guard(ctx, n, func() (err error) {
+			st, err = n.c.Stats(ctx)
+			return err
+		})
+		state, ejections := n.breaker.snapshot()
+		out[i] = NodeStat{Member: n.Member, Share: r.shares[n.ID], Stats: st, Err: err, Breaker: state, Ejections: ejections}
 	})
 	return out, nil
 }
@@ -440,7 +488,7 @@ func (p *Pool) Health(ctx context.Context) error {
 	defer cancel()
 	errs := make([]error, len(nodes))
 	fanOut(nodes, func(i int, n *node) {
-		if errs[i] = n.fail(n.c.Health(ctx)); errs[i] == nil {
+		if errs[i] = guard(ctx, n, func() error { return n.c.Health(ctx) }); errs[i] == nil {
 			cancel()
 		}
 	})

@@ -21,6 +21,8 @@ var env = map[string]string{
 	"addr":             "IMGCACHE_ADDR",
 	"memcache":         "IMGCACHE_MEMCACHE_URL",
 	"memcache-secret":  "IMGCACHE_MEMCACHE_SECRET",
+	"memcache-timeout": "IMGCACHE_MEMCACHE_TIMEOUT",
+	"drain":            "IMGCACHE_DRAIN",
 	"db":               "IMGCACHE_DB",
 	"db-timeout":       "IMGCACHE_DB_TIMEOUT",
 	"data":             "IMGCACHE_DATA",
@@ -53,6 +55,8 @@ func run(args []string, stderr io.Writer) int {
 	fs.StringVar(&cfg.Addr, "addr", app.DefaultAddr, "listen address (use :5000 to listen on every interface)")
 	fs.StringVar(&cfg.MemcacheURL, "memcache", app.DefaultMemcacheURL, "base URL of the memcache service")
 	fs.StringVar(&cfg.MemcacheSecret, "memcache-secret", "", "the memcache's shared secret (prefer the environment variable: flags show in ps)")
+	fs.DurationVar(&cfg.MemcacheTimeout, "memcache-timeout", app.DefaultMemcacheTimeout, "deadline of a cache call on a request's path, up to the first byte (a value's transfer is allowed time by its size); a node that misses it fails the call, and a few failures in a row eject it")
+	fs.DurationVar(&cfg.Drain, "drain", app.DefaultDrain, "on SIGTERM, how long /healthz answers 503 \"draining\" while every other request is served, before the listener closes; 0 closes it at once")
 	fs.StringVar(&cfg.DB, "db", "", "database: sqlite:PATH or mysql:USER@tcp(HOST:PORT)/DB (default sqlite:DATA/imgcache.db)")
 	fs.DurationVar(&cfg.DBTimeout, "db-timeout", database.DefaultTimeout, "deadline of each database call: a hung database answers 503 after it")
 	fs.StringVar(&cfg.DataDir, "data", app.DefaultDataDir, "data folder: images under DATA/images, and the default database")
@@ -86,6 +90,9 @@ func run(args []string, stderr io.Writer) int {
 		return 2
 	}
 	cfg.Logger = log
+	if cfg.Drain == 0 {
+		cfg.Drain = -1 // the flag's 0 is none; the config's zero is the default
+	}
 	if cfg.SweepGrace < minSweepGrace {
 		fmt.Fprintf(stderr, "backend: -sweep-grace %v is too short: another backend's upload may take that long between storing its object and committing its row; give at least %v\n", cfg.SweepGrace, minSweepGrace)
 		return 2

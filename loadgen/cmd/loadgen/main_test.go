@@ -270,8 +270,10 @@ func TestResizeCommand(t *testing.T) {
 	t.Setenv(loadgentest.ProcessEnv, "1")
 	t.Setenv(loadgentest.RealEnv, "1")
 	out := t.TempDir()
+	// A request may take long on a busy machine under the race detector; it must not fail for it:
+	// the test is about the resizes, and no answer of a healthy deployment is a failure.
 	code, stdout, stderr := runCmd(t, "resize", "-backend-bin", os.Args[0], "-memcache-bin", os.Args[0], "-out", out,
-		"-images", "20", "-rate", "100", "-duration", "8s", "-at", "3s,6s", "-window", "3s", "-log-level", "warn")
+		"-images", "20", "-rate", "100", "-duration", "8s", "-at", "3s,6s", "-window", "3s", "-timeout", "60s", "-log-level", "warn")
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
@@ -301,21 +303,25 @@ func TestResizeCommand(t *testing.T) {
 		t.Errorf("effects %+v, want two with a mean before each", res.Effects)
 	}
 	// One window a second on a quiet machine; fewer, longer ones when the loop is late (the race
-	// detector beside other tests), but always back to back over the whole run.
+	// detector beside other tests), and then the run lasts longer: the resizes are never skipped.
+	// Either way the windows lie back to back over the whole run, with one before the first resize,
+	// one between the two and one after the last.
 	for i, w := range res.Windows {
 		if i > 0 && w.Start != res.Windows[i-1].End || w.End <= w.Start {
 			t.Errorf("window %d is %v to %v after one ending at %v: want them back to back", i, w.Start, w.End, res.Windows[i-1].End)
 		}
 	}
-	if n := len(res.Windows); n < 3 || n > 9 || res.Windows[n-1].End < 7*time.Second {
-		t.Errorf("%d windows ending at %v in an 8 s run, want up to 8 covering it", n, res.Windows[max(n-1, 0)].End)
+	if n := len(res.Windows); n < 3 || res.Windows[n-1].End < 7500*time.Millisecond || res.Duration != 0 && res.Windows[n-1].End > res.Duration {
+		t.Errorf("%d windows ending at %v in a run of %v planned for 8 s, want at least 3 covering it", n, res.Windows[max(n-1, 0)].End, res.Duration)
 	}
-	actives := map[int]bool{}
+	var actives []int // the active nodes of each stretch of windows
 	for _, w := range res.Windows {
-		actives[w.Active] = true
+		if len(actives) == 0 || actives[len(actives)-1] != w.Active {
+			actives = append(actives, w.Active)
+		}
 	}
-	if !actives[2] || !actives[3] {
-		t.Errorf("active nodes by window %v, want windows with 2 and with 3", actives)
+	if want := []int{2, 3, 2}; !slices.Equal(actives, want) {
+		t.Errorf("active nodes by stretch of windows %v, want %v", actives, want)
 	}
 	if res.Step.All.Requests < 700 || res.Failed() != 0 {
 		t.Errorf("%d requests, %d failed; want about 800, none failed", res.Step.All.Requests, res.Failed())
