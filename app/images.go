@@ -268,7 +268,7 @@ func (s *Server) DeleteAll(ctx context.Context) error {
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), afterCommit)
 	defer cancel()
-	if err := s.cache.Clear(cctx); err != nil {
+	if err := s.clearCache(cctx); err != nil {
 		s.noteCacheErr(err)
 	}
 	for _, loc := range locations {

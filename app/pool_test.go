@@ -383,3 +383,33 @@ func TestPoolAPIStates(t *testing.T) {
 		t.Errorf("api states %q, %q; database %q, %q", api.NodeActive, api.NodeStandby, database.NodeActive, database.NodeStandby)
 	}
 }
+
+// TestDeleteAllClearsStandbyNodes: a delete-all empties the standby nodes too, not only the nodes the
+// backend routes to, so no deleted image stays in any node's memory.
+func TestDeleteAllClearsStandbyNodes(t *testing.T) {
+	ps := startPool(t, dbtest.DSN(t, database.SQLite), 3)
+	ps.waitMembers(t, 3)
+	base := ps.backend.URL()
+	for i := range 30 {
+		k := fmt.Sprint("k", i)
+		if status, _ := upload(t, base, k, pngImage(t, i)); status != 200 {
+			t.Fatalf("upload = %d", status)
+		}
+		if status, _ := readKey(t, base, k); status != 200 {
+			t.Fatalf("read = %d", status)
+		}
+	}
+	if nodeStats(t, ps.nodes[2]).Items == 0 {
+		t.Fatal("the third node holds nothing before it stands by; the test proves nothing")
+	}
+	ps.setState(t, 2, database.NodeStandby)
+	ps.waitMembers(t, 2)
+	if status, _ := call(t, "POST", base+"/api/delete_all", "", nil); status != 200 {
+		t.Fatalf("delete_all = %d", status)
+	}
+	for i, n := range ps.nodes {
+		if items := nodeStats(t, n).Items; items != 0 {
+			t.Errorf("node %d holds %d items after delete_all, want 0", i+1, items)
+		}
+	}
+}
