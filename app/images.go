@@ -256,7 +256,7 @@ func (s *Server) DeleteAll(ctx context.Context) error {
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), afterCommit)
 	defer cancel()
-	if err := s.cache.Clear(cctx); err != nil {
+	if err := s.ClearCache(cctx); err != nil {
 		s.NoteCacheErr(err)
 	}
 	for _, loc := range locations {

@@ -8,6 +8,7 @@ import (
 
 	"imgcache/app/autoscale"
 	"imgcache/database"
+	"imgcache/memcache/client"
 	"imgcache/memcache/pool"
 )
 
@@ -269,4 +270,39 @@ func (s *Server) resize(ctx context.Context, now time.Time, to int) (int, error)
 		s.log.Warn("resized the pool, but could not re-read it", "err", err)
 	}
 	return len(active), nil
+}
+
+// ClearCache empties the cache: the nodes the backend routes to, and every other live node of the
+// pool's table (standby ones), so that a clear or a delete-all leaves no image's bytes in any
+// node's memory. A standby node's copies could never be served stale (object names are never
+// reused) but would hold deleted images' memory until evicted. The routed nodes' failure is the
+// error; a standby node that cannot be cleared is logged.
+func (s *Server) ClearCache(ctx context.Context) error {
+	err := s.cache.Clear(ctx)
+	if s.pool == nil || s.poolDB == nil {
+		return err
+	}
+	nodes, nerr := s.poolDB.Nodes(ctx)
+	if nerr != nil {
+		s.log.Warn("cannot list the standby memcache nodes to clear them", "err", nerr)
+		return err
+	}
+	routed := map[int64]bool{}
+	for _, m := range s.pool.Members() {
+		routed[m.ID] = true
+	}
+	for _, n := range nodes {
+		if routed[n.ID] || !n.Alive(s.cfg.NodeTimeout) {
+			continue
+		}
+		c, cerr := client.New(n.Address, client.Options{Secret: s.cfg.MemcacheSecret})
+		if cerr == nil {
+			cerr = c.Clear(ctx)
+			c.Close()
+		}
+		if cerr != nil {
+			s.log.Warn("cannot clear a standby memcache node; its deleted images leave its memory at eviction", "node", n.ID, "url", n.Address, "err", cerr)
+		}
+	}
+	return err
 }

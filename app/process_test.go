@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -76,6 +77,7 @@ type proc struct {
 	addr string
 	env  []string
 	out  *syncBuffer
+	wrap []string // a command the test binary runs under (ip netns exec NS), or none
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -96,7 +98,13 @@ func freeAddr(t *testing.T) string {
 // accepts connections. The process is killed when the test ends.
 func startProc(t *testing.T, role string, env ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, role: role, addr: freeAddr(t), out: &syncBuffer{}}
+	return startProcAt(t, role, freeAddr(t), nil, env...)
+}
+
+// startProcAt is startProc on addr, with the test binary run under wrap (ip netns exec NS) if given.
+func startProcAt(t *testing.T, role, addr string, wrap []string, env ...string) *proc {
+	t.Helper()
+	p := &proc{t: t, role: role, addr: addr, out: &syncBuffer{}, wrap: wrap}
 	addrVar := "IMGCACHE_ADDR"
 	if role == "memcache" {
 		addrVar = "IMGCACHE_MEMCACHE_ADDR"
@@ -115,7 +123,8 @@ func startProc(t *testing.T, role string, env ...string) *proc {
 
 func (p *proc) start() {
 	p.t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	argv := append(slices.Clone(p.wrap), os.Args[0], "-test.run=^$")
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = p.env
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {

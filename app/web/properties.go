@@ -191,7 +191,7 @@ func (s *Server) pageClear(ctx context.Context, rc *fasthttp.RequestCtx) error {
 	if err := checkForm(rc, v[csrfField]); err != nil {
 		return err
 	}
-	if err := s.cache.Clear(ctx); err != nil {
+	if err := s.ClearCache(ctx); err != nil {
 		s.NoteCacheErr(err)
 		s.log.Warn("clear cache failed", "err", err)
 		p := &propertiesPage{chrome: chrome{Error: "The cache is unreachable, so it was not cleared. Try again when it is back."}}
