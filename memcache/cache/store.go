@@ -46,7 +46,7 @@ const (
 func (e *entry) size() int64 { return int64(len(e.key)) + int64(len(e.value)) }
 
 // Store is a byte-bounded key/value store that evicts by LRU, Random
-// Replacement, SIEVE or S3-FIFO. Get, Put, Remove and each eviction are O(1),
+// Replacement, SIEVE, S3-FIFO or (for simulations) FIFO. Get, Put, Remove and each eviction are O(1),
 // amortised for SIEVE and S3-FIFO, whose evictions may pass over entries that
 // earlier uses paid for. SetPolicy keeps every entry.
 //
@@ -141,6 +141,8 @@ func (s *Store) touch(i int32) {
 		if s.meta[i]&metaFreq < s3MaxFreq {
 			s.meta[i]++
 		}
+	case FIFO:
+		// A use changes nothing: the queue stays in insertion order.
 	default:
 		s.queue.moveToFront(s.links, i)
 	}
