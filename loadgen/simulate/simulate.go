@@ -128,6 +128,8 @@ type Config struct {
 	Policies []string // nil means Policies()
 	Seed     uint64   // of Random's choices
 	Workers  int      // simulations at once; 0 means GOMAXPROCS
+	// S3FIFO sets S3-FIFO's parameters; the zero value is the reference's defaults.
+	S3FIFO cache.S3FIFOConfig
 }
 
 // Result is one policy at one size, as -json writes it.
@@ -156,8 +158,9 @@ type Report struct {
 	WorkingSet int64 `json:"-"`
 }
 
-// keyLen is the length of the store keys objects are named by: a 4-byte object index. The store
-// counts a key's bytes in an entry's size, so with sizes an object takes at least keyLen bytes.
+// keyLen is the length of the store keys objects are named by: a 4-byte object index. With
+// sizes, the store counts a key's bytes in an entry's size, so an object takes at least keyLen
+// bytes; with unit sizes it counts entries.
 const keyLen = 4
 
 // Sim is a trace ready to replay at any size under any policy.
@@ -185,6 +188,9 @@ func New(t *Trace, cfg Config) (*Sim, error) {
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	if err := cfg.S3FIFO.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadConfig, err)
 	}
 	s := &Sim{t: t, cfg: cfg}
 	all := make([]byte, keyLen*t.Objects)
@@ -330,11 +336,13 @@ func (s *Sim) PrepareMIN() {
 // object (the store refuses one larger than it can hold). It returns the misses and the missed
 // size units.
 func (s *Sim) replay(ctx context.Context, p cache.Policy, capacity int64) (misses, missBytes int64, err error) {
-	storeCap := capacity * keyLen
-	if !s.cfg.UnitSize {
-		storeCap = capacity
+	st := cache.NewStore(capacity, p, s.cfg.Seed)
+	// Unit sizes: the store counts entries, so that S3-FIFO's shares round to
+	// whole objects as the reference's do.
+	st.SetUnitSize(s.cfg.UnitSize)
+	if err := st.SetS3FIFO(s.cfg.S3FIFO); err != nil {
+		return 0, 0, err
 	}
-	st := cache.NewStore(storeCap, p, s.cfg.Seed)
 	for i, r := range s.t.Requests {
 		if i%checkEvery == 0 && ctx.Err() != nil {
 			return 0, 0, ctx.Err()
@@ -351,7 +359,7 @@ func (s *Sim) replay(ctx context.Context, p cache.Policy, capacity int64) (misse
 		}
 		missBytes += int64(r.Size)
 		n := max(int64(r.Size), keyLen) - keyLen
-		if n > storeCap {
+		if n > capacity {
 			continue // larger than the cache: refused, as the store would
 		}
 		_, _ = st.Put(key, s.value[:n])

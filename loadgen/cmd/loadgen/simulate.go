@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"imgcache/loadgen/simulate"
+	"imgcache/memcache/cache"
 )
 
 // simulateCmd replays a trace offline through the memcache's store: loadgen simulate [flags] FILE.
@@ -29,6 +30,10 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	target := fs.Float64("target", 0, "also find the smallest size reaching this hit rate, per policy (0 < rate < 1)")
 	seed := fs.Uint64("seed", 1, "seed of Random's choices")
 	workers := fs.Int("workers", 0, "simulations at once (0: one per CPU)")
+	var s3 cache.S3FIFOConfig
+	fs.Float64Var(&s3.SmallShare, "s3fifo-small", cache.DefaultS3SmallShare, "S3-FIFO: the small queue's share of the cache")
+	fs.Float64Var(&s3.GhostShare, "s3fifo-ghost", cache.DefaultS3GhostShare, "S3-FIFO: the ghost queue's bound, a share of the cache")
+	fs.IntVar(&s3.Threshold, "s3fifo-threshold", cache.DefaultS3Threshold, "S3-FIFO: uses in the small queue that move an object to the main queue (2 as libCacheSim, 1 as the paper)")
 	timing := fs.Bool("time", false, "report the replay time on stderr, after the trace is read")
 	if err := parse(fs, args, 1); err != nil {
 		return err
@@ -44,7 +49,7 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stderr, "loadgen simulate: -target %g, want a hit rate between 0 and 1\n", *target)
 		return errUsage
 	}
-	cfg := simulate.Config{UnitSize: *unit, Seed: *seed, Workers: *workers}
+	cfg := simulate.Config{UnitSize: *unit, Seed: *seed, Workers: *workers, S3FIFO: s3}
 	var err error
 	if cfg.Policies, err = simulate.ParsePolicies(*policies); err != nil {
 		return usageErr(stderr, err)
