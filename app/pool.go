@@ -193,7 +193,8 @@ func (s *Server) autoscaleOnce(ctx context.Context, now time.Time) error {
 }
 
 // autoscaleInput gathers what the scaler decides on: the pool's nodes, its miss rate over the last
-// interval (all nodes' cache_stats rows), and the time of the last change of the active set.
+// interval (all nodes' cache_stats rows), the time of the last change of the active set, and the
+// miss rates its recorded decisions measured at each size.
 func (s *Server) autoscaleInput(ctx context.Context, now time.Time, settings autoscale.Settings) (autoscale.Input, error) {
 	in := autoscale.Input{Now: now}
 	nodes, err := s.poolDB.Nodes(ctx)
@@ -220,14 +221,18 @@ func (s *Server) autoscaleInput(ctx context.Context, now time.Time, settings aut
 	if in.Lookups > 0 {
 		in.MissRate = float64(misses) / float64(in.Lookups)
 	}
-	events, err := s.poolDB.PoolEvents(ctx, now.Add(-settings.CoolDown), 1000)
+	events, err := s.poolDB.PoolEvents(ctx, now.Add(-max(settings.CoolDown, autoscale.Memory(settings))), 1000)
 	if err != nil {
 		return in, err
 	}
 	for _, e := range events { // newest first
-		if e.From != e.To {
+		if e.From != e.To && in.LastChange.IsZero() {
 			in.LastChange = e.CreatedAt
-			break
+		}
+		// Every decision recorded the miss rate measured with its From nodes active.
+		switch autoscale.Action(e.Action) {
+		case autoscale.Hold, autoscale.Grow, autoscale.Shrink:
+			in.Recent = append(in.Recent, autoscale.Observation{At: e.CreatedAt, Nodes: e.From, MissRate: e.MissRate, Lookups: uint64(max(e.Lookups, 0))})
 		}
 	}
 	return in, nil

@@ -171,6 +171,19 @@ func TestAutoscaleOnce(t *testing.T) {
 		if len(events) != 2 || events[0].Action != "hold" || events[0].To != 2 {
 			t.Errorf("next interval: events %+v, want a hold at 2 nodes (cooling down)", events)
 		}
+		// After the cool-down two nodes miss little, but one node missed 0.8: the recorded grow
+		// says a shrink would grow straight back, so the scaler holds.
+		later := now.Add(6 * time.Minute)
+		if err := db.InsertStats(ctx, database.StatsRow{HitCount: 990, MissCount: 10, RequestCount: 1000, CreatedAt: later.Add(-10 * time.Second), NodeID: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AutoscaleOnce(ctx, later); err != nil {
+			t.Fatal(err)
+		}
+		events, _ = db.PoolEvents(ctx, now.Add(-time.Hour), 10)
+		if len(events) != 3 || events[0].Action != "hold" || events[0].To != 2 || !strings.Contains(events[0].Reason, "grow back") {
+			t.Errorf("after the cool-down at a low miss rate: events %+v, want a hold at 2 nodes (a shrink would grow back)", events)
+		}
 	})
 }
 

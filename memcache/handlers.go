@@ -26,6 +26,7 @@ func (s *Server) routeTable(metrics route.Handler) []route.Route {
 		{Path: wire.PathRefresh, Methods: post, Handle: s.refreshConfiguration},
 		{Path: wire.PathStats, Methods: get, Handle: s.statsHandler},
 		{Path: wire.PathHealth, Methods: get, Handle: s.health},
+		{Path: wire.PathMRC, Methods: get, Handle: s.mrcHandler},
 		{Path: route.MetricsPath, Methods: get, Handle: metrics},
 	}
 }
@@ -126,6 +127,7 @@ func (s *Server) get(_ context.Context, rc *fasthttp.RequestCtx) error {
 		})
 		return nil
 	}
+	s.mrc.Access(r.Key, int64(len(r.Key)+len(value)))
 	if r.Binary {
 		rc.SetContentType(wire.ContentTypeRaw)
 		// Stored values are immutable, so the response may point at them without a copy.
@@ -156,6 +158,8 @@ func (s *Server) put(_ context.Context, rc *fasthttp.RequestCtx) error {
 	if err != nil {
 		return fmt.Errorf("put %q: %w", r.Key, err)
 	}
+	// A fill follows a miss: with the hits above, every lookup is simulated once.
+	s.mrc.Access(r.Key, int64(len(r.Key)+len(r.Value)))
 	writeOK(rc)
 	return nil
 }
@@ -212,5 +216,11 @@ func (s *Server) health(ctx context.Context, rc *fasthttp.RequestCtx) error {
 		h.Database = "unreachable"
 	}
 	route.WriteJSON(rc, http.StatusOK, h)
+	return nil
+}
+
+// mrcHandler answers the live miss-ratio curve.
+func (s *Server) mrcHandler(_ context.Context, rc *fasthttp.RequestCtx) error {
+	route.WriteJSON(rc, http.StatusOK, s.mrc.Snapshot())
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 
 	"imgcache/database"
 	"imgcache/memcache/cache"
+	"imgcache/memcache/livemrc"
 	"imgcache/memcache/route"
 	"imgcache/memcache/wire"
 )
@@ -102,6 +103,7 @@ type Server struct {
 	member   *member
 	routes   *route.Table
 	dbErrors prometheus.Counter
+	mrc      *livemrc.Tracker // the live miss-ratio curve
 
 	// base is the parent of every request's context, cancelled by Close.
 	base context.Context
@@ -151,6 +153,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		log:      cfg.Logger,
 		db:       db,
 		cache:    cache.New(cache.Config{Capacity: wire.DefaultCapacityMB * cache.MB, Policy: defaultPolicy, Seed: cfg.Seed}),
+		mrc:      livemrc.New(wire.DefaultCapacityMB*cache.MB, livemrc.Config{}),
 		serveErr: make(chan error, 1),
 		dbErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "imgcache_database_errors_total",
 			Help: "Failed database operations.", ConstLabels: prometheus.Labels{"service": "memcache"}}),
@@ -166,6 +169,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Metrics: route.NewMetrics(reg, "memcache")}, s.routeTable(route.MetricsHandler(reg)))
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
+		s.mrc.Close()
 		db.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
@@ -173,6 +177,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	url, err := advertiseURL(cfg.Advertise, ln.Addr())
 	if err != nil {
 		ln.Close()
+		s.mrc.Close()
 		db.Close()
 		return nil, err
 	}
@@ -229,6 +234,7 @@ func (s *Server) Close() error {
 		}
 		s.stop()
 		s.stats.Close()
+		s.mrc.Close()
 		if err := s.db.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close database: %w", err))
 		}
@@ -292,6 +298,9 @@ func (s *Server) refresh(ctx context.Context) (database.CacheProperties, error) 
 	}
 	if p.MaxCapacityMB < 0 {
 		return p, fmt.Errorf("cache properties row %d: negative capacity %d MB", p.ID, p.MaxCapacityMB)
+	}
+	if c := int64(p.MaxCapacityMB) * cache.MB; c != s.cache.Stats().Capacity {
+		s.mrc.SetCapacity(c) // the curve's sizes are multiples of the capacity: start it over
 	}
 	evicted := s.cache.Configure(int64(p.MaxCapacityMB)*cache.MB, policy)
 	s.log.Info("cache configured", "capacity_mb", p.MaxCapacityMB, "policy", policy.String(), "evicted", evicted)

@@ -196,6 +196,45 @@ type Input struct {
 	MissRate   float64   // misses over lookups in the last interval
 	Lookups    uint64    // lookups in the last interval
 	LastChange time.Time // of the active set, by the scaler or by hand; zero if never
+	// Recent are the miss rates measured at earlier decisions, by the active nodes then, in any
+	// order; those older than Memory(settings) are ignored. A shrink to a size whose measured miss
+	// rate was above GrowAbove would grow straight back, so it is not made.
+	Recent []Observation
+}
+
+// Observation is the miss rate measured over one interval with a number of active nodes.
+type Observation struct {
+	At       time.Time
+	Nodes    int
+	MissRate float64
+	Lookups  uint64
+}
+
+// MemoryCoolDowns is how many cool-downs (or intervals, if longer) an observation predicts the miss
+// rate at its size for. A grow that cures a high miss rate brings it under ShrinkBelow when the
+// working set fits with room to spare; without a memory the scaler would then shrink back to the
+// size that missed, miss, grow, and so on for ever (1, 2, 1, 2 with alternating rates of 0.9 and
+// 0.02). Twelve cool-downs, an hour at the defaults, keep the pool still that long; after it, a
+// workload that has shrunk can shrink the pool, and one that has not costs one grow an hour.
+const MemoryCoolDowns = 12
+
+// Memory returns how long an observation counts under s.
+func Memory(s Settings) time.Duration { return MemoryCoolDowns * max(s.CoolDown, s.Interval) }
+
+// observedAt returns the newest observation of in at nodes within the memory of s, of enough
+// lookups to mean something.
+func observedAt(s Settings, in Input, nodes int) (Observation, bool) {
+	var best Observation
+	found := false
+	for _, o := range in.Recent {
+		if o.Nodes != nodes || o.Lookups < MinLookups || in.Now.Sub(o.At) > Memory(s) || o.At.After(in.Now) {
+			continue
+		}
+		if !found || o.At.After(best.At) {
+			best, found = o, true
+		}
+	}
+	return best, found
 }
 
 // Action is what a Decision does to the pool.
@@ -224,7 +263,8 @@ type Decision struct {
 // [MinNodes, MaxNodes] back within them (a change of settings, not of load, so neither cool-down nor
 // miss rate matter); hold while cooling down or on fewer than MinLookups lookups; grow above
 // GrowAbove to ceil(active x GrowRatio), at most MaxNodes and the alive nodes; shrink below
-// ShrinkBelow to floor(active x ShrinkRatio), at least MinNodes; otherwise hold.
+// ShrinkBelow to floor(active x ShrinkRatio), at least MinNodes, unless that size was measured
+// missing above GrowAbove within Memory (it would grow back); otherwise hold.
 func Decide(s Settings, in Input) Decision {
 	hold := func(format string, args ...any) Decision {
 		return Decision{Action: Hold, From: in.Active, To: in.Active, Reason: fmt.Sprintf(format, args...)}
@@ -273,6 +313,10 @@ func Decide(s Settings, in Input) Decision {
 		to := max(want, s.MinNodes, MinNodes)
 		if to >= in.Active {
 			return hold("%s, below %.3f, but already at the minimum %d", rate, s.ShrinkBelow, s.MinNodes)
+		}
+		if o, ok := observedAt(s, in, to); ok && o.MissRate > s.GrowAbove {
+			return hold("%s, below %.3f, but %d nodes missed %.3f at %s, above %.3f: a shrink would grow back",
+				rate, s.ShrinkBelow, to, o.MissRate, o.At.Format(time.TimeOnly), s.GrowAbove)
 		}
 		return Decision{Action: Shrink, From: in.Active, To: to,
 			Reason: fmt.Sprintf("%s, below %.3f: x%g is %d nodes, %d within the minimum %d",

@@ -45,14 +45,26 @@ func concat(parts ...[]tick) []tick {
 // each decision, and checks what every decision must satisfy.
 func run(t *testing.T, s autoscale.Settings, active int, lastChange time.Time, ticks []tick) (string, []int) {
 	t.Helper()
+	return runFunc(t, s, active, lastChange, len(ticks), func(i, _ int) tick { return ticks[i] })
+}
+
+// runFunc is run with the interval's tick chosen by its index and the active nodes, so that a miss
+// rate can follow the pool's size. Like the backend, it gives each decision the miss rates measured
+// at every earlier one.
+func runFunc(t *testing.T, s autoscale.Settings, active int, lastChange time.Time, n int, at func(i, active int) tick) (string, []int) {
+	t.Helper()
 	var letters strings.Builder
-	sizes := make([]int, len(ticks))
+	sizes := make([]int, n)
 	now := t0
-	for i, tk := range ticks {
+	var recent []autoscale.Observation
+	for i := range n {
+		tk := at(i, active)
 		now = now.Add(s.Interval)
-		in := autoscale.Input{Now: now, Active: active, Alive: tk.alive, MissRate: tk.miss, Lookups: tk.lookups, LastChange: lastChange}
+		in := autoscale.Input{Now: now, Active: active, Alive: tk.alive, MissRate: tk.miss, Lookups: tk.lookups,
+			LastChange: lastChange, Recent: recent}
 		d := autoscale.Decide(s, in)
 		checkDecision(t, s, in, d)
+		recent = append(recent, autoscale.Observation{At: now, Nodes: active, MissRate: tk.miss, Lookups: tk.lookups})
 		switch d.Action {
 		case autoscale.Grow:
 			letters.WriteByte('g')
@@ -67,6 +79,37 @@ func run(t *testing.T, s autoscale.Settings, active int, lastChange time.Time, t
 		sizes[i] = active
 	}
 	return letters.String(), sizes
+}
+
+// TestOwnResizesDoNotOscillate: a pool whose growth pulls its miss rate under the shrink threshold
+// (0.9 on one node, 0.02 on two) grows once and stays, within the scaler's memory; once the memory
+// of one node's misses has passed and the workload has shrunk, it shrinks.
+func TestOwnResizesDoNotOscillate(t *testing.T) {
+	s := on()
+	memory := int(autoscale.Memory(s) / s.Interval)
+	fits := func(_, active int) tick {
+		if active == 1 {
+			return high
+		}
+		return low
+	}
+	got, sizes := runFunc(t, s, 1, time.Time{}, memory, fits)
+	if want := "g" + strings.Repeat(".", memory-1); got != want || sizes[len(sizes)-1] != 2 {
+		t.Errorf("decisions %q ending at %d nodes, want %q ending at 2", got, sizes[len(sizes)-1], want)
+	}
+	// Past the memory, the workload has moved to a small hot set: one node now suffices.
+	got, sizes = runFunc(t, s, 1, time.Time{}, 3*memory, func(i, active int) tick {
+		if i > memory+5 {
+			return low
+		}
+		return fits(i, active)
+	})
+	if !strings.HasPrefix(got, "g") || strings.Count(got, "s") != 1 || strings.Count(got, "g") != 1 || sizes[len(sizes)-1] != 1 {
+		t.Errorf("decisions %q ending at %d nodes, want one grow, then one shrink once the memory passed", got, sizes[len(sizes)-1])
+	}
+	if i := strings.Index(got, "s"); i < memory {
+		t.Errorf("shrank at interval %d, within the memory of %d intervals", i, memory)
+	}
 }
 
 // checkDecision asserts what holds of every decision on valid, enabled settings.

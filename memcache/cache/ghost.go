@@ -16,6 +16,8 @@ import "math/bits"
 // third larger than the live keys.
 type ghostQueue struct {
 	ring  []uint64 // fingerprints from head, oldest first; 0 is a dead slot
+	sizes []int64  // the remembered entries' sizes, parallel to ring
+	bytes int64    // the sizes of the live fingerprints
 	head  int      // ring position of the oldest slot
 	n     int      // slots in use from head, live or dead
 	live  int      // live fingerprints
@@ -43,20 +45,23 @@ func (g *ghostQueue) take(h uint64) bool {
 	}
 	g.index.remove(indexHash(f), pos)
 	g.ring[pos] = 0
+	g.bytes -= g.sizes[pos]
 	g.live--
 	return true
 }
 
-// add remembers the key with hash h as the newest, first forgetting the oldest
-// keys until fewer than limit remain. With limit 0 or less it only forgets.
-// The store adds only keys it does not remember; were two keys to share a
-// fingerprint, both would be remembered, and each take would find one.
-func (g *ghostQueue) add(h uint64, limit int) {
-	for g.live > 0 && g.live >= limit {
-		g.pop()
-	}
-	if limit <= 0 {
+// add remembers the key with hash h, of an entry of size bytes, as the
+// newest, first forgetting the oldest keys until it fits within limit bytes. A
+// key larger than limit is not remembered, and forgets nothing, as a FIFO cache
+// of limit bytes would refuse it. The store adds only keys it does not
+// remember; were two keys to share a fingerprint, both would be remembered, and
+// each take would find one.
+func (g *ghostQueue) add(h uint64, size, limit int64) {
+	if size > limit {
 		return
+	}
+	for g.live > 0 && g.bytes+size > limit {
+		g.pop()
 	}
 	if g.n == len(g.ring) {
 		g.compact()
@@ -64,6 +69,8 @@ func (g *ghostQueue) add(h uint64, limit int) {
 	pos := (g.head + g.n) & (len(g.ring) - 1)
 	f := fingerprint(h)
 	g.ring[pos] = f
+	g.sizes[pos] = size
+	g.bytes += size
 	g.index.insert(indexHash(f), int32(pos))
 	g.n++
 	g.live++
@@ -74,6 +81,7 @@ func (g *ghostQueue) pop() {
 	if f := g.ring[g.head]; f != 0 {
 		g.index.remove(indexHash(f), int32(g.head))
 		g.ring[g.head] = 0
+		g.bytes -= g.sizes[g.head]
 		g.live--
 	}
 	g.head = (g.head + 1) & (len(g.ring) - 1)
@@ -83,7 +91,7 @@ func (g *ghostQueue) pop() {
 // compact removes the dead slots, in the smallest ring of a power of two that
 // holds 4/3 of the live keys plus one: at least a quarter of it is then free, so
 // the O(size) work here is paid for by the adds that fill it before the next
-// compaction, at a cost of 11 to 21 bytes of ring per key. A ring that keeps
+// compaction, at a cost of 21 to 43 bytes of ring per key. A ring that keeps
 // its size is compacted in place and reuses the index, so a steady state
 // allocates nothing.
 func (g *ghostQueue) compact() {
@@ -95,6 +103,7 @@ func (g *ghostQueue) compact() {
 			// w <= r, so no slot is written before it is read.
 			if f := g.ring[(g.head+r)&mask]; f != 0 {
 				g.ring[(g.head+w)&mask] = f
+				g.sizes[(g.head+w)&mask] = g.sizes[(g.head+r)&mask]
 				w++
 			}
 		}
@@ -104,15 +113,15 @@ func (g *ghostQueue) compact() {
 		g.n = w
 		g.index.reset()
 	} else {
-		ring := make([]uint64, size)
+		ring, sizes := make([]uint64, size), make([]int64, size)
 		w := 0
 		for r := range g.n {
 			if f := g.ring[(g.head+r)&(len(g.ring)-1)]; f != 0 {
-				ring[w] = f
+				ring[w], sizes[w] = f, g.sizes[(g.head+r)&(len(g.ring)-1)]
 				w++
 			}
 		}
-		g.ring, g.head, g.n = ring, 0, w
+		g.ring, g.sizes, g.head, g.n = ring, sizes, 0, w
 		g.index.init()
 	}
 	for r := range g.n {

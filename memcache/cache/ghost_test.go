@@ -47,6 +47,15 @@ func checkGhost(t testing.TB, g *ghostQueue) {
 	if live != g.live || g.index.n != live {
 		t.Fatalf("ghost ring holds %d live fingerprints, live %d, index %d", live, g.live, g.index.n)
 	}
+	var bytes int64
+	for r := range g.n {
+		if pos := (g.head + r) & (size - 1); g.ring[pos] != 0 {
+			bytes += g.sizes[pos]
+		}
+	}
+	if bytes != g.bytes {
+		t.Fatalf("ghost's live keys sum to %d bytes, bytes %d", bytes, g.bytes)
+	}
 }
 
 // find reports whether the key with hash h is remembered,
@@ -86,7 +95,16 @@ func runGhost(t *testing.T, crowded bool, ops []byte) {
 	t.Helper()
 	var g ghostQueue
 	var model []int
-	limit := 40
+	// Key k was an entry of 1 to 4 bytes.
+	sizeOf := func(k int) int64 { return int64(1 + k%4) }
+	bytes := func() int64 {
+		var n int64
+		for _, k := range model {
+			n += sizeOf(k)
+		}
+		return n
+	}
+	limit := int64(40)
 	for i := 0; i+1 < len(ops); i += 2 {
 		op, k := ops[i], int(ops[i+1])%64
 		if op%4 != 0 {
@@ -109,16 +127,17 @@ func runGhost(t *testing.T, crowded bool, ops []byte) {
 			}
 		} else {
 			if op%4 == 1 {
-				// Limits from 0 to 126: past the 64 keys, so the ring
-				// grows, and down to 0, so it empties and shrinks.
-				limit = int(op/4) * 2
+				// Limits from 0 to 126 bytes: up to most of the 64 keys,
+				// so the ring grows, and down to 0, so it empties and
+				// shrinks.
+				limit = int64(op/4) * 2
 			}
-			desc = fmt.Sprintf("add(%d, %d)", k, limit)
-			g.add(h, limit)
-			for len(model) > 0 && len(model) >= limit {
-				model = model[1:]
-			}
-			if limit > 0 {
+			desc = fmt.Sprintf("add(%d, %d, %d)", k, sizeOf(k), limit)
+			g.add(h, sizeOf(k), limit)
+			if sizeOf(k) <= limit {
+				for len(model) > 0 && bytes()+sizeOf(k) > limit {
+					model = model[1:]
+				}
 				model = append(model, k)
 			}
 		}
@@ -155,7 +174,7 @@ func TestGhostQueueCompactsInPlace(t *testing.T) {
 	var g ghostQueue
 	const limit = 20
 	for k := range limit {
-		g.add(ghostHash(k, false), limit)
+		g.add(ghostHash(k, false), 1, limit)
 	}
 	ring := &g.ring[0]
 	allocs := testing.AllocsPerRun(100, func() {
@@ -165,7 +184,7 @@ func TestGhostQueueCompactsInPlace(t *testing.T) {
 			if !g.take(ghostHash(k%limit, false)) {
 				t.Fatalf("take(%d) = false, want true", k%limit)
 			}
-			g.add(ghostHash(k%limit, false), limit)
+			g.add(ghostHash(k%limit, false), 1, limit)
 		}
 	})
 	checkGhost(t, &g)

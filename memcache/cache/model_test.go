@@ -26,6 +26,8 @@ type refModel struct {
 	small    []*modelEntry // S3-FIFO's small queue, newest first
 	hand     *modelEntry   // SIEVE's hand; nil is the tail
 	ghost    []string      // S3-FIFO's ghost queue, oldest first
+	// ghostSize holds the size of each ghost's entry when it was evicted.
+	ghostSize map[string]int64
 	// random holds the Store's Random victims for the current step: the model
 	// cannot draw the same numbers, so it checks the Store's draws instead
 	// (each victim resident and not the key being stored, and exactly as many
@@ -35,7 +37,7 @@ type refModel struct {
 }
 
 func newModel(p Policy, capacity int64) *refModel {
-	return &refModel{policy: p, capacity: max(capacity, 0)}
+	return &refModel{policy: p, capacity: max(capacity, 0), ghostSize: map[string]int64{}}
 }
 
 func (m *refModel) all() []*modelEntry { return append(slices.Clone(m.small), m.queue...) }
@@ -164,18 +166,21 @@ func (m *refModel) victim(keep *modelEntry) *modelEntry {
 	return v
 }
 
-// s3fifoVictim follows S3-FIFO's rules: evict from the small queue while it
-// holds at least its share of the capacity (or the main queue has nothing that
-// may go), promoting entries used while there, remembering the victim in the
-// ghost queue; otherwise evict from the main queue, reinserting entries with a
-// non-zero count and decreasing it.
+// s3fifoVictim follows the reference S3-FIFO's rules, at the default
+// parameters: evict from the small queue unless the main queue holds more than
+// its share or the small queue is empty (or the main queue has nothing that may
+// go), promoting entries used there at least twice, remembering the victim in
+// the ghost queue; otherwise evict from the main queue, reinserting entries
+// with a non-zero count and decreasing it.
 func (m *refModel) s3fifoVictim(keep *modelEntry) *modelEntry {
+	smallCap := int64(float64(m.capacity) * DefaultS3SmallShare)
 	mainHasOther := len(m.queue) > 1 || (len(m.queue) == 1 && m.queue[0] != keep)
-	if len(m.small) > 0 && (m.smallBytes() >= m.capacity/s3SmallDivisor || !mainHasOther) {
+	fromMain := len(m.small) == 0 || m.size()-m.smallBytes() > m.capacity-smallCap
+	if !fromMain || !mainHasOther {
 		for len(m.small) > 0 {
 			t := m.small[len(m.small)-1]
-			if t.freq == 0 && t != keep {
-				m.ghostAdd(t.key, len(m.queue)*s3GhostPerMain)
+			if t.freq < DefaultS3Threshold && t != keep {
+				m.ghostAdd(t.key, int64(len(t.key)+len(t.value)))
 				return t
 			}
 			m.small = m.small[:len(m.small)-1]
@@ -195,15 +200,26 @@ func (m *refModel) s3fifoVictim(keep *modelEntry) *modelEntry {
 	}
 }
 
-// ghostAdd remembers key as the newest ghost, first forgetting the oldest
-// until fewer than limit remain.
-func (m *refModel) ghostAdd(key string, limit int) {
-	for len(m.ghost) > 0 && len(m.ghost) >= limit {
+// ghostAdd remembers key, of an entry of size bytes, as the newest ghost,
+// first forgetting the oldest until the ghosts' sizes fit in their share of the
+// capacity; a key larger than the share is not remembered.
+func (m *refModel) ghostAdd(key string, size int64) {
+	limit := int64(float64(m.capacity) * DefaultS3GhostShare)
+	if size > limit {
+		return
+	}
+	sum := func() (n int64) {
+		for _, g := range m.ghost {
+			n += m.ghostSize[g]
+		}
+		return n
+	}
+	for len(m.ghost) > 0 && sum()+size > limit {
+		delete(m.ghostSize, m.ghost[0])
 		m.ghost = m.ghost[1:]
 	}
-	if limit > 0 {
-		m.ghost = append(m.ghost, key)
-	}
+	m.ghost = append(m.ghost, key)
+	m.ghostSize[key] = size
 }
 
 func (m *refModel) put(key string, value []byte) (evicted int, tooLarge bool) {
@@ -226,16 +242,25 @@ func (m *refModel) put(key string, value []byte) (evicted int, tooLarge bool) {
 		}
 		return evicted, false
 	}
+	ghost := false
+	if m.policy == S3FIFO {
+		if i := slices.Index(m.ghost, key); i >= 0 {
+			m.ghost = slices.Delete(m.ghost, i, i+1)
+			delete(m.ghostSize, key)
+			ghost = true
+		}
+		if need > int64(float64(m.capacity)*DefaultS3SmallShare) {
+			return 0, true
+		}
+	}
 	for m.size()+need > m.capacity && m.evictOne(nil) {
 		evicted++
 	}
 	e = &modelEntry{key: key, value: value}
-	if m.policy != S3FIFO {
+	switch {
+	case m.policy != S3FIFO, ghost:
 		m.queue = slices.Insert(m.queue, 0, e)
-	} else if i := slices.Index(m.ghost, key); i >= 0 {
-		m.ghost = slices.Delete(m.ghost, i, i+1)
-		m.queue = slices.Insert(m.queue, 0, e)
-	} else {
+	default:
 		m.small = slices.Insert(m.small, 0, e)
 	}
 	return evicted, false
@@ -251,6 +276,7 @@ func (m *refModel) resize(capacity int64) (evicted int) {
 
 func (m *refModel) clear() {
 	m.queue, m.small, m.ghost, m.hand = nil, nil, nil, nil
+	clear(m.ghostSize)
 }
 
 func (m *refModel) setPolicy(p Policy) {
@@ -260,6 +286,7 @@ func (m *refModel) setPolicy(p Policy) {
 	if m.policy == S3FIFO {
 		m.queue = append(m.small, m.queue...)
 		m.small, m.ghost = nil, nil
+		clear(m.ghostSize)
 	}
 	for _, e := range m.queue {
 		if !countsUses(m.policy) && countsUses(p) {

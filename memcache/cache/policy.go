@@ -50,9 +50,14 @@ const (
 	// again in a main FIFO queue with reinsertion, and remembers recent
 	// evictions in a ghost queue (see s3fifo.go).
 	S3FIFO
+	// FIFO evicts the oldest entry; a use changes nothing. It is a baseline for
+	// the offline simulator (loadgen simulate), not one of the service's
+	// policies: Policies leaves it out, and the wire contract does not name it.
+	FIFO
 )
 
-// Policies returns every policy, in the order of their values.
+// Policies returns every policy the memcache service offers, in the order of
+// their values. FIFO, offered to simulations only, is not among them.
 func Policies() []Policy { return []Policy{LRU, Random, SIEVE, S3FIFO} }
 
 // String returns the policy's name as stored in the database.
@@ -66,11 +71,14 @@ func (p Policy) String() string {
 		return "SIEVE"
 	case S3FIFO:
 		return "S3-FIFO"
+	case FIFO:
+		return "FIFO"
 	}
 	return "Policy(" + strconv.Itoa(int(p)) + ")"
 }
 
 // MarshalText encodes the policy as its database name, so Stats encode readably.
+// FIFO, which the service never runs, has none.
 func (p Policy) MarshalText() ([]byte, error) {
 	if p > S3FIFO {
 		return nil, fmt.Errorf("marshal %v: %w", p, ErrUnknownPolicy)
@@ -91,6 +99,7 @@ func (p *Policy) UnmarshalText(b []byte) error {
 // ParsePolicy reads a policy name, ignoring case and surrounding space. It
 // accepts the database names ("Least Recently Used", "Random Replacement",
 // "SIEVE", "S3-FIFO") and the short forms "LRU", "RR", "Random" and "S3FIFO".
+// FIFO, a policy of simulations only, is not among them.
 func ParsePolicy(s string) (Policy, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "least recently used", "lru":

@@ -103,3 +103,30 @@ func TestPolicies(t *testing.T) {
 		t.Errorf("the zero Policy is %v, want LRU", Policy(0))
 	}
 }
+
+func TestFIFOEvictsOldestWhateverItsUse(t *testing.T) {
+	s := NewStore(3, FIFO, 1) // three one-byte keys with empty values
+	for _, k := range []string{"a", "b", "c"} {
+		if _, err := s.Put(k, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Get("a") // a use changes nothing under FIFO
+	if _, err := s.Put("d", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.Peek("a"); ok {
+		t.Error("FIFO kept the oldest entry because it was used")
+	}
+	for _, k := range []string{"b", "c", "d"} {
+		if _, ok := s.Peek(k); !ok {
+			t.Errorf("%s evicted", k)
+		}
+	}
+	if FIFO.String() != "FIFO" {
+		t.Errorf("FIFO.String() = %q", FIFO.String())
+	}
+	if slices.Contains(Policies(), FIFO) {
+		t.Error("the service offers FIFO")
+	}
+}

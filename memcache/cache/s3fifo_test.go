@@ -1,14 +1,16 @@
 package cache
 
 import (
+	"errors"
 	"slices"
 	"testing"
 )
 
 // TestS3FIFO plays hand-built sequences of 10-byte entries and checks
-// S3-FIFO's defining behaviour. At capacity 100 the small queue's share is 10
-// bytes, so it evicts whenever it holds an entry; at capacity 110 (11 bytes) a
-// small queue of one entry leaves the eviction to the main queue.
+// S3-FIFO's defining behaviour at the reference's defaults. At capacity 100
+// the small queue's share is 10 bytes and the main queue's 90, so the small
+// queue evicts until the main queue holds ten entries; at capacity 110 the
+// main queue's share is 99 bytes, so ten entries in main make it evict first.
 func TestS3FIFO(t *testing.T) {
 	letters := []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"}
 	tests := []struct {
@@ -28,23 +30,30 @@ func TestS3FIFO(t *testing.T) {
 			wantSmall: []string{"c", "b", "a"},
 		},
 		{
-			// The ghost stays empty too: it holds as many keys as the main
-			// queue holds entries, and the main queue is empty.
 			name:        "one-hit wonders leave through the small queue without entering main",
 			capacity:    100,
 			ops:         puts(append(letters, "l")...),
 			wantSmall:   []string{"l", "k", "j", "i", "h", "g", "f", "e", "d", "c"},
+			wantGhost:   []string{"a", "b"},
 			wantEvicted: []string{"a", "b"},
 		},
 		{
-			name:        "an object accessed while in small moves to main, its count cleared",
+			name:        "an object used twice while in small moves to main, its count cleared",
 			capacity:    100,
-			ops:         script(puts(letters[:10]...), gets("a"), puts("k")),
+			ops:         script(puts(letters[:10]...), gets("a", "a"), puts("k")),
 			wantMain:    []string{"a"},
 			wantSmall:   []string{"k", "j", "i", "h", "g", "f", "e", "d", "c"},
 			wantGhost:   []string{"b"},
 			wantFreq:    map[string]int{"a": 0},
 			wantEvicted: []string{"b"},
+		},
+		{
+			name:        "one use in small is not enough at the reference's threshold of 2",
+			capacity:    100,
+			ops:         script(puts(letters[:10]...), gets("a"), puts("k")),
+			wantSmall:   []string{"k", "j", "i", "h", "g", "f", "e", "d", "c", "b"},
+			wantGhost:   []string{"a"},
+			wantEvicted: []string{"a"},
 		},
 		{
 			name:        "hits count up to three",
@@ -60,29 +69,31 @@ func TestS3FIFO(t *testing.T) {
 			// for it, takes its place in the ghost.
 			name:        "a ghost hit goes straight to main",
 			capacity:    100,
-			ops:         script(puts(letters[:10]...), gets("a", "b", "c"), puts("k", "d")),
+			ops:         script(puts(letters[:10]...), gets("a", "a", "b", "b", "c", "c"), puts("k", "d")),
 			wantMain:    []string{"d", "c", "b", "a"},
 			wantSmall:   []string{"k", "j", "i", "h", "g", "f"},
 			wantGhost:   []string{"e"},
 			wantEvicted: []string{"d", "e"},
 		},
 		{
-			name:        "the ghost holds as many keys as main holds entries",
+			// Twenty one-hit wonders: the ghost keeps the newest 90 bytes of
+			// the ten evicted, whatever the main queue holds.
+			name:        "the ghost remembers keys up to 90% of the capacity",
 			capacity:    100,
-			ops:         script(puts(letters[:10]...), gets("a"), puts("k", "l", "m")),
-			wantMain:    []string{"a"},
-			wantSmall:   []string{"m", "l", "k", "j", "i", "h", "g", "f", "e"},
-			wantGhost:   []string{"d"},
-			wantEvicted: []string{"b", "c", "d"},
+			ops:         puts("a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r", "s", "t"),
+			wantSmall:   []string{"t", "s", "r", "q", "p", "o", "n", "m", "l", "k"},
+			wantGhost:   []string{"b", "c", "d", "e", "f", "g", "h", "i", "j"},
+			wantEvicted: []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"},
 		},
 		{
-			// All eleven are used once in small, so the first eviction
-			// promotes them all and main evicts its oldest, a. Then b is used
-			// twice and c once: main's next eviction reinserts both with
-			// their counts decreased and evicts d.
+			// All eleven are used twice in small, so the first eviction
+			// promotes them all and main evicts its oldest, a. Main then
+			// holds more than its 90%, so it evicts next: b is used twice and
+			// c once, so main reinserts both with their counts decreased and
+			// evicts d.
 			name:        "main reinserts objects with frequency > 0",
 			capacity:    110,
-			ops:         script(puts(letters...), gets(letters...), puts("l"), gets("b", "b", "c"), puts("m")),
+			ops:         script(puts(letters...), gets(letters...), gets(letters...), puts("l"), gets("b", "b", "c"), puts("m")),
 			wantMain:    []string{"c", "b", "k", "j", "i", "h", "g", "f", "e"},
 			wantSmall:   []string{"m", "l"},
 			wantFreq:    map[string]int{"b": 1, "c": 0, "e": 0},
@@ -91,7 +102,7 @@ func TestS3FIFO(t *testing.T) {
 		{
 			name:        "replacing a value counts as a use",
 			capacity:    100,
-			ops:         script(puts(letters[:10]...), puts("a", "k")),
+			ops:         script(puts(letters[:10]...), puts("a", "a", "k")),
 			wantMain:    []string{"a"},
 			wantSmall:   []string{"k", "j", "i", "h", "g", "f", "e", "d", "c"},
 			wantGhost:   []string{"b"},
@@ -105,7 +116,7 @@ func TestS3FIFO(t *testing.T) {
 			// and d.
 			name:     "a growing replacement in main never evicts itself",
 			capacity: 110,
-			ops: script(puts(letters...), gets(letters...), puts("l"),
+			ops: script(puts(letters...), gets(letters...), gets(letters...), puts("l"),
 				gets(letters[2:]...), []storeOp{{"put", "b", 30}}),
 			wantMain:    []string{"b", "k", "j", "i", "h", "g", "f", "e"},
 			wantSmall:   []string{"l"},
@@ -115,7 +126,7 @@ func TestS3FIFO(t *testing.T) {
 		{
 			name:        "a removed object leaves no ghost",
 			capacity:    100,
-			ops:         script(puts(letters[:10]...), gets("a"), []storeOp{{"remove", "c", 0}}, puts("k", "l")),
+			ops:         script(puts(letters[:10]...), gets("a", "a"), []storeOp{{"remove", "c", 0}}, puts("k", "l")),
 			wantMain:    []string{"a"},
 			wantSmall:   []string{"l", "k", "j", "i", "h", "g", "f", "e", "d"},
 			wantGhost:   []string{"b"},
@@ -147,5 +158,50 @@ func TestS3FIFO(t *testing.T) {
 				t.Errorf("evicted = %q, want %q", evicted, tt.wantEvicted)
 			}
 		})
+	}
+}
+
+func TestS3FIFOSettings(t *testing.T) {
+	// Threshold 1, the paper's "accessed at least once": one use promotes.
+	s := NewStore(100, S3FIFO, 1)
+	if err := s.SetS3FIFO(S3FIFOConfig{Threshold: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range script(puts("a", "b", "c", "d", "e", "f", "g", "h", "i", "j"), gets("a"), puts("k")) {
+		apply(t, s, o)
+	}
+	if got := order(s); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("threshold 1: main = %q, want [a]", got)
+	}
+	// A larger small queue holds an entry the default's refuses: 30 bytes
+	// are over 10% of 100 but within 40%.
+	for _, share := range []float64{0, 0.4} {
+		s := NewStore(100, S3FIFO, 1)
+		if err := s.SetS3FIFO(S3FIFOConfig{SmallShare: share}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.Put("x", make([]byte, 29))
+		if tooLarge := errors.Is(err, ErrTooLarge); tooLarge != (share == 0) || s.Len() != map[bool]int{true: 0, false: 1}[share == 0] {
+			t.Errorf("small share %g: Put of 30 bytes: %v, %d entries", share, err, s.Len())
+		}
+	}
+	// A ghost of 20% of the capacity remembers two 10-byte keys.
+	s = NewStore(100, S3FIFO, 1)
+	if err := s.SetS3FIFO(S3FIFOConfig{GhostShare: 0.2}); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range puts("a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n") {
+		apply(t, s, o)
+	}
+	if got := len(ghostHashes(&s.ghost)); got != 2 {
+		t.Errorf("ghost of 20%% holds %d keys, want 2", got)
+	}
+	for _, bad := range []S3FIFOConfig{{SmallShare: 1}, {SmallShare: -0.1}, {GhostShare: -1}, {GhostShare: 11}, {Threshold: 4}, {Threshold: -1}} {
+		if err := s.SetS3FIFO(bad); !errors.Is(err, ErrBadS3FIFO) {
+			t.Errorf("SetS3FIFO(%+v) = %v, want ErrBadS3FIFO", bad, err)
+		}
+	}
+	if got := s.S3FIFO(); got != (S3FIFOConfig{SmallShare: DefaultS3SmallShare, GhostShare: 0.2, Threshold: DefaultS3Threshold}) {
+		t.Errorf("a refused setting changed the parameters to %+v", got)
 	}
 }

@@ -45,8 +45,20 @@ const (
 
 func (e *entry) size() int64 { return int64(len(e.key)) + int64(len(e.value)) }
 
+// charge is what an entry of key and value counts towards the capacity: its
+// bytes, or 1 in unit-size mode.
+func (s *Store) charge(key string, value []byte) int64 {
+	if s.unitSize {
+		return 1
+	}
+	return int64(len(key)) + int64(len(value))
+}
+
+// chargeOf is charge for a resident entry.
+func (s *Store) chargeOf(e *entry) int64 { return s.charge(e.key, e.value) }
+
 // Store is a byte-bounded key/value store that evicts by LRU, Random
-// Replacement, SIEVE or S3-FIFO. Get, Put, Remove and each eviction are O(1),
+// Replacement, SIEVE, S3-FIFO or (for simulations) FIFO. Get, Put, Remove and each eviction are O(1),
 // amortised for SIEVE and S3-FIFO, whose evictions may pass over entries that
 // earlier uses paid for. SetPolicy keeps every entry.
 //
@@ -76,7 +88,10 @@ type Store struct {
 	smallBytes int64
 	smallLen   int
 	ghost      ghostQueue // S3-FIFO's ghost queue; empty under the other policies
-	hand       int32      // SIEVE's hand: the next entry it examines; nilIndex is the tail
+	s3         S3FIFOConfig
+	// unitSize counts every entry as 1, not its bytes (see SetUnitSize).
+	unitSize bool
+	hand     int32 // SIEVE's hand: the next entry it examines; nilIndex is the tail
 
 	size, capacity int64
 	policy         Policy
@@ -103,6 +118,7 @@ func (s *Store) init(capacity int64, p Policy, seed uint64) {
 		capacity: max(capacity, 0),
 		policy:   p,
 		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		s3:       S3FIFOConfig{}.withDefaults(),
 	}
 	s.index.init()
 }
@@ -141,6 +157,8 @@ func (s *Store) touch(i int32) {
 		if s.meta[i]&metaFreq < s3MaxFreq {
 			s.meta[i]++
 		}
+	case FIFO:
+		// A use changes nothing: the queue stays in insertion order.
 	default:
 		s.queue.moveToFront(s.links, i)
 	}
@@ -177,7 +195,7 @@ func (s *Store) put(key string, h uint64, value []byte) (evicted int, existed bo
 	if s.capacity == 0 {
 		return 0, false, nil
 	}
-	need := int64(len(key)) + int64(len(value))
+	need := s.charge(key, value)
 	i := s.index.find(uint32(h), key, s.entries)
 	ok := i != nilIndex
 	if need > s.capacity {
@@ -188,7 +206,7 @@ func (s *Store) put(key string, h uint64, value []byte) (evicted int, existed bo
 	}
 	if ok {
 		e := &s.entries[i]
-		grow := need - e.size()
+		grow := need - s.chargeOf(e)
 		s.size += grow
 		if s.meta[i]&metaSmall != 0 {
 			s.smallBytes += grow
@@ -201,6 +219,15 @@ func (s *Store) put(key string, h uint64, value []byte) (evicted int, existed bo
 		}
 		return evicted, true, nil
 	}
+	ghost := false
+	if s.policy == S3FIFO {
+		// As in the reference, a lookup that misses takes the key from the
+		// ghost queue, and an entry larger than the small queue is refused.
+		ghost = s.ghost.take(h)
+		if small := s.s3SmallCap(); need > small {
+			return 0, false, fmt.Errorf("put %q (%d bytes, S3-FIFO's small queue %d of capacity %d): %w", key, need, small, s.capacity, ErrTooLarge)
+		}
+	}
 	for s.size+need > s.capacity || len(s.dense) >= maxEntries {
 		s.evict(nilIndex)
 		evicted++
@@ -209,7 +236,7 @@ func (s *Store) put(key string, h uint64, value []byte) (evicted int, existed bo
 	s.entries[i] = entry{key: key, value: value, hash: uint32(h), slot: int32(len(s.dense))}
 	s.meta[i] = 0
 	if s.policy == S3FIFO {
-		s.s3fifoInsert(i, h)
+		s.s3fifoInsert(i, ghost)
 	} else {
 		s.queue.pushFront(s.links, i)
 	}
@@ -297,10 +324,17 @@ func (s *Store) SetPolicy(p Policy) {
 // countsUses reports whether a policy keeps the use counter in Store.meta.
 func countsUses(p Policy) bool { return p == SIEVE || p == S3FIFO }
 
+// SetUnitSize makes every entry count as 1 towards the capacity, which then
+// is a number of entries, or as its bytes again. It is for simulations of
+// traces whose objects all have one size, where S3-FIFO's shares must round
+// to whole entries as the reference rounds them. Call it on an empty store.
+func (s *Store) SetUnitSize(on bool) { s.unitSize = on }
+
 // Len returns the number of entries.
 func (s *Store) Len() int { return len(s.dense) }
 
-// Size returns the bytes held: the sum of len(key)+len(value) over all entries.
+// Size returns what the entries count towards the capacity: the sum of
+// len(key)+len(value) over all entries, or their number in unit-size mode.
 func (s *Store) Size() int64 { return s.size }
 
 // Capacity returns the most bytes the store will hold; 0 means caching is off.
@@ -362,7 +396,7 @@ func (s *Store) removeAt(i int32) {
 	e := &s.entries[i]
 	if s.meta[i]&metaSmall != 0 {
 		s.small.unlink(s.links, i)
-		s.smallBytes -= e.size()
+		s.smallBytes -= s.chargeOf(e)
 		s.smallLen--
 	} else {
 		if s.hand == i {
@@ -379,7 +413,7 @@ func (s *Store) removeAt(i int32) {
 	s.dense = s.dense[:last]
 
 	s.index.remove(e.hash, i)
-	s.size -= e.size()
+	s.size -= s.chargeOf(e)
 	*e = entry{slot: nilIndex}
 	s.links[i] = link{prev: nilIndex, next: s.free}
 	s.free = i

@@ -351,6 +351,14 @@ func TestStoreAccounting(t *testing.T) {
 			want(2, 5)
 			s.Clear()
 			want(0, 0)
+			if p == S3FIFO {
+				// No entry larger than its small queue, 10% of the capacity.
+				if _, err := s.Put("c", make([]byte, 999)); !errors.Is(err, ErrTooLarge) {
+					t.Errorf("S3-FIFO: Put(1000 bytes) = %v, want ErrTooLarge", err)
+				}
+				want(0, 0)
+				return
+			}
 			s.Put("c", make([]byte, 999))
 			want(1, 1000)
 			s.Put("d", make([]byte, 9)) // evicts c, the only other entry
@@ -422,6 +430,10 @@ func TestStoreTooLarge(t *testing.T) {
 	for _, p := range Policies() {
 		t.Run(p.String(), func(t *testing.T) {
 			s := NewStore(100, p, 1)
+			// S3-FIFO caches nothing larger than its small queue: make it 90%.
+			if err := s.SetS3FIFO(S3FIFOConfig{SmallShare: 0.9}); err != nil {
+				t.Fatal(err)
+			}
 			var evicted []string
 			s.SetOnEvict(func(key string, _ []byte) { evicted = append(evicted, key) })
 			s.Put("a", val("a", 30))
@@ -445,7 +457,11 @@ func TestStoreTooLarge(t *testing.T) {
 			if got, want := s.Size(), int64(60); got != want {
 				t.Errorf("Size() = %d, want %d", got, want)
 			}
-			if n, err := s.Put("c", val("c", 100)); err != nil || n != 2 {
+			if p == S3FIFO {
+				if n, err := s.Put("c", val("c", 100)); !errors.Is(err, ErrTooLarge) || n != 0 {
+					t.Errorf("S3-FIFO: Put(over the small queue) = %d, %v; want 0, ErrTooLarge", n, err)
+				}
+			} else if n, err := s.Put("c", val("c", 100)); err != nil || n != 2 {
 				t.Errorf("Put(exactly capacity) = %d, %v; want 2, nil", n, err)
 			}
 			checkStore(t, s)

@@ -17,6 +17,7 @@ const (
 	PathRefresh    = "/refresh_configuration"
 	PathStats      = "/stats"
 	PathHealth     = "/healthz"
+	PathMRC        = "/mrc"
 	PathMetrics    = "/metrics"
 )
 
@@ -137,6 +138,31 @@ type Configured struct {
 type Health struct {
 	Success  string `json:"success"`
 	Database string `json:"database"` // "ok" or "unreachable"
+}
+
+// MRC is the body of PathMRC: the node's live miss-ratio curve, estimated by simulating every
+// policy on a sample of its keys (SHARDS) at multiples of its capacity, since its capacity last
+// changed.
+type MRC struct {
+	Success  string     `json:"success"`
+	Capacity int64      `json:"capacity"` // bytes; the curve's sizes are multiples of it
+	Rate     float64    `json:"rate"`     // the share of keys sampled now
+	Keys     int        `json:"keys"`     // keys sampled now
+	Accesses uint64     `json:"accesses"` // sampled lookups simulated
+	Dropped  uint64     `json:"dropped"`  // sampled lookups dropped because the simulations lagged
+	Curves   []MRCCurve `json:"curves"`
+}
+
+// MRCCurve is one policy's estimated hit rates, smallest size first.
+type MRCCurve struct {
+	Policy string     `json:"policy"`
+	Points []MRCPoint `json:"points"`
+}
+
+// MRCPoint is the estimated hit rate of a cache of Bytes.
+type MRCPoint struct {
+	Bytes   int64   `json:"bytes"`
+	HitRate float64 `json:"hit_rate"`
 }
 
 // Stats is the body of PathStats: gauges now and counters since the service started.

@@ -12,6 +12,7 @@
 //	                                         compare two runs; exit 3 on a regression
 //	loadgen maxrate                          the highest rate loadgen can offer on this machine
 //	loadgen resize                           what a memcache pool resize costs: hit-rate dip and recovery
+//	loadgen simulate -unit-size TRACE        miss ratios of each policy and MIN by cache size, offline
 //	loadgen -storage s3 -backends 2 -nodes 4 the services started with S3 storage, 2 backends, 4 nodes
 package main
 
@@ -66,11 +67,13 @@ func run(ctx context.Context, argv []string, stdout, stderr io.Writer) int {
 		err = maxrateCmd(ctx, args, stdout, stderr)
 	case "resize":
 		err = resizeCmd(ctx, args, stdout, stderr)
+	case "simulate":
+		err = simulateCmd(ctx, args, stdout, stderr)
 	case "help":
-		fmt.Fprintln(stdout, "usage: loadgen [bench] [flags] | loadgen report -in results.json -out DIR | loadgen compare [-threshold 0.1] A/results.json B/results.json | loadgen maxrate [flags] | loadgen resize [flags]")
+		fmt.Fprintln(stdout, "usage: loadgen [bench] [flags] | loadgen report -in results.json -out DIR | loadgen compare [-threshold 0.1] A/results.json B/results.json | loadgen maxrate [flags] | loadgen resize [flags] | loadgen simulate [flags] TRACE")
 		return 0
 	default:
-		fmt.Fprintf(stderr, "loadgen: unknown command %q (want bench, report, compare, maxrate or resize)\n", cmd)
+		fmt.Fprintf(stderr, "loadgen: unknown command %q (want bench, report, compare, maxrate, resize or simulate)\n", cmd)
 		return 2
 	}
 	switch {
