@@ -77,12 +77,34 @@ func (db *DB) fillSortKeys(ctx context.Context) error {
 
 // addedColumns are the columns added to tables after they first shipped: a table made before has
 // them added at start. Each is also in the schema files, last, so that new and old tables agree.
+// The images columns after location are the ones the Flask original's table lacks.
 var addedColumns = []struct{ table, column, sqliteDDL, mysqlDDL string }{
 	{"cache_stats", "node_id", "INTEGER NOT NULL DEFAULT 0", "BIGINT NOT NULL DEFAULT 0"},
+	{"images", "size", "INTEGER NOT NULL DEFAULT 0", "BIGINT NOT NULL DEFAULT 0"},
+	{"images", "content_type", "TEXT NOT NULL DEFAULT ''", "VARCHAR(64) NOT NULL DEFAULT ''"},
+	{"images", "updated_at", "TEXT NOT NULL DEFAULT '1970-01-01 00:00:00.000000'", "DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"},
 }
 
-// migrate adds the columns a table made by an older version lacks.
+// migrate adds the columns a table made by an older version, or by the Flask original, lacks, and
+// takes the original's name of the policy column (replacement_policy) over.
 func (db *DB) migrate(ctx context.Context, tx *sql.Tx) error {
+	ours, err := columnExists(ctx, tx, db.dialect, "cache_properties", "replacement_method")
+	if err != nil {
+		return fmt.Errorf("migrate cache_properties: %w", err)
+	}
+	if !ours {
+		// The original's column may hold NULL, which NOT NULL would refuse.
+		if _, err := tx.ExecContext(ctx, "UPDATE cache_properties SET replacement_policy = '' WHERE replacement_policy IS NULL"); err != nil {
+			return fmt.Errorf("migrate cache_properties.replacement_policy: %w", err)
+		}
+		ddl := "ALTER TABLE cache_properties CHANGE replacement_policy replacement_method VARCHAR(255) NOT NULL"
+		if db.dialect == SQLite {
+			ddl = "ALTER TABLE cache_properties RENAME COLUMN replacement_policy TO replacement_method"
+		}
+		if _, err := tx.ExecContext(ctx, ddl); err != nil {
+			return fmt.Errorf("migrate cache_properties.replacement_policy: %w", err)
+		}
+	}
 	for _, c := range addedColumns {
 		q := "SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?"
 		ddl := c.sqliteDDL

@@ -36,8 +36,10 @@ import (
 // temporary directory when that is unset), so a reviewer can look at the pages without running them.
 
 const (
-	// browserTimeout bounds one test: starting Chromium, every page and every check.
-	browserTimeout = 60 * time.Second
+	// browserTimeout bounds one test: starting Chromium, every page and every check. Generous: the
+	// widest test takes some 25 full-page screenshots at 1280 px, about a minute under -race on a
+	// busy machine.
+	browserTimeout = 3 * time.Minute
 
 	// browserRequireEnv turns "no Chromium" from a skip into a failure.
 	browserRequireEnv = "IMGCACHE_REQUIRE_BROWSER"

@@ -311,12 +311,20 @@ func insertStatsRows(t *testing.T, dsn string, span time.Duration) {
 	}
 }
 
-// TestBrowserNoSidewaysScroll opens every kind of page on a 390 px phone, with long keys and many of
-// them, and benchmark runs with the committed sample, and fails if any scrolls sideways.
+// TestBrowserNoSidewaysScroll opens every kind of page at a laptop's 1280 px and on a 390 px phone,
+// with long keys and many of them, and benchmark runs with the committed sample, and fails if any is
+// wider than its viewport.
 func TestBrowserNoSidewaysScroll(t *testing.T) {
+	for _, w := range browserWidths {
+		t.Run(w.name, func(t *testing.T) { checkNoSidewaysScroll(t, w) })
+	}
+}
+
+// checkNoSidewaysScroll is TestBrowserNoSidewaysScroll at one width, with a browser of its own.
+func checkNoSidewaysScroll(t *testing.T, w browserWidth) {
 	dsn := dbtest.DSN(t, database.SQLite)
 	b, st := newBrowserWith(t, dsn, reportsConfig(newReportsFixture(t).Dir, repoSample))
-	b.resize(t, browserWidths[1])
+	b.resize(t, w)
 	browserUploadMany(t, st, append([]string{"cat", longKey, "a/long/path/of/folders/and a name with spaces.png"}, imgKeys(1, 80)...))
 	apptest.ReadKey(t, st.Backend.URL(), "cat") // something in the cache
 	insertStatsRows(t, dsn, 5*time.Minute)
@@ -351,13 +359,18 @@ func TestBrowserNoSidewaysScroll(t *testing.T) {
 		{"bad window", "/cache_stats?window=" + strings.Repeat("7d", 60), 400},
 		{"bad page number", "/keys_list?page=" + strings.Repeat("9x", 60), 400},
 	}
+	// The 404s of the error pages are failed loads in the console, on purpose.
+	defer b.forgetConsole(t, "status of 404", "status of 400", "status of 422")
 	for i, p := range pages {
 		t.Run(p.name, func(t *testing.T) {
 			b.visit(t, p.path, p.status)
 			b.loadImages(t)
-			b.checkNoSidewaysScroll(t, p.path)
-			b.screenshot(t, "phone-"+strconv.Itoa(i)+"-"+browserFileSafe.ReplaceAllString(p.name, "-"))
+			b.checkNoSidewaysScroll(t, p.path+" at "+strconv.FormatInt(w.w, 10)+" px")
+			b.screenshot(t, w.name+"-"+strconv.Itoa(i)+"-"+browserFileSafe.ReplaceAllString(p.name, "-"))
 		})
+	}
+	if w.w >= 1000 {
+		return
 	}
 	// Where the keys table no longer fits it scrolls in its own box: on the narrowest phones still sold
 	// (320 px), and between the phone layout and the table's full width (a window of 520 px).
@@ -370,8 +383,6 @@ func TestBrowserNoSidewaysScroll(t *testing.T) {
 			b.screenshot(t, w.name+"-keys")
 		})
 	}
-	// The 404s of the error pages are failed loads in the console, on purpose.
-	b.forgetConsole(t, "status of 404", "status of 400", "status of 422")
 }
 
 // TestBrowserAccessibility: the badges' text, and every other text of the pages, has 4.5:1 contrast or

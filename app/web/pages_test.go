@@ -738,3 +738,14 @@ func TestPageGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestPageStatsExplainsIntervalOnce: the statistics page explains the statistics interval in one
+// paragraph, not two that say the same.
+func TestPageStatsExplainsIntervalOnce(t *testing.T) {
+	st := newStack(t)
+	r := get(t, st.Backend.URL()+"/cache_stats")
+	wantPage(t, "stats", r, 200, "those of the whole pool", "The charts cover the last")
+	if n := strings.Count(r.Body, "statistics interval"); n != 1 {
+		t.Errorf("the page explains the statistics interval %d times, want once; body:\n%s", n, r.Body)
+	}
+}

@@ -327,15 +327,26 @@ func (s *Server) pagePoolChart(ctx context.Context, rc *fasthttp.RequestCtx) err
 	return nil
 }
 
-// poolSizeSeries is the active node count at the end of each step: the count after the last decision
-// at or before it (every evaluation records one), else the count now.
+// poolSizeSeries is the active node count at the end of each step of the last poolSpan.
 func (s *Server) poolSizeSeries(ctx context.Context, end time.Time) (statschart.Series, error) {
 	events, err := s.poolDB.PoolEvents(ctx, end.Add(-24*time.Hour), 5000)
 	if err != nil {
 		return statschart.Series{}, s.DBError("read the pool's decisions", err)
 	}
+	nodes, err := s.poolDB.Nodes(ctx)
+	if err != nil {
+		return statschart.Series{}, s.DBError("read the pool's nodes", err)
+	}
+	return activeNodesSeries(events, nodes, s.PoolSize(), end), nil
+}
+
+// activeNodesSeries is the active node count at the end of each step: the count after the last
+// decision at or before it (every evaluation records one), else the count now, and never more than
+// the nodes that had registered by then: a node counts from its first heartbeat record on, not for
+// the whole span. events are newest first, as PoolEvents returns them.
+func activeNodesSeries(events []database.PoolEvent, nodes []database.Node, current int, end time.Time) statschart.Series {
+	events = slices.Clone(events)
 	slices.Reverse(events) // oldest first
-	current := float64(s.PoolSize())
 	out := statschart.Series{Title: "Active memcache nodes", YLabel: "nodes", Step: poolStep, Whole: true, MaxAtLeast: 2}
 	for at := end.Add(-poolSpan + poolStep); !at.After(end); at = at.Add(poolStep) {
 		v, known := current, false
@@ -343,14 +354,20 @@ func (s *Server) poolSizeSeries(ctx context.Context, end time.Time) (statschart.
 			if e.CreatedAt.After(at) {
 				break
 			}
-			v, known = float64(e.To), true
+			v, known = e.To, true
 		}
 		if !known && len(events) > 0 && events[0].CreatedAt.After(at) {
-			v = float64(events[0].From) // before the first decision in view: what it started from
+			v = events[0].From // before the first decision in view: what it started from
 		}
-		out.Points = append(out.Points, statschart.SeriesPoint{At: at, Value: v, OK: true})
+		registered := 0
+		for _, n := range nodes {
+			if !n.RegisteredAt.After(at) {
+				registered++
+			}
+		}
+		out.Points = append(out.Points, statschart.SeriesPoint{At: at, Value: float64(min(v, registered)), OK: true})
 	}
-	return out, nil
+	return out
 }
 
 // missRateSeries is the pool's miss rate in each step, over all nodes' statistics rows.

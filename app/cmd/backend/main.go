@@ -1,4 +1,5 @@
-// Command backend runs the imgcache backend: the pages and the JSON API on :5000.
+// Command backend runs the imgcache backend: the pages and the JSON API on :5000. `backend
+// import-original -images DIR [-from DSN]` takes over a deployment of the Flask original instead.
 package main
 
 import (
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"imgcache/app"
+	"imgcache/app/original"
 	"imgcache/app/web"
 	"imgcache/database"
 	"imgcache/memcache/cmd/cli"
@@ -49,6 +51,9 @@ const minSweepGrace = time.Minute
 func main() { os.Exit(run(os.Args[1:], os.Stderr)) }
 
 func run(args []string, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "import-original" {
+		return importOriginal(args[1:], stderr)
+	}
 	fs := flag.NewFlagSet("backend", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg app.Config
@@ -132,4 +137,54 @@ func storageConfig(cfg *app.Config, lookup func(string) (string, bool)) error {
 		return errors.New("s3 storage needs its credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
 	}
 	return nil
+}
+
+// importOriginal runs `backend import-original`: the destination from the usual -db, -storage and
+// -data (and their environment variables), the original's image folder from -images, its database
+// from -from (default: -db, upgraded in place).
+func importOriginal(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("backend import-original", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg original.Config
+	fs.StringVar(&cfg.Images, "images", "", "the original's image folder: each row's location names a file in it (required)")
+	fs.StringVar(&cfg.From, "from", "", "the original's database, only read (default: -db, upgraded in place)")
+	fs.StringVar(&cfg.App.DB, "db", "", "destination database: sqlite:PATH or mysql:USER@tcp(HOST:PORT)/DB (default sqlite:DATA/imgcache.db)")
+	fs.DurationVar(&cfg.App.DBTimeout, "db-timeout", database.DefaultTimeout, "deadline of each database call")
+	fs.StringVar(&cfg.App.DataDir, "data", app.DefaultDataDir, "data folder: images under DATA/images, and the default database")
+	fs.StringVar(&cfg.App.Storage, "storage", "", "destination image objects: file:DIR or s3://BUCKET?endpoint=... (default file:DATA/images)")
+	fs.IntVar(&cfg.App.MaxUpload, "max-upload", app.DefaultMaxUpload, "largest accepted image in bytes")
+	fs.IntVar(&cfg.App.MaxImageSide, "max-side", app.DefaultMaxImageSide, "largest width or height of an accepted image, in pixels")
+	fs.Int64Var(&cfg.App.MaxImagePixels, "max-pixels", app.DefaultMaxImagePixels, "largest area of an accepted image, in pixels")
+	sub := map[string]string{}
+	for _, name := range []string{"db", "db-timeout", "data", "storage", "max-upload", "max-side", "max-pixels"} {
+		sub[name] = env[name]
+	}
+	fs.Usage = cli.Usage(fs, "backend import-original: take over a Flask original's database and image folder", sub)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if err := cli.Env(fs, sub, os.LookupEnv); err != nil {
+		fmt.Fprintln(stderr, "backend import-original:", err)
+		return 2
+	}
+	if cfg.Images == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "backend import-original: give the original's image folder with -images DIR, and no other arguments")
+		return 2
+	}
+	if err := storageConfig(&cfg.App, os.LookupEnv); err != nil {
+		fmt.Fprintln(stderr, "backend import-original:", err)
+		return 2
+	}
+	log, _ := cli.Logger(stderr, "warn")
+	cfg.App.Logger = log
+	cfg.Out = stderr
+	ctx, stop := cli.SignalContext(context.Background(), log)
+	defer stop()
+	sum, err := original.Run(ctx, cfg)
+	sum.Write(stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "backend import-original:", err)
+		return 1
+	}
+	return 0
 }
