@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"sync"
 )
@@ -17,6 +18,9 @@ type batcher[In, Out any] struct {
 
 	// observe, when set, is told the size of each run before it starts.
 	observe func(n int)
+	// fail is the output each call of a run gets when the run panics: the panic must neither leave
+	// the batcher busy for ever nor kill the process from a goroutine of the batcher's.
+	fail func(err error) Out
 
 	mu    sync.Mutex
 	busy  bool // a run is under way or about to start
@@ -31,8 +35,8 @@ type batchCall[In, Out any] struct {
 	done chan struct{}
 }
 
-func newBatcher[In, Out any](max int, run func([]In) []Out) *batcher[In, Out] {
-	return &batcher[In, Out]{run: run, max: max}
+func newBatcher[In, Out any](max int, run func([]In) []Out, fail func(error) Out) *batcher[In, Out] {
+	return &batcher[In, Out]{run: run, max: max, fail: fail}
 }
 
 // do runs in with the calls of other callers and returns its output. While a run is under way it waits
@@ -87,7 +91,7 @@ func (b *batcher[In, Out]) runOnce() (more bool) {
 		if b.observe != nil {
 			b.observe(n)
 		}
-		outs := b.run(ins)
+		outs := b.runSafely(ins)
 		for i, c := range calls {
 			c.out = outs[i]
 			close(c.done)
@@ -104,3 +108,16 @@ func (b *batcher[In, Out]) runOnce() (more bool) {
 
 // wait waits for the batcher's own goroutines, which end once the queue is empty.
 func (b *batcher[In, Out]) wait() { b.drains.Wait() }
+
+// runSafely is run, turning a panic into the fail output of every call.
+func (b *batcher[In, Out]) runSafely(ins []In) (outs []Out) {
+	defer func() {
+		if r := recover(); r != nil {
+			outs = make([]Out, len(ins))
+			for i := range outs {
+				outs[i] = b.fail(fmt.Errorf("panic in a batch of %d: %v", len(ins), r))
+			}
+		}
+	}()
+	return b.run(ins)
+}

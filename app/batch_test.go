@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
 
 	"imgcache/app"
 	"imgcache/app/apptest"
+	"imgcache/database"
 )
 
 // TestConcurrentReadsShareLookups: reads that arrive while a row lookup is in flight share the next
@@ -193,4 +196,23 @@ func TestGroupCommitErrors(t *testing.T) {
 			})
 		})
 	}
+}
+
+// panickyLookups panics in its lookups.
+type panickyLookups struct{ *fakeStore }
+
+func (panickyLookups) GetImages(context.Context, []string) ([]database.Image, error) { panic("boom") }
+
+// TestLookupPanicFailsItsBatch: a panic in a batch's query fails that batch's reads, and the next
+// read runs a batch of its own rather than waiting for ever behind a batcher left busy.
+func TestLookupPanicFailsItsBatch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := fakeParts{newFakeCache(), newFakeStore(), newFakeFiles()}
+		s := app.New(app.Config{Logger: slog.New(slog.DiscardHandler)}, p.cache, panickyLookups{p.store}, p.files)
+		for range 2 {
+			if _, err := s.Read(context.Background(), "k", nil); err == nil || !strings.Contains(err.Error(), "panic") {
+				t.Errorf("Read = %v, want the batch's panic as an error", err)
+			}
+		}
+	})
 }

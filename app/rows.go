@@ -21,9 +21,12 @@ type rowResult struct {
 
 // newRowBatchers sets up the batching of row lookups and the group commit of uploads' rows.
 func (s *Server) newRowBatchers() {
-	s.lookups = newBatcher(maxLookupBatch, s.lookupBatch)
+	s.lookups = newBatcher(maxLookupBatch, s.lookupBatch, func(err error) rowResult { return rowResult{err: err} })
 	s.lookups.observe = func(n int) { s.metrics.batched.WithLabelValues("get_images").Add(float64(n)) }
-	s.commits = newBatcher(maxCommitGroup, s.commitGroup)
+	// After a panic the group may have committed: its uploads keep their objects for the sweep.
+	s.commits = newBatcher(maxCommitGroup, s.commitGroup, func(err error) database.PutResult {
+		return database.PutResult{Err: fmt.Errorf("%w: %w", database.ErrCommitUnknown, err)}
+	})
 	s.commits.observe = func(n int) { s.metrics.batched.WithLabelValues("put_images").Add(float64(n)) }
 }
 

@@ -102,3 +102,32 @@ func BenchmarkPutImage(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGetImages looks up batches of random keys among benchRows rows in one query each; ns/op is
+// per batch, and the key/s metric says what a batch size buys.
+func BenchmarkGetImages(b *testing.B) {
+	for _, d := range []database.Dialect{database.SQLite, database.MySQL} {
+		b.Run(string(d), func(b *testing.B) {
+			db := open(b, dbtest.DSNFor(b, d))
+			keys := fill(b, db, benchRows)
+			ctx := context.Background()
+			for _, n := range []int{1, 4, 5, 8, 16, 64} {
+				b.Run(fmt.Sprintf("batch=%d", n), func(b *testing.B) {
+					batch := make([]string, n)
+					i := 0
+					for b.Loop() {
+						for j := range batch {
+							batch[j] = keys[(i*7919)%len(keys)]
+							i++
+						}
+						rows, err := db.GetImages(ctx, batch)
+						if err != nil || len(rows) == 0 {
+							b.Fatal(rows, err)
+						}
+					}
+					b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "keys/s")
+				})
+			}
+		})
+	}
+}

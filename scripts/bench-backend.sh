@@ -115,14 +115,16 @@ body="$tmp/upload.body"
   cat "$tmp/50k.png"
   printf -- '\r\n--BOUNDARY--\r\n'
 } > "$body"
+# The thread's id is in the key: wrk's threads draw the same random numbers.
 cat > "$tmp/upload.lua" <<LUA
 local f = io.open("$body", "rb"); local file = f:read("*all"); f:close()
-local n = 0
+local n, t = 0, 0
+setup = function(thread) t = t + 1; thread:set("id", t) end
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "multipart/form-data; boundary=BOUNDARY"
 request = function()
   n = n + 1
-  local key = '--BOUNDARY\r\nContent-Disposition: form-data; name="key"\r\n\r\nk' .. n .. '-' .. math.random(1e9) .. '\r\n'
+  local key = '--BOUNDARY\r\nContent-Disposition: form-data; name="key"\r\n\r\nk' .. (id or 0) .. '-' .. n .. '-' .. math.random(1e9) .. '\r\n'
   return wrk.format(nil, nil, nil, key .. file)
 end
 LUA
