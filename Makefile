@@ -16,8 +16,9 @@ vet:
 	$(GO) build -o $(BIN)/ctxcheck ./scripts/ctxcheck
 	$(GO) vet -vettool=$(abspath $(BIN)/ctxcheck) ./...
 
+# test: -timeout 40m because app/web's browser tests take several minutes under -race on a busy 2-core machine.
 test: vet
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 40m ./...
 
 # run: both services in the foreground on 127.0.0.1:5000 and :5001, embedded SQLite under ./data.
 run: build
