@@ -16,6 +16,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"imgcache/loadgen/cpuload"
+	"imgcache/loadgen/verify"
 	"imgcache/memcache/wire"
 	"imgcache/reports/results"
 )
@@ -42,6 +43,8 @@ type StepConfig struct {
 	VegetaFile string
 	// Load, when set, measures the machine's CPU use over the measured window.
 	Load LoadSampler
+	// Verify, when set, checks every read's answer (the warm-up's too) against the uploads.
+	Verify *verify.Verifier
 }
 
 // LoadSampler reads the CPU time counters of the machine and of loadgen's own processes;
@@ -78,11 +81,16 @@ func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (results.S
 		Timeout:       cfg.Timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+	maxBody := int64(0) // reading 100 KB replies into memory would load the harness
+	if cfg.Verify != nil {
+		client.Transport = cfg.Verify.Transport(transport) // hashes each read's body as it arrives
+		tr, maxBody = cfg.Verify.Targeter(tr), verify.MaxBody
+	}
 	atk := vegeta.NewAttacker(
 		vegeta.Client(client),
 		vegeta.MaxWorkers(cfg.MaxWorkers),
 		vegeta.Workers(min(cfg.MaxWorkers, vegeta.DefaultWorkers)),
-		vegeta.MaxBody(0), // the bodies are not checked, and reading 100 KB replies into memory would load the harness
+		vegeta.MaxBody(maxBody),
 	)
 	defer atk.Stop()
 	stop := context.AfterFunc(ctx, func() { atk.Stop() })
@@ -120,6 +128,9 @@ func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (results.S
 	step := results.Step{Offered: float64(freq), Errors: map[string]int{}, ErrorSamples: map[string]string{}}
 	var encErr error
 	for r := range atk.Attack(tr, vegeta.Rate{Freq: freq, Per: time.Second}, cfg.Warmup+cfg.Duration, cfg.Name) {
+		if cfg.Verify != nil {
+			cfg.Verify.Observe(r)
+		}
 		if r.Timestamp.Before(measureFrom) {
 			continue
 		}
@@ -142,6 +153,9 @@ func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (results.S
 		}
 	}
 	loadAfter := snapshot(cfg.Load)
+	if cfg.Verify != nil {
+		step.Verification = cfg.Verify.EndStep()
+	}
 	b := <-before
 	if err := ctx.Err(); err != nil {
 		return results.Step{}, err

@@ -1,0 +1,73 @@
+package loadgen_test
+
+import (
+	"context"
+	"flag"
+	"math"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"imgcache/loadgen"
+	"imgcache/loadgen/loadgentest"
+	"imgcache/reports/bench"
+	"imgcache/reports/results"
+)
+
+var verifyLong = flag.Bool("verify-long", false, "TestRunCountsBadReads: replay 1% of the reads, at 500/s for 20 s")
+
+// TestRunCountsBadReads puts loadgen behind a proxy that replays a key's previous image for some
+// of the reads (5%, or 1% with -verify-long) and answers others with another key's image: the
+// results must count every image of another key as wrong, and the replays as stale (within 20%: a
+// replay can coincide with an upload of that image on its way), and the report's check must fail.
+func TestRunCountsBadReads(t *testing.T) {
+	staleEvery, otherEvery, rate, duration := 20, 50, 60.0, 3*time.Second
+	if *verifyLong {
+		staleEvery, otherEvery, rate, duration = 100, 400, 500, 20*time.Second
+	}
+	env := newFakeEnv(t, loadgentest.Config{})
+	proxy, err := loadgentest.NewBroken(env.backend.URL, loadgentest.BrokenConfig{StaleEvery: staleEvery, Margin: 50 * time.Millisecond, OtherEvery: otherEvery})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := httptest.NewServer(proxy)
+	t.Cleanup(ps.Close)
+	cfg := loadgen.Config{
+		BackendURL: ps.URL, MemcacheURLs: []string{env.memcache.URL},
+		Dataset: loadgen.DatasetConfig{Images: 40, MinBytes: 1000, MedianBytes: 2000, MaxBytes: 4000},
+		// Four versions a key: the image replayed is never the one the next upload sends.
+		Versions: 4, Mixes: []results.Mix{{Reads: 90, Writes: 10}}, Policies: []string{"LRU"},
+		StartRate: rate, RateFactor: 2, MaxRate: rate, Repeat: 1, SearchSteps: -1,
+		Warmup: 200 * time.Millisecond, Duration: duration, Logger: quiet,
+	}
+	res, err := loadgen.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range res.Series[0].Steps {
+		t.Logf("step %.0f/s: sent %.0f, thr %.0f, reads %d, errors %v %v", st.Offered, st.Sent, st.Throughput, st.Reads.Requests, st.Errors, st.ErrorSamples)
+	}
+	v := res.Verification()
+	stale, other := proxy.Injected()
+	t.Logf("injected %d stale, %d other keys'; counted %d verified, %d wrong, %d stale", stale, other, v.Verified, v.Wrong, v.Stale)
+	if stale < 8 || other == 0 {
+		t.Fatalf("injected %d stale and %d other keys' images: too few to judge (a busy machine?)", stale, other)
+	}
+	if v.Wrong != int64(other) {
+		t.Errorf("wrong %d, want the %d images of other keys", v.Wrong, other)
+	}
+	if math.Abs(float64(v.Stale)-float64(stale)) > 0.2*float64(stale) {
+		t.Errorf("stale %d, want within 20%% of the %d replayed", v.Stale, stale)
+	}
+	if reads := res.Series[0].Steps[0].Reads.Requests; v.Verified < int64(reads) {
+		t.Errorf("verified %d, want at least the %d reads measured", v.Verified, reads)
+	}
+	if len(v.BadReads) == 0 {
+		t.Error("no offending read listed")
+	}
+	for _, c := range bench.Checks(res) {
+		if c.Name == "every read verified: 0 wrong, 0 stale" && c.Outcome != bench.Fail {
+			t.Errorf("check %q: %s (%s), want FAIL", c.Name, c.Outcome, c.Detail)
+		}
+	}
+}
