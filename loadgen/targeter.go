@@ -178,7 +178,7 @@ func NewWorkloadOn(baseURLs []string, ds *Dataset, versions int, newKeys bool) (
 				return nil, fmt.Errorf("upload body of %q: %w", im.Key, err)
 			}
 			w.stored[i][v] = uint32(base64.StdEncoding.EncodedLen(len(data)))
-			w.digests[i][v] = verify.Sum(data)
+			w.digests[i][v] = verify.Of(data)
 		}
 	}
 	return w, nil

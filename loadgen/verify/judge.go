@@ -7,8 +7,8 @@ import (
 // Versions a read can get besides the uploaded ones.
 const (
 	gotAbsent  = -1 // 404: the key is not stored
-	gotOther   = -2 // bytes that are no version of the key
-	gotInvalid = -3 // no content, or content that is not valid base64
+	gotOther   = -2 // content that is no version's base64: other bytes, or not base64 at all
+	gotInvalid = -3 // no content string
 )
 
 // write is one upload (or deletion) of a key, as its result reported it.

@@ -65,8 +65,9 @@ type Verifier struct {
 	pending map[uint64][2]int // sequence number → key, version of writes sent in this attack
 
 	hist    []history
-	pruneAt []int // by key: the history's length at which to prune it next
-	queue   []read
+	pruneAt []int  // by key: the history's length at which to prune it next
+	queue   []read // reads not yet decided, from head on
+	head    int
 	wm      watermark
 	step    results.Verification // of the attack so far
 }
@@ -169,7 +170,7 @@ const (
 	recordMagic = 0xd1
 	outDigest   = 1 // a valid content: the digest follows
 	outAbsent   = 2 // 404
-	outInvalid  = 3 // 200 without valid base64 content
+	outInvalid  = 3 // 200 without a content string
 	outOther    = 4 // any other status: not a verified read
 )
 
@@ -284,21 +285,20 @@ func (v *Verifier) Observe(r *vegeta.Result) {
 // (all of them at the end of an attack). Results come roughly in the order they finish, so it
 // stops at the first read not yet decidable: a few wait a little longer, none is decided early.
 func (v *Verifier) judge(all bool) {
-	n := 0
-	for _, rd := range v.queue {
+	for ; v.head < len(v.queue); v.head++ {
+		rd := v.queue[v.head]
 		if !all && rd.done.After(v.wm.upTo) {
 			break
 		}
-		n++
 		if !v.hist[rd.key].allows(rd.got, rd.sent, rd.done) {
 			v.step.Stale++
 			v.bad(rd, "stale")
 		}
 	}
-	if n > 0 {
-		rest := copy(v.queue, v.queue[n:])
-		clear(v.queue[rest:])
-		v.queue = v.queue[:rest]
+	if v.head > len(v.queue)/2 { // amortised: the queue moves down once it is half decided
+		n := copy(v.queue, v.queue[v.head:])
+		clear(v.queue[n:])
+		v.queue, v.head = v.queue[:n], 0
 	}
 }
 
@@ -308,7 +308,7 @@ const pruneAt = 8
 // floor returns a time before which no read still to be judged was sent; zero when none is known.
 func (v *Verifier) floor() time.Time {
 	floor := v.wm.upTo
-	for _, rd := range v.queue {
+	for _, rd := range v.queue[v.head:] {
 		if rd.sent.Before(floor) {
 			floor = rd.sent
 		}
@@ -334,9 +334,9 @@ func versionName(v int) string {
 	case gotAbsent:
 		return "absent (404)"
 	case gotOther:
-		return "other bytes"
+		return "no version of the key (other bytes, or not base64)"
 	case gotInvalid:
-		return "no valid base64 content"
+		return "no content string"
 	}
 	return "v" + strconv.Itoa(v)
 }

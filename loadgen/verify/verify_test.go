@@ -94,7 +94,7 @@ func TestVerifierCounts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			key.Versions = append(key.Versions, verify.Version{Digest: verify.Sum(data), Body: up.Body, Header: up.Header})
+			key.Versions = append(key.Versions, verify.Version{Digest: verify.Of(data), Body: up.Body, Header: up.Header})
 		}
 		st.cur[name] = []byte(fmt.Sprintf("image %d version 0", k)) // as the data set's upload leaves it
 		keys = append(keys, key)

@@ -21,8 +21,8 @@ type BadRead struct {
 	Kind string `json:"kind"` // "wrong" or "stale"
 	Key  string `json:"key"`
 	// Expected is the newest version acknowledged before the read was sent ("v2"; v0 is the data
-	// set's upload), with that upload's times; Got is what the read returned: a version, "other
-	// bytes", "no valid base64 content" or "absent (404)".
+	// set's upload), with that upload's times; Got is what the read returned: a version, "no version
+	// of the key (other bytes, or not base64)", "no content string" or "absent (404)".
 	Expected      string    `json:"expected,omitempty"`
 	ExpectedSent  time.Time `json:"expected_sent,omitzero"`
 	ExpectedAcked time.Time `json:"expected_acked,omitzero"`
