@@ -124,12 +124,13 @@ type Config struct {
 	UploadConcurrency int
 	// VegetaDir, when set, receives each step's results in vegeta's gob encoding.
 	VegetaDir string
-	// NoVerify turns off the check of every read's answer against the uploads (loadgen/verify).
-	NoVerify bool
-	Machine  results.Machine // recorded in the results
+	Machine   results.Machine // recorded in the results
 
 	Logger   *slog.Logger // nil means slog.Default()
 	Progress io.Writer    // a line a step; nil means none
+
+	// NoVerify turns off the check of every read's answer against the uploads (loadgen/verify).
+	NoVerify bool
 }
 
 // ApplyQuick fills the unset fields of c with the quick mode's values.

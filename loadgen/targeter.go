@@ -105,13 +105,14 @@ func ParseWriteKeys(s string) (string, error) {
 // data set's; with new-key writes, as many more follow that only writes use. With several backends
 // there is a set of URLs for each, and requests take them in turn.
 type Workload struct {
-	bases      []string          // the backends' base URLs
-	names      []string          // by key index
-	readURLs   [][]string        // by backend, then key index of the data set
-	uploads    [][]Upload        // by key index, then version (0 is the initial upload)
-	stored     [][]uint32        // what the cache holds for each version's value: its base64 length
-	digests    [][]verify.Digest // by key index, then version: what a read must return
-	uploadURLs []string          // by backend
+	bases      []string   // the backends' base URLs
+	names      []string   // by key index
+	readURLs   [][]string // by backend, then key index of the data set
+	uploads    [][]Upload // by key index, then version (0 is the initial upload)
+	stored     [][]uint32 // what the cache holds for each version's value: its base64 length
+	uploadURLs []string   // by backend
+
+	digests [][]verify.Digest // by key index, then version: what a read must return
 }
 
 // NewWorkload builds the requests for ds against the backend at baseURL, with versions write
