@@ -21,12 +21,14 @@ var verifyLong = flag.Bool("verify-long", false, "TestRunCountsBadReads: replay 
 // results must count every image of another key as wrong, and the replays as stale (within 20%: a
 // replay can coincide with an upload of that image on its way), and the report's check must fail.
 func TestRunCountsBadReads(t *testing.T) {
-	staleEvery, otherEvery, rate, duration := 20, 50, 60.0, 3*time.Second
+	// The margin keeps replays clear of an acknowledgement loadgen has yet to record: generous for
+	// a loaded machine under -race.
+	staleEvery, otherEvery, rate, duration, margin := 20, 50, 60.0, 3*time.Second, 200*time.Millisecond
 	if *verifyLong {
-		staleEvery, otherEvery, rate, duration = 100, 400, 500, 20*time.Second
+		staleEvery, otherEvery, rate, duration, margin = 100, 400, 500, 20*time.Second, 50*time.Millisecond
 	}
 	env := newFakeEnv(t, loadgentest.Config{})
-	proxy, err := loadgentest.NewBroken(env.backend.URL, loadgentest.BrokenConfig{StaleEvery: staleEvery, Margin: 50 * time.Millisecond, OtherEvery: otherEvery})
+	proxy, err := loadgentest.NewBroken(env.backend.URL, loadgentest.BrokenConfig{StaleEvery: staleEvery, Margin: margin, OtherEvery: otherEvery})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +52,7 @@ func TestRunCountsBadReads(t *testing.T) {
 	v := res.Verification()
 	stale, other := proxy.Injected()
 	t.Logf("injected %d stale, %d other keys'; counted %d verified, %d wrong, %d stale", stale, other, v.Verified, v.Wrong, v.Stale)
-	if stale < 8 || other == 0 {
+	if stale < 5 || other == 0 {
 		t.Fatalf("injected %d stale and %d other keys' images: too few to judge (a busy machine?)", stale, other)
 	}
 	if v.Wrong != int64(other) {
