@@ -78,3 +78,54 @@ func TestVerifierOutOfOrder(t *testing.T) {
 		t.Errorf("bad read %+v, want v0 got for v1 acknowledged at 30 ms, read sent at 42 ms", b)
 	}
 }
+
+// absent answers every request with 404 but deletions, which succeed.
+type absent struct{}
+
+func (absent) RoundTrip(req *http.Request) (*http.Response, error) {
+	code := http.StatusNotFound
+	if strings.Contains(req.URL.Path, "/api/delete/") {
+		code = http.StatusOK
+	}
+	return &http.Response{StatusCode: code, Body: io.NopCloser(strings.NewReader(`{"success":"false"}`)), Header: http.Header{}}, nil
+}
+
+// TestVerifierDeletes: a 404 is stale while the key's upload stands, and fine once a deletion was
+// acknowledged.
+func TestVerifierDeletes(t *testing.T) {
+	const readURL, deleteURL = "http://h/api/key/k", "http://h/api/delete/k"
+	v, err := New([]Key{{Name: "k", ReadURLs: []string{readURL}, DeleteURLs: []string{deleteURL}, Versions: []Version{{Digest: Of([]byte("v0"))}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now().Add(time.Second)
+	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+	send := func(seq uint64, url string, sent, done time.Time) *vegeta.Result {
+		tgt := vegeta.Target{Method: http.MethodPost, URL: url}
+		if err := v.Targeter(func(t *vegeta.Target) error { *t = tgt; return nil })(&tgt); err != nil {
+			t.Fatal(err)
+		}
+		req, err := tgt.Request()
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Vegeta-Seq", strconv.FormatUint(seq, 10))
+		resp, err := v.Transport(absent{}).RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, MaxBody))
+		return &vegeta.Result{Seq: seq, URL: url, Code: uint16(resp.StatusCode), Body: b, Timestamp: sent, Latency: done.Sub(sent)}
+	}
+	for _, r := range []*vegeta.Result{
+		send(0, readURL, ms(1), ms(2)), // stale: the data set's upload stands
+		send(1, deleteURL, ms(10), ms(20)),
+		send(2, readURL, ms(30), ms(31)), // fine: deleted
+	} {
+		v.Observe(r)
+	}
+	got := v.EndStep()
+	if got.Verified != 2 || got.Stale != 1 || got.Wrong != 0 || got.BadReads[0].Got != "absent (404)" || !got.BadReads[0].Sent.Equal(ms(1)) {
+		t.Errorf("got %+v, want 2 verified, the first stale", got)
+	}
+}
