@@ -3,7 +3,6 @@ package loadgen_test
 import (
 	"context"
 	"flag"
-	"math"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -17,15 +16,18 @@ import (
 var verifyLong = flag.Bool("verify-long", false, "TestRunCountsBadReads: replay 1% of the reads, at 500/s for 20 s")
 
 // TestRunCountsBadReads puts loadgen behind a proxy that replays a key's previous image for some
-// of the reads (5%, or 1% with -verify-long) and answers others with another key's image: the
+// of the reads (10%, or 1% with -verify-long) and answers others with another key's image: the
 // results must count every image of another key as wrong, and the replays as stale (within 20%: a
 // replay can coincide with an upload of that image on its way), and the report's check must fail.
 func TestRunCountsBadReads(t *testing.T) {
-	// The margin keeps replays clear of an acknowledgement loadgen has yet to record: generous for
-	// a loaded machine under -race.
-	staleEvery, otherEvery, rate, duration, margin := 20, 50, 60.0, 3*time.Second, 200*time.Millisecond
+	// A replay is stale beyond doubt when loadgen recorded the newer upload's acknowledgement before
+	// it sent the read. Each took at most the request timeout, so a margin of twice the timeout
+	// between the acknowledgement and the read at the proxy is proof, however loaded the machine:
+	// by default. The long run trusts a short margin on a machine that keeps up.
+	timeout := time.Second
+	staleEvery, otherEvery, rate, duration, margin := 10, 25, 30.0, 5*time.Second, 2*timeout+500*time.Millisecond
 	if *verifyLong {
-		staleEvery, otherEvery, rate, duration, margin = 100, 400, 500, 20*time.Second, 50*time.Millisecond
+		staleEvery, otherEvery, rate, duration, margin, timeout = 100, 400, 500, 20*time.Second, 50*time.Millisecond, 0
 	}
 	env := newFakeEnv(t, loadgentest.Config{})
 	proxy, err := loadgentest.NewBroken(env.backend.URL, loadgentest.BrokenConfig{StaleEvery: staleEvery, Margin: margin, OtherEvery: otherEvery})
@@ -40,7 +42,7 @@ func TestRunCountsBadReads(t *testing.T) {
 		// Four versions a key: the image replayed is never the one the next upload sends.
 		Versions: 4, Mixes: []results.Mix{{Reads: 90, Writes: 10}}, Policies: []string{"LRU"},
 		StartRate: rate, RateFactor: 2, MaxRate: rate, Repeat: 1, SearchSteps: -1,
-		Warmup: 200 * time.Millisecond, Duration: duration, Logger: quiet,
+		Warmup: 200 * time.Millisecond, Duration: duration, Timeout: timeout, Logger: quiet,
 	}
 	res, err := loadgen.Run(context.Background(), cfg)
 	if err != nil {
@@ -52,14 +54,22 @@ func TestRunCountsBadReads(t *testing.T) {
 	v := res.Verification()
 	stale, other := proxy.Injected()
 	t.Logf("injected %d stale, %d other keys'; counted %d verified, %d wrong, %d stale", stale, other, v.Verified, v.Wrong, v.Stale)
-	if stale < 5 || other == 0 {
+	if stale < 3 || other == 0 {
 		t.Fatalf("injected %d stale and %d other keys' images: too few to judge (a busy machine?)", stale, other)
 	}
-	if v.Wrong != int64(other) {
-		t.Errorf("wrong %d, want the %d images of other keys", v.Wrong, other)
+	// A read that timed out is not verified, and its injected fault not counted: on a busy machine
+	// the counts may fall short by the requests that failed.
+	failed := 0
+	for _, st := range res.Series[0].Steps {
+		for _, n := range st.Errors {
+			failed += n
+		}
 	}
-	if math.Abs(float64(v.Stale)-float64(stale)) > 0.2*float64(stale) {
-		t.Errorf("stale %d, want within 20%% of the %d replayed", v.Stale, stale)
+	if v.Wrong > int64(other) || v.Wrong < int64(other-failed) {
+		t.Errorf("wrong %d, want the %d images of other keys (less up to %d failed requests)", v.Wrong, other, failed)
+	}
+	if v.Stale > int64(stale) || float64(v.Stale) < 0.8*float64(stale)-float64(failed) {
+		t.Errorf("stale %d, want within 20%% of the %d replayed (less up to %d failed requests)", v.Stale, stale, failed)
 	}
 	if reads := res.Series[0].Steps[0].Reads.Requests; v.Verified < int64(reads) {
 		t.Errorf("verified %d, want at least the %d reads measured", v.Verified, reads)
