@@ -22,11 +22,12 @@ var verifyLong = flag.Bool("verify-long", false, "TestRunCountsBadReads: replay 
 func TestRunCountsBadReads(t *testing.T) {
 	// A replay is stale beyond doubt when loadgen recorded the newer upload's acknowledgement before
 	// it sent the read. Each took at most the request timeout, so a margin of twice the timeout
-	// between the acknowledgement and the read at the proxy is proof, however loaded the machine:
-	// by default. The long run trusts a short margin on a machine that keeps up.
+	// between the acknowledgement and the read at the proxy is proof, however loaded the machine.
 	timeout := time.Second
 	staleEvery, otherEvery, rate, duration, margin := 10, 25, 30.0, 5*time.Second, 2*timeout+500*time.Millisecond
 	if *verifyLong {
+		// The long run trusts a short margin: it holds only on a machine that keeps up (latencies
+		// well under it).
 		staleEvery, otherEvery, rate, duration, margin, timeout = 100, 400, 500, 20*time.Second, 50*time.Millisecond, 0
 	}
 	env := newFakeEnv(t, loadgentest.Config{})
@@ -71,8 +72,8 @@ func TestRunCountsBadReads(t *testing.T) {
 	if v.Stale > int64(stale) || float64(v.Stale) < 0.8*float64(stale)-float64(failed) {
 		t.Errorf("stale %d, want within 20%% of the %d replayed (less up to %d failed requests)", v.Stale, stale, failed)
 	}
-	if reads := res.Series[0].Steps[0].Reads.Requests; v.Verified < int64(reads) {
-		t.Errorf("verified %d, want at least the %d reads measured", v.Verified, reads)
+	if reads := res.Series[0].Steps[0].Reads.Successes; v.Verified < int64(reads) {
+		t.Errorf("verified %d, want at least the %d reads answered in the measured window", v.Verified, reads)
 	}
 	if len(v.BadReads) == 0 {
 		t.Error("no offending read listed")
