@@ -128,6 +128,9 @@ type Config struct {
 
 	Logger   *slog.Logger // nil means slog.Default()
 	Progress io.Writer    // a line a step; nil means none
+
+	// NoVerify turns off the check of every read's answer against the uploads (loadgen/verify).
+	NoVerify bool
 }
 
 // ApplyQuick fills the unset fields of c with the quick mode's values.

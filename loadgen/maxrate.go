@@ -2,12 +2,17 @@ package loadgen
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"imgcache/app/api"
+	"imgcache/loadgen/verify"
 )
 
 // Defaults of MaxRateConfig.
@@ -31,6 +36,7 @@ type MaxRateConfig struct {
 	Duration   time.Duration // a step; 0 means DefaultMaxRateDuration
 	MaxWorkers uint64        // 0 means DefaultMaxRateWorkers
 	Progress   io.Writer     // a line a step; nil means none
+	NoVerify   bool          // do not check the answers, to measure what checking costs
 }
 
 // MaxRateStep is one attack of MaxRate.
@@ -40,10 +46,13 @@ type MaxRateStep struct {
 	Throughput float64       `json:"throughput_rps"`
 	P99        time.Duration `json:"p99_ns"`
 	Errors     int           `json:"errors"`
+	Verified   int64         `json:"verified"`   // reads checked, the warm-up's too; 0 with NoVerify
+	Unverified int64         `json:"unverified"` // of them, wrong or stale: a fault of loadgen's
 }
 
-// MaxRate attacks a trivial in-process HTTP server (200, empty body) on 127.0.0.1 with the real
-// read targeter, at rising rates, and returns each step and the highest rate sent. It stops
+// MaxRate attacks a trivial in-process HTTP server on 127.0.0.1 with the real read targeter, at
+// rising rates, and returns each step and the highest rate sent. The server answers each read with
+// its key's image (1 to 4 KB, in the API's JSON), which loadgen verifies unless told not to. It stops
 // after the first step that sends less than 90% of what it offered. The server shares the CPUs
 // with the harness, so the figure is a lower bound of what loadgen can offer a remote target.
 func MaxRate(ctx context.Context, cfg MaxRateConfig) ([]MaxRateStep, float64, error) {
@@ -53,22 +62,32 @@ func MaxRate(ctx context.Context, cfg MaxRateConfig) ([]MaxRateStep, float64, er
 	setIf(&cfg.Duration, DefaultMaxRateDuration)
 	setIf(&cfg.MaxWorkers, DefaultMaxRateWorkers)
 
+	ds, err := NewDataset(DatasetConfig{Images: 20, MinBytes: 1000, MedianBytes: 2000, MaxBytes: 4000})
+	if err != nil {
+		return nil, 0, err
+	}
+	answers := map[string][]byte{} // by path: the answer the real backend gives
+	for _, im := range ds.Images {
+		b, err := json.Marshal(api.Image{Success: "true", Key: im.Key, Content: base64.StdEncoding.EncodeToString(im.Data)})
+		if err != nil {
+			return nil, 0, err
+		}
+		answers[api.KeyPath(im.Key)] = b
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, 0, err
 	}
-	srv := &fasthttp.Server{Handler: func(c *fasthttp.RequestCtx) { c.SetStatusCode(fasthttp.StatusOK) }}
+	srv := &fasthttp.Server{Handler: func(c *fasthttp.RequestCtx) {
+		c.SetContentType("application/json")
+		c.SetBody(answers[string(c.Path())])
+	}}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	defer func() {
 		_ = srv.Shutdown()
 		<-served
 	}()
-
-	ds, err := NewDataset(DatasetConfig{Images: 20, MinBytes: 1000, MedianBytes: 2000, MaxBytes: 4000})
-	if err != nil {
-		return nil, 0, err
-	}
 	w, err := NewWorkload("http://"+ln.Addr().String(), ds, 1, false)
 	if err != nil {
 		return nil, 0, err
@@ -81,23 +100,32 @@ func MaxRate(ctx context.Context, cfg MaxRateConfig) ([]MaxRateStep, float64, er
 	if err != nil {
 		return nil, 0, err
 	}
+	var ver *verify.Verifier
+	if !cfg.NoVerify {
+		if ver, err = w.Verifier(); err != nil {
+			return nil, 0, err
+		}
+	}
 	var steps []MaxRateStep
 	var best float64
 	for _, rate := range cfg.Rates {
 		st, err := RunStep(ctx, tr.Targeter(), StepConfig{
 			Name: fmt.Sprintf("maxrate-%g", rate), Rate: rate, Warmup: 200 * time.Millisecond,
-			Duration: cfg.Duration, MaxWorkers: cfg.MaxWorkers,
+			Duration: cfg.Duration, MaxWorkers: cfg.MaxWorkers, Verify: ver,
 		})
 		if err != nil {
 			return steps, best, err
 		}
 		ms := MaxRateStep{Offered: st.Offered, Sent: st.Sent, Throughput: st.Throughput, P99: st.All.P99,
-			Errors: int(st.All.Requests - st.All.Successes)}
+			Errors: int(st.All.Requests - st.All.Successes), Verified: st.Verified, Unverified: st.Unverified()}
 		steps = append(steps, ms)
 		best = max(best, ms.Sent)
 		if cfg.Progress != nil {
-			fmt.Fprintf(cfg.Progress, "maxrate: offered %6.0f/s  sent %8.1f/s  throughput %8.1f/s  p99 %8s  errors %d\n",
-				ms.Offered, ms.Sent, ms.Throughput, fmtMillis(ms.P99), ms.Errors)
+			fmt.Fprintf(cfg.Progress, "maxrate: offered %6.0f/s  sent %8.1f/s  throughput %8.1f/s  p99 %8s  errors %d  verified %d  unverified %d\n",
+				ms.Offered, ms.Sent, ms.Throughput, fmtMillis(ms.P99), ms.Errors, ms.Verified, ms.Unverified)
+		}
+		if ms.Unverified > 0 {
+			return steps, best, fmt.Errorf("maxrate at %g/s: %d of %d answers of the trivial server failed verification (%+v)", rate, ms.Unverified, ms.Verified, st.BadReads)
 		}
 		if ms.Sent < 0.9*ms.Offered {
 			break

@@ -89,6 +89,9 @@ func (p *progress) step(s results.Series, st results.Step, wall time.Duration) {
 	if st.Saturated {
 		notes += "  SATURATED: " + strings.Join(st.Reasons, "; ")
 	}
+	if st.Unverified() > 0 {
+		notes += fmt.Sprintf("  READS FAILED VERIFICATION: %d wrong, %d stale", st.Wrong, st.Stale)
+	}
 	phase := " "
 	if !st.InSweep() {
 		phase = "?" // a step of the search

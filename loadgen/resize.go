@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"imgcache/app/api"
+	"imgcache/loadgen/verify"
 	"imgcache/reports/results"
 )
 
@@ -69,6 +70,7 @@ type ResizeConfig struct {
 
 	Logger   *slog.Logger // nil means slog.Default()
 	Progress io.Writer    // a line a sample; nil means none
+	NoVerify bool         // do not check the reads' answers against the uploads
 }
 
 func (c ResizeConfig) withDefaults() ResizeConfig {
@@ -322,6 +324,13 @@ func Resize(ctx context.Context, cfg ResizeConfig) (*ResizeResult, error) {
 		return fail(err)
 	}
 
+	var ver *verify.Verifier
+	if !cfg.NoVerify {
+		if ver, err = w.Verifier(); err != nil {
+			return fail(err)
+		}
+	}
+
 	type stepResult struct {
 		st  results.Step
 		err error
@@ -334,7 +343,8 @@ func Resize(ctx context.Context, cfg ResizeConfig) (*ResizeResult, error) {
 	go func() { // owned here: every return below waits for it
 		// The loop ends the attack; the step's duration only bounds it.
 		st, err := RunStep(attackCtx, tr.Targeter(), StepConfig{Name: "resize", Rate: cfg.Rate,
-			Duration: cfg.Duration + cfg.lateBound() + cfg.Sample, Timeout: cfg.Timeout, MaxWorkers: cfg.MaxWorkers, Stop: loopDone})
+			Duration: cfg.Duration + cfg.lateBound() + cfg.Sample, Timeout: cfg.Timeout, MaxWorkers: cfg.MaxWorkers, Stop: loopDone,
+			Verify: ver})
 		done <- stepResult{st, err}
 	}()
 	loopErr := resizeLoop(ctx, cfg, ctl, start, res)
@@ -363,6 +373,9 @@ func Resize(ctx context.Context, cfg ResizeConfig) (*ResizeResult, error) {
 		if ev.Error != "" {
 			errs = append(errs, fmt.Errorf("resize at %v: %s", ev.At, ev.Error))
 		}
+	}
+	if v := res.Step.Verification; v.Unverified() > 0 {
+		errs = append(errs, fmt.Errorf("%d wrong and %d stale reads of %d verified", v.Wrong, v.Stale, v.Verified))
 	}
 	if n := res.Failed(); n > 0 {
 		errs = append(errs, fmt.Errorf("%d of %d requests failed (%v): a resize must fail none", n, res.Step.All.Requests, res.Step.Errors))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"imgcache/loadgen/mrc"
+	"imgcache/loadgen/verify"
 	"imgcache/reports/results"
 )
 
@@ -65,11 +66,17 @@ func (r *runner) series(ctx context.Context, s *results.Series) error {
 			r.truncated = r.truncated || cut
 		}
 	}()
+	var ver *verify.Verifier // one a series: the keys' versions carry from step to step
+	if !r.cfg.NoVerify {
+		if ver, err = r.w.Verifier(); err != nil {
+			return err
+		}
+	}
 	step := func(rate float64, phase string) (results.Step, error) {
 		name := fmt.Sprintf("%d-%d-%s-r%d-%g", s.Mix.Reads, s.Mix.Writes, strings.ToLower(s.Policy), s.Repeat+1, rate)
 		sc := StepConfig{
 			Name: name, Rate: rate, Warmup: r.cfg.Warmup, Duration: r.cfg.Duration,
-			Timeout: r.cfg.Timeout, MaxWorkers: r.cfg.MaxWorkers, Control: r.ctl, Load: r.cfg.Load,
+			Timeout: r.cfg.Timeout, MaxWorkers: r.cfg.MaxWorkers, Control: r.ctl, Load: r.cfg.Load, Verify: ver,
 		}
 		if r.cfg.VegetaDir != "" {
 			sc.VegetaFile = filepath.Join(r.cfg.VegetaDir, name+".bin")

@@ -16,6 +16,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"imgcache/loadgen/cpuload"
+	"imgcache/loadgen/verify"
 	"imgcache/memcache/wire"
 	"imgcache/reports/results"
 )
@@ -45,6 +46,8 @@ type StepConfig struct {
 	// Stop, when closed, ends the attack early, not as a failure: Duration is then its bound. A run
 	// whose end depends on events (the resizes done) rather than on a wall-clock window uses it.
 	Stop <-chan struct{}
+	// Verify, when set, checks every read's answer (the warm-up's too) against the uploads.
+	Verify *verify.Verifier
 }
 
 // LoadSampler reads the CPU time counters of the machine and of loadgen's own processes;
@@ -81,11 +84,16 @@ func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (results.S
 		Timeout:       cfg.Timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+	maxBody := int64(0) // reading 100 KB replies into memory would load the harness
+	if cfg.Verify != nil {
+		client.Transport = cfg.Verify.Transport(transport) // hashes each read's body as it arrives
+		tr, maxBody = cfg.Verify.Targeter(tr), verify.MaxBody
+	}
 	atk := vegeta.NewAttacker(
 		vegeta.Client(client),
 		vegeta.MaxWorkers(cfg.MaxWorkers),
 		vegeta.Workers(min(cfg.MaxWorkers, vegeta.DefaultWorkers)),
-		vegeta.MaxBody(0), // the bodies are not checked, and reading 100 KB replies into memory would load the harness
+		vegeta.MaxBody(maxBody),
 	)
 	defer atk.Stop()
 	stop := context.AfterFunc(ctx, func() { atk.Stop() })
@@ -134,6 +142,9 @@ func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (results.S
 	step := results.Step{Offered: float64(freq), Errors: map[string]int{}, ErrorSamples: map[string]string{}}
 	var encErr error
 	for r := range atk.Attack(tr, vegeta.Rate{Freq: freq, Per: time.Second}, cfg.Warmup+cfg.Duration, cfg.Name) {
+		if cfg.Verify != nil {
+			cfg.Verify.Observe(r)
+		}
 		if r.Timestamp.Before(measureFrom) {
 			continue
 		}
@@ -156,6 +167,9 @@ func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (results.S
 		}
 	}
 	loadAfter := snapshot(cfg.Load)
+	if cfg.Verify != nil {
+		step.Verification = cfg.Verify.EndStep()
+	}
 	b := <-before
 	if err := ctx.Err(); err != nil {
 		return results.Step{}, err

@@ -19,6 +19,7 @@ import (
 	"imgcache/app/api"
 	"imgcache/loadgen/cachetrace"
 	"imgcache/loadgen/mrc"
+	"imgcache/loadgen/verify"
 )
 
 // DefaultVersions is how many different write bodies each key has; writes to a key cycle
@@ -110,6 +111,8 @@ type Workload struct {
 	uploads    [][]Upload // by key index, then version (0 is the initial upload)
 	stored     [][]uint32 // what the cache holds for each version's value: its base64 length
 	uploadURLs []string   // by backend
+
+	digests [][]verify.Digest // by key index, then version: what a read must return
 }
 
 // NewWorkload builds the requests for ds against the backend at baseURL, with versions write
@@ -150,6 +153,7 @@ func NewWorkloadOn(baseURLs []string, ds *Dataset, versions int, newKeys bool) (
 		readURLs: make([][]string, len(bases)),
 		uploads:  make([][]Upload, total),
 		stored:   make([][]uint32, total),
+		digests:  make([][]verify.Digest, total),
 	}
 	for b, base := range bases {
 		w.readURLs[b] = make([]string, n)
@@ -168,12 +172,14 @@ func NewWorkloadOn(baseURLs []string, ds *Dataset, versions int, newKeys bool) (
 		w.names[i] = im.Key
 		w.uploads[i] = make([]Upload, versions+1)
 		w.stored[i] = make([]uint32, versions+1)
+		w.digests[i] = make([]verify.Digest, versions+1)
 		for v := range w.uploads[i] {
 			data := im.Version(v)
 			if w.uploads[i][v], err = NewUpload(im.Key, im.Format, data); err != nil {
 				return nil, fmt.Errorf("upload body of %q: %w", im.Key, err)
 			}
 			w.stored[i][v] = uint32(base64.StdEncoding.EncodedLen(len(data)))
+			w.digests[i][v] = verify.Of(data)
 		}
 	}
 	return w, nil

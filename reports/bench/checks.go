@@ -30,7 +30,8 @@ type Check struct {
 // Checks tests what the run must show, calling a difference only when the 95% intervals of the
 // repeats allow it: with skewed keys and a cache smaller than the data set, LRU hits more often
 // than Random in every mix; on the most read-heavy mix the cache-off baseline reads slower than
-// LRU; the measured hit rates stay within the simulated bound; and the machine was quiet.
+// LRU; the measured hit rates stay within the simulated bound; every read was verified; and the
+// machine was quiet.
 func Checks(res *results.Results) []Check {
 	var checks []Check
 	for _, mix := range res.Mixes() {
@@ -42,6 +43,7 @@ func Checks(res *results.Results) []Check {
 	if c, ok := boundCheck(res); ok {
 		checks = append(checks, c)
 	}
+	checks = append(checks, verifyCheck(res))
 	return append(checks, quietCheck(res))
 }
 

@@ -140,6 +140,8 @@ type page struct {
 	VegetaDir string // set when the folder holds vegeta's files
 	Runs      int
 	Bounds    []string // what the miss-ratio curves say of the highest hit rate, a mix each
+	Verify    []VerifyRow
+	BadReads  []string // the first offending reads
 }
 
 // row is a cell of the summary table with its simulated hit rates at the live size.
@@ -156,7 +158,10 @@ type mixSection struct {
 }
 
 func newPage(res *results.Results, graphs []Graph) *page {
-	p := &page{Res: res, Checks: Checks(res), Runs: res.Params.Repeats(), Command: Command(res)}
+	p := &page{Res: res, Checks: Checks(res), Runs: res.Params.Repeats(), Command: Command(res), Verify: VerifyRows(res)}
+	for _, b := range res.Verification().BadReads {
+		p.BadReads = append(p.BadReads, BadReadText(b))
+	}
 	for _, c := range Cells(res) {
 		r := row{Cell: c, Sim: "–"}
 		for _, l := range LivePoints(res, c.Mix) {

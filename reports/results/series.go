@@ -58,6 +58,7 @@ type Step struct {
 	Saturated         bool     `json:"saturated"`
 	Reasons           []string `json:"reasons,omitempty"` // why the step counts as saturated
 	VegetaFile        string   `json:"vegeta_file,omitempty"`
+	Verification
 }
 
 // InSweep reports whether the step belongs to the rising sweep.

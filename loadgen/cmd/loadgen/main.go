@@ -97,6 +97,7 @@ func run(ctx context.Context, argv []string, stdout, stderr io.Writer) int {
 var (
 	errUsage      = errors.New("usage")
 	errRegression = errors.New("regression")
+	errUnverified = errors.New("reads failed verification")
 )
 
 // parse parses flags and wants exactly nargs arguments after them (-1: none checked).
@@ -138,6 +139,7 @@ func benchCmd(ctx context.Context, argv, args []string, stdout, stderr io.Writer
 		svcArgsB  = fs.String("backend-args", "", "extra arguments for the backend, space-separated")
 		svcArgsM  = fs.String("memcache-args", "", "extra arguments for the memcache, space-separated")
 	)
+	fs.BoolVar(&cfg.NoVerify, "no-verify", false, "do not check each read's answer against the uploads (wrong or stale reads fail the run)")
 	fs.BoolVar(&cfg.Quick, "quick", false, "short run for CI: 50 images, one run a cell, rates 100 and 400/s, 2 s steps")
 	targets := fs.String("target", env("LOADGEN_TARGET", ""), "backend URLs of a running deployment, comma-separated (requests spread over them in turn); empty starts the services (env LOADGEN_TARGET)")
 	memcaches := fs.String("memcache", env("LOADGEN_MEMCACHE", ""), "memcache URLs of a running deployment, comma-separated (every node of a pool), for hit rates (env LOADGEN_MEMCACHE)")
@@ -245,7 +247,24 @@ func benchCmd(ctx context.Context, argv, args []string, stdout, stderr io.Writer
 		return errors.Join(runErr, err)
 	}
 	fmt.Fprintf(stdout, "report: %s (run took %v)\n", filepath.Join(*out, bench.IndexHTML), time.Since(start).Round(time.Second))
-	return runErr
+	return errors.Join(runErr, verified(stdout, res, cfg.NoVerify))
+}
+
+// verified prints the count of verified reads and returns an error when any was wrong or stale.
+func verified(stdout io.Writer, res *results.Results, off bool) error {
+	if off {
+		fmt.Fprintln(stdout, "verified: off (-no-verify)")
+		return nil
+	}
+	v := res.Verification()
+	fmt.Fprintf(stdout, "verified: %d reads, %d wrong, %d stale\n", v.Verified, v.Wrong, v.Stale)
+	for _, b := range v.BadReads {
+		fmt.Fprintf(stdout, "  %s\n", bench.BadReadText(b))
+	}
+	if v.Unverified() > 0 {
+		return fmt.Errorf("%d wrong and %d stale reads of %d verified: %w", v.Wrong, v.Stale, v.Verified, errUnverified)
+	}
+	return nil
 }
 
 // addServiceFlags adds the flags of the started services' layout: storage, backends, nodes.
@@ -345,6 +364,7 @@ func maxrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	rates := fs.String("rates", "10000,20000,40000,60000,80000", "offered rates to try, comma-separated")
 	fs.DurationVar(&cfg.Duration, "duration", loadgen.DefaultMaxRateDuration, "measured duration of each step")
 	fs.Uint64Var(&cfg.MaxWorkers, "workers", loadgen.DefaultMaxRateWorkers, "most concurrent requests")
+	fs.BoolVar(&cfg.NoVerify, "no-verify", false, "do not check the answers, to measure what checking costs")
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"image/png"
 	"net/http/httptest"
 	"os"
@@ -95,6 +96,39 @@ func TestBenchAgainstTarget(t *testing.T) {
 	}
 	if want := append([]string{"loadgen", "-target"}, be.URL); len(res.Command) < 3 || !slices.Equal(res.Command[:3], want) {
 		t.Errorf("command recorded %q, want it to start %q", res.Command, want)
+	}
+	if v := res.Verification(); v.Verified == 0 || v.Unverified() != 0 ||
+		!strings.Contains(stdout, fmt.Sprintf("verified: %d reads, 0 wrong, 0 stale", v.Verified)) {
+		t.Errorf("verified %+v; stdout:\n%s", v, stdout)
+	}
+}
+
+// TestBenchFailsOnWrongReads: a deployment that answers reads with other keys' images fails the run.
+func TestBenchFailsOnWrongReads(t *testing.T) {
+	f := loadgentest.New(loadgentest.Config{})
+	be, mc := httptest.NewServer(f.Backend()), httptest.NewServer(f.Memcache())
+	defer be.Close()
+	defer mc.Close()
+	broken, err := loadgentest.NewBroken(be.URL, loadgentest.BrokenConfig{OtherEvery: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := httptest.NewServer(broken)
+	defer px.Close()
+	out := t.TempDir()
+	code, stdout, stderr := runCmd(t, append([]string{"-target", px.URL, "-memcache", mc.URL, "-out", out, "-policies", "LRU"}, tiny()...)...)
+	_, other := broken.Injected()
+	if code != 1 || other == 0 || !strings.Contains(stderr, fmt.Sprintf("%d wrong and 0 stale reads", other)) ||
+		!strings.Contains(stdout, "wrong read of ") {
+		t.Errorf("exit %d after %d images of other keys\nstdout:\n%s\nstderr:\n%s", code, other, stdout, stderr)
+	}
+	summary, err := os.ReadFile(filepath.Join(out, "summary.md"))
+	if err != nil || !strings.Contains(string(summary), "| every read verified: 0 wrong, 0 stale | FAIL |") {
+		t.Errorf("summary lacks the failed check (%v):\n%s", err, summary)
+	}
+	// Without verification the same run passes: the failure above is the check's.
+	if code, _, stderr := runCmd(t, append([]string{"-target", px.URL, "-memcache", mc.URL, "-out", t.TempDir(), "-policies", "LRU", "-no-verify"}, tiny()...)...); code != 0 {
+		t.Errorf("-no-verify: exit %d\n%s", code, stderr)
 	}
 }
 

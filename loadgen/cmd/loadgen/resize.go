@@ -46,6 +46,7 @@ func resizeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.DurationVar(&cfg.Window, "window", loadgen.DefaultResizeWindow, "the hit rate before a resize is the mean over this long")
 	fs.IntVar(&cfg.Dataset.Images, "images", 0, "images in the data set (0: 200)")
 	fs.Uint64Var(&cfg.Dataset.Seed, "seed", loadgen.DefaultSeed, "seed of the data set and of the key draws")
+	fs.BoolVar(&cfg.NoVerify, "no-verify", false, "do not check each read's answer against the uploads (wrong or stale reads fail the run)")
 	fs.Float64Var(&cfg.CacheFraction, "cache-fraction", loadgen.DefaultCacheFraction, "capacity of each node as a share of the data set's cached size")
 	fs.IntVar(&cfg.CapacityMB, "cache-mb", 0, "capacity of each node in MB (0: from -cache-fraction)")
 	fs.DurationVar(&cfg.Timeout, "timeout", loadgen.DefaultTimeout, "timeout of a request")
