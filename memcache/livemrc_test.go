@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"imgcache/database/dbtest"
+	"imgcache/memcache"
 	"imgcache/memcache/wire"
 )
 
@@ -57,4 +58,16 @@ func TestLiveMRC(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestLiveMRCOff(t *testing.T) {
+	s := startServer(t, "sqlite:"+t.TempDir()+"/db.sqlite", func(c *memcache.Config) { c.NoLiveMRC = true })
+	c := newClient(t, s)
+	if err := c.Put(context.Background(), "k", []byte(b64("v"))); err != nil {
+		t.Fatal(err)
+	}
+	a := send(t, s, http.MethodGet, wire.PathMRC, "", "", nil)
+	if a.status != http.StatusOK || a.body["accesses"] != 0.0 || len(a.body["curves"].([]any)) != 0 {
+		t.Errorf("GET %s with the curve off = %d %v, want no curves", wire.PathMRC, a.status, a.body)
+	}
 }

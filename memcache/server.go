@@ -55,7 +55,9 @@ type Config struct {
 	// is activated on the pool page or by the auto-scaler.
 	Standby   bool
 	Heartbeat time.Duration // how often the node heartbeats in the pool's table
-	Seed      uint64        // seed of Random Replacement; 0 picks one from the clock
+	// NoLiveMRC turns the live miss-ratio curve off (GET /mrc then answers no curves).
+	NoLiveMRC bool
+	Seed      uint64 // seed of Random Replacement; 0 picks one from the clock
 	Logger    *slog.Logger
 }
 
@@ -153,10 +155,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		log:      cfg.Logger,
 		db:       db,
 		cache:    cache.New(cache.Config{Capacity: wire.DefaultCapacityMB * cache.MB, Policy: defaultPolicy, Seed: cfg.Seed}),
-		mrc:      livemrc.New(wire.DefaultCapacityMB*cache.MB, livemrc.Config{}),
 		serveErr: make(chan error, 1),
 		dbErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "imgcache_database_errors_total",
 			Help: "Failed database operations.", ConstLabels: prometheus.Labels{"service": "memcache"}}),
+	}
+	if !cfg.NoLiveMRC {
+		s.mrc = livemrc.New(wire.DefaultCapacityMB*cache.MB, livemrc.Config{})
 	}
 	if _, err := s.refresh(ctx); err != nil {
 		// The cache works without its stored configuration; the defaults stay until a refresh succeeds.

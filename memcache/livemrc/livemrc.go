@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"imgcache/memcache/cache"
 	"imgcache/memcache/wire"
@@ -19,8 +20,8 @@ const (
 	// DefaultMaxKeys bounds the sampled keys, and so the memory: each simulation holds at most
 	// these keys, of at most the sampled bytes.
 	DefaultMaxKeys = 4096
-	// DefaultQueue is how many accesses may wait for the simulations; more are dropped (and
-	// counted), so the request path never waits.
+	// DefaultQueue is how many sampled accesses may wait for the simulations; more are dropped
+	// (and counted), so the request path never waits for them.
 	DefaultQueue = 4096
 )
 
@@ -44,13 +45,17 @@ type access struct {
 
 // Tracker runs the simulations in a goroutine of its own, which Close stops.
 type Tracker struct {
-	cfg   Config
-	seed  maphash.Seed
-	in    chan access
-	reset chan int64
-	flush chan chan struct{}
-	done  chan struct{}
-	once  sync.Once
+	cfg  Config
+	seed maphash.Seed
+	// pending collects sampled accesses under pendingMu; the goroutine takes them in batches, woken
+	// by wake once a batch is ready, so the request path rarely pays for a wake-up.
+	pendingMu sync.Mutex
+	pending   []access
+	wake      chan struct{}
+	reset     chan int64
+	flush     chan chan struct{}
+	done      chan struct{}
+	once      sync.Once
 
 	// sampleBelow is threshold, for the request path to read without the lock.
 	sampleBelow atomic.Uint64
@@ -84,7 +89,7 @@ func New(capacity int64, cfg Config) *Tracker {
 	if cfg.Policies == nil {
 		cfg.Policies = cache.Policies()
 	}
-	t := &Tracker{cfg: cfg, seed: maphash.MakeSeed(), in: make(chan access, cfg.Queue), reset: make(chan int64, 1),
+	t := &Tracker{cfg: cfg, seed: maphash.MakeSeed(), wake: make(chan struct{}, 1), reset: make(chan int64, 1),
 		flush: make(chan chan struct{}), done: make(chan struct{})}
 	t.resetLocked(capacity)
 	go t.loop()
@@ -92,21 +97,63 @@ func New(capacity int64, cfg Config) *Tracker {
 }
 
 // Access records a lookup of key, whose value (with the key) takes size bytes: a hit, or the fill
-// after a miss. It never blocks.
+// after a miss. It never blocks. A nil Tracker (the curve turned off) does nothing.
 func (t *Tracker) Access(key string, size int64) {
+	if t == nil {
+		return
+	}
 	h := maphash.String(t.seed, key)
 	if h >= t.sampleBelow.Load() {
 		return
 	}
-	select {
-	case t.in <- access{key: strings.Clone(key), size: size, hash: h}: // the caller's key may be a reused buffer
-	default:
+	t.pendingMu.Lock()
+	if len(t.pending) >= t.cfg.Queue {
+		t.pendingMu.Unlock()
 		t.dropped.Add(1)
+		return
 	}
+	t.pending = append(t.pending, access{key: strings.Clone(key), size: size, hash: h}) // the caller's key may be a reused buffer
+	full := len(t.pending) == batch
+	t.pendingMu.Unlock()
+	if full {
+		select {
+		case t.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// batch is how many sampled accesses wake the simulations; fewer wait for the next batch, a
+// Flush or the tick.
+const batch = 64
+
+// take returns the pending accesses and makes room for more; spare is reused.
+func (t *Tracker) take(spare []access) []access {
+	t.pendingMu.Lock()
+	defer t.pendingMu.Unlock()
+	out := t.pending
+	t.pending = spare[:0]
+	return out
+}
+
+// run simulates a batch of accesses.
+func (t *Tracker) run(as []access) {
+	if len(as) == 0 {
+		return
+	}
+	t.mu.Lock()
+	for _, a := range as {
+		t.simulate(a)
+	}
+	t.mu.Unlock()
+	clear(as) // drop the keys
 }
 
 // SetCapacity restarts the estimate for a cache of capacity bytes, as after a reconfiguration.
 func (t *Tracker) SetCapacity(capacity int64) {
+	if t == nil {
+		return
+	}
 	select {
 	case <-t.reset: // a newer capacity replaces one not yet applied
 	default:
@@ -115,28 +162,37 @@ func (t *Tracker) SetCapacity(capacity int64) {
 }
 
 // Close stops the Tracker's goroutine. It is safe to call twice.
-func (t *Tracker) Close() { t.once.Do(func() { close(t.done) }) }
+func (t *Tracker) Close() {
+	if t != nil {
+		t.once.Do(func() { close(t.done) })
+	}
+}
 
 func (t *Tracker) loop() {
+	tick := time.NewTicker(time.Second) // so that a quiet node's last accesses count too
+	defer tick.Stop()
+	var spare []access
 	for {
 		select {
 		case <-t.done:
 			return
 		case c := <-t.reset:
+			t.run(t.take(nil))
 			t.mu.Lock()
 			t.resetLocked(c)
 			t.mu.Unlock()
-		case a := <-t.in:
-			t.mu.Lock()
-			t.simulate(a)
-			t.mu.Unlock()
+		case <-t.wake:
+			as := t.take(spare)
+			t.run(as)
+			spare = as
+		case <-tick.C:
+			as := t.take(spare)
+			t.run(as)
+			spare = as
 		case c := <-t.flush:
-			for n := len(t.in); n > 0; n-- {
-				a := <-t.in
-				t.mu.Lock()
-				t.simulate(a)
-				t.mu.Unlock()
-			}
+			as := t.take(spare)
+			t.run(as)
+			spare = as
 			close(c)
 		}
 	}
@@ -242,6 +298,9 @@ func (t *Tracker) lowerThreshold() {
 // Snapshot returns the estimate so far: hit rates over the sampled accesses since the last reset,
 // as the node answers it.
 func (t *Tracker) Snapshot() wire.MRC {
+	if t == nil {
+		return wire.MRC{Success: wire.True, Curves: []wire.MRCCurve{}}
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	out := wire.MRC{Success: wire.True, Capacity: t.capacity, Rate: t.rate(), Keys: len(t.sampled), Accesses: t.accesses, Dropped: t.dropped.Load()}
