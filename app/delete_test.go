@@ -25,6 +25,7 @@ import (
 // lease, which changes nothing a test looks at.
 func cachedObject(t *testing.T, st *apptest.Stack, name string) bool {
 	t.Helper()
+	st.Backend.Settle() // a delete's invalidation runs after its answer
 	c, err := client.New(st.Memcache.URL(), client.Options{Secret: apptest.StackSecret})
 	if err != nil {
 		t.Fatal(err)
