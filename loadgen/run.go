@@ -179,7 +179,7 @@ func Run(ctx context.Context, cfg Config) (*results.Results, error) {
 	if cfg.TraceRecord > 0 {
 		t := time.Now()
 		for _, mix := range cfg.Mixes {
-			in := mrc.Input{Mix: mix, Keys: w.Names(), Traces: r.traces[mix], Truncated: r.truncated, Extra: []int64{int64(capMB) << 20}}
+			in := mrc.Input{Mix: mix, Keys: w.Names(), Traces: r.traces[mix], Truncated: r.truncated, Extra: []int64{res.Params.PoolBytes(capMB)}}
 			m, err := mrc.Compute(ctx, in, mrc.Options{Seed: cfg.Dataset.Seed})
 			if err != nil {
 				return fail(fmt.Errorf("miss-ratio curves of %s: %w", mix, err))

@@ -140,6 +140,7 @@ type page struct {
 	VegetaDir string // set when the folder holds vegeta's files
 	Runs      int
 	Bounds    []string // what the miss-ratio curves say of the highest hit rate, a mix each
+	Interval  string   // what the brackets hold: interval.Caption of Runs
 }
 
 // row is a cell of the summary table with its simulated hit rates at the live size.
@@ -157,6 +158,7 @@ type mixSection struct {
 
 func newPage(res *results.Results, graphs []Graph) *page {
 	p := &page{Res: res, Checks: Checks(res), Runs: res.Params.Repeats(), Command: Command(res)}
+	p.Interval = interval.Caption(p.Runs)
 	for _, c := range Cells(res) {
 		r := row{Cell: c, Sim: "–"}
 		for _, l := range LivePoints(res, c.Mix) {
@@ -244,20 +246,20 @@ func boundSentence(res *results.Results, sec mixSection) (string, bool) {
 		return "", false
 	}
 	m := sec.MRC
-	b, ok := m.Curve(results.CurveBelady)
-	if !ok || len(b.HitRates) == 0 {
+	top, ok := Ceiling(*m)
+	if !ok {
 		return "", false
 	}
-	s := fmt.Sprintf("At %s, no cache replaying the keys sent in order can hit more than %s of reads however large it is (Belady's MIN with the whole data set cached)", m.Mix, Pct(b.HitRates[len(b.HitRates)-1]))
+	s := fmt.Sprintf("At %s, no cache replaying the keys sent in order can hit more than %s of reads however large it is (an infinite cache: every read but a key's first and its first after each write)", m.Mix, Pct(top))
 	for _, l := range sec.Live {
 		if l.OK {
-			s += fmt.Sprintf("; at the live size (%.0f%%), MIN reaches %s", 100*l.Fraction, Pct(l.Belady))
+			s += fmt.Sprintf("; at the live size (%.0f%%), Belady's MIN, a reference rather than a bound with images of different sizes, reaches %s", 100*l.Fraction, Pct(l.Belady))
 			break
 		}
 	}
 	var above []string
 	for _, l := range sec.Live {
-		if l.OK && l.HitRate.Center > l.Belady {
+		if l.OK && l.HitRate.Center > top {
 			above = append(above, fmt.Sprintf("%s measured %s", PolicyLabel(l.Policy), PctEstimate(l.HitRate)))
 		}
 	}
@@ -271,7 +273,7 @@ func boundSentence(res *results.Results, sec mixSection) (string, bool) {
 	return s, true
 }
 
-// aboveBound explains a measured hit rate above Belady's on the trace sent.
+// aboveBound explains a measured hit rate above the ceiling of the trace sent.
 const aboveBound = "the bound counts every read of the run in the order loadgen handed them out, the first cold misses included, " +
 	"while the live counters skip the warm-ups and see requests served concurrently, where a read can reach the cache before an earlier upload's invalidation and hit"
 

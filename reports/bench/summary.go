@@ -11,7 +11,7 @@ import (
 	"imgcache/reports/results"
 )
 
-// Cell summarises a cell's runs: medians over the repeats with their 95% intervals.
+// Cell summarises a cell's runs: medians over the repeats with their intervals (interval.Of).
 type Cell struct {
 	Mix        results.Mix
 	Policy     string
@@ -263,7 +263,7 @@ func LivePoints(res *results.Results, mix results.Mix) []Live {
 		}
 		l := Live{Policy: c.Policy, HitRate: c.HitRate}
 		if ok && m.DataBytes > 0 {
-			size := int64(c.CapacityMB) << 20
+			size := res.Params.PoolBytes(c.CapacityMB)
 			l.Fraction = float64(size) / float64(m.DataBytes)
 			if i := slices.Index(m.Sizes, size); i >= 0 {
 				pc, okp := m.Curve(c.Policy)

@@ -109,6 +109,12 @@ type Params struct {
 	HeavyLoad float64 `json:"heavy_load,omitempty"`
 }
 
+// PoolBytes is the cache the run's pool holds at capacityMB a node: nodes × node size, so that a
+// pool's hit rate sits on the miss-ratio curves where a single cache of the pool's size would.
+func (p Params) PoolBytes(capacityMB int) int64 {
+	return int64(capacityMB) << 20 * int64(max(p.Nodes, 1))
+}
+
 // Repeats returns the runs of each cell, at least 1.
 func (p Params) Repeats() int { return max(p.Repeat, 1) }
 
