@@ -75,7 +75,9 @@ type Config struct {
 	// active nodes; 0 means len(MemcacheURLs)) describe the services; recorded only.
 	Storage string
 	Nodes   int
-	Quick   bool // recorded in the results; see ApplyQuick
+	// StorageModel describes the network model between the backends and the store ("" none).
+	StorageModel string
+	Quick        bool // recorded in the results; see ApplyQuick
 	// Command is the command line of the run, recorded so that the report can say how to
 	// reproduce it.
 	Command []string

@@ -96,7 +96,7 @@ func Run(ctx context.Context, cfg Config) (*results.Results, error) {
 	}
 	res.Params = results.Params{
 		Quick: cfg.Quick, Target: strings.Join(cfg.BackendURLs, ","), Memcache: strings.Join(cfg.MemcacheURLs, ","), Managed: cfg.Managed,
-		Storage: cfg.Storage, Backends: len(cfg.BackendURLs), Nodes: cfg.Nodes,
+		Storage: cfg.Storage, StorageModel: cfg.StorageModel, Backends: len(cfg.BackendURLs), Nodes: cfg.Nodes,
 		Workload: cfg.Workload, Popularity: popName, WriteKeys: writeKeys, Seed: cfg.Dataset.Seed,
 		Mixes: cfg.Mixes, Policies: policies, Repeat: cfg.Repeat,
 		CacheFraction: cfg.CacheFraction, CapacityMB: capMB,

@@ -380,6 +380,9 @@ func servicesText(pr results.Params) (string, bool) {
 		if pr.Managed {
 			s += " (versitygw on loopback, started by loadgen)"
 		}
+		if pr.StorageModel != "" {
+			s += ", behind a proxy that models a remote store: " + pr.StorageModel
+		}
 		parts = append(parts, s)
 	case "file":
 		parts = append(parts, "images in a local folder")

@@ -80,11 +80,14 @@ type Params struct {
 	// Storage is the backends' image store, "file" or "s3", when known (loadgen started them);
 	// Backends the number of backends the requests were spread over, Nodes the memcache pool's
 	// active nodes. Zero in results written before they were recorded: unknown.
-	Storage    string `json:"storage,omitempty"`
-	Backends   int    `json:"backends,omitempty"`
-	Nodes      int    `json:"nodes,omitempty"`
-	Workload   string `json:"workload"`   // "default", a YCSB preset, or "trace"
-	Popularity string `json:"popularity"` // the read keys' law, e.g. "zipf(s=1.1)", or the trace
+	Storage string `json:"storage,omitempty"`
+	// StorageModel is the network model loadgen put between the backends and the store, e.g.
+	// "20ms before each response's first byte" (loadgen/proxy); "" none.
+	StorageModel string `json:"storage_model,omitempty"`
+	Backends     int    `json:"backends,omitempty"`
+	Nodes        int    `json:"nodes,omitempty"`
+	Workload     string `json:"workload"`   // "default", a YCSB preset, or "trace"
+	Popularity   string `json:"popularity"` // the read keys' law, e.g. "zipf(s=1.1)", or the trace
 	// WriteKeys is where writes go: "same" (the read law), "uniform" or "new" (keys no read asks for).
 	WriteKeys     string   `json:"write_keys,omitempty"`
 	Seed          uint64   `json:"seed"`

@@ -149,7 +149,7 @@ func benchCmd(ctx context.Context, argv, args []string, stdout, stderr io.Writer
 	fs.StringVar(&cfg.Popularity, "popularity", "", "read key popularity: zipf or uniform (default zipf)")
 	fs.Float64Var(&cfg.ZipfS, "zipf-s", 0, fmt.Sprintf("Zipf exponent (0: %g)", loadgen.DefaultZipfS))
 	fs.StringVar(&cfg.WriteKeys, "write-keys", "", "where writes go: same (the read law), uniform, or new (keys no read asks for) (default same)")
-	fs.IntVar(&cfg.Repeat, "repeat", 0, fmt.Sprintf("runs of each cell, interleaved, for medians with 95%% intervals (0: %d, or %d with -quick)", loadgen.DefaultRepeat, loadgen.QuickRepeat))
+	fs.IntVar(&cfg.Repeat, "repeat", 0, fmt.Sprintf("runs of each cell, interleaved, for medians with intervals (min–max below 6 runs) (0: %d, or %d with -quick)", loadgen.DefaultRepeat, loadgen.QuickRepeat))
 	fs.Float64Var(&cfg.CacheFraction, "cache-fraction", loadgen.DefaultCacheFraction, "cache capacity as a share of the data set's cached size")
 	fs.IntVar(&cfg.CapacityMB, "cache-mb", 0, "cache capacity in MB (0: from -cache-fraction)")
 	fs.Float64Var(&cfg.StartRate, "start-rate", 0, fmt.Sprintf("first offered rate, requests/s (0: %d, or %d with -quick)", loadgen.DefaultStartRate, loadgen.QuickStartRate))
@@ -228,6 +228,9 @@ func benchCmd(ctx context.Context, argv, args []string, stdout, stderr io.Writer
 		}()
 		cfg.BackendURLs, cfg.MemcacheURLs, cfg.Managed = s.BackendURLs(), s.MemcacheURLs(), true
 		cfg.Storage, cfg.Nodes = s.Storage(), svc.Nodes
+		if !svc.S3Model.Zero() {
+			cfg.StorageModel = svc.S3Model.String()
+		}
 		cfg.Load = cpuload.New("", s.PIDs()...)
 		database = managedDatabase(svc)
 	}
@@ -249,6 +252,8 @@ func benchCmd(ctx context.Context, argv, args []string, stdout, stderr io.Writer
 func addServiceFlags(fs *flag.FlagSet, svc *loadgen.ServicesConfig) {
 	fs.StringVar(&svc.Storage, "storage", loadgen.StorageFile, "image store of the started backends: file (a folder) or s3 (a versitygw started beside them)")
 	fs.StringVar(&svc.VersitygwBin, "versitygw-bin", "", "versitygw binary for -storage s3 (default: on PATH, else in $(go env GOPATH)/bin)")
+	fs.DurationVar(&svc.S3Model.Latency, "s3-latency", 0, "with -storage s3: a proxy between the backends and the S3 server delays each response's first byte by this much, as a remote store would (whole ms; 0: none)")
+	fs.Int64Var(&svc.S3Model.Bandwidth, "s3-bandwidth", 0, "with -storage s3: the proxy caps each connection's responses at this many bytes a second (0: no cap)")
 	fs.IntVar(&svc.Backends, "backends", loadgen.DefaultBackends, fmt.Sprintf("backends to start, on one database and image store (1 to %d)", loadgen.MaxBackends))
 	fs.IntVar(&svc.Nodes, "nodes", loadgen.DefaultNodes, fmt.Sprintf("memcache nodes to start, a consistent-hash pool, each with the cache capacity (1 to %d)", loadgen.MaxNodes))
 }

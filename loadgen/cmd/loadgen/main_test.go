@@ -244,6 +244,7 @@ func TestUsageErrors(t *testing.T) {
 		{"missing binaries", []string{"-backend-bin", "/nonexistent/backend", "-out", "OUT"}, 1, "make bench"},
 		{"nine nodes", []string{"-nodes", "9", "-out", "OUT"}, 1, "memcache nodes"},
 		{"unknown storage", []string{"-storage", "tape", "-out", "OUT"}, 1, "storage"},
+		{"s3 latency without s3", []string{"-s3-latency", "20ms", "-out", "OUT"}, 1, "without S3 storage"},
 		{"missing versitygw", []string{"-storage", "s3", "-versitygw-bin", "/nonexistent/versitygw", "-backend-bin", os.Args[0], "-memcache-bin", os.Args[0], "-out", "OUT"}, 1, "install it with go install"},
 		{"resize: bad time", []string{"resize", "-at", "soon", "-out", "OUT"}, 2, "-at"},
 		{"resize: time past the run", []string{"resize", "-at", "50s", "-duration", "40s", "-out", "OUT"}, 1, "within the 40s run"},
