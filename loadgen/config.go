@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"imgcache/loadgen/cachetrace"
+	"imgcache/loadgen/cost"
 	"imgcache/loadgen/cpuload"
 	"imgcache/memcache/wire"
 	"imgcache/reports/results"
@@ -119,6 +120,9 @@ type Config struct {
 	// is the outside load, in CPUs, above which a step is flagged; 0 means a quarter of the CPUs.
 	Load      LoadSampler
 	HeavyLoad float64
+	// Cost, when set, measures each step's CPU time by tier and the backends' storage reads and
+	// database queries.
+	Cost *cost.Meter
 	// TraceRecord is how many requests of each series the miss-ratio curves get; 0 means
 	// DefaultTraceRecord, negative none (no curves).
 	TraceRecord int

@@ -69,7 +69,7 @@ func (r *runner) series(ctx context.Context, s *results.Series) error {
 		name := fmt.Sprintf("%d-%d-%s-r%d-%g", s.Mix.Reads, s.Mix.Writes, strings.ToLower(s.Policy), s.Repeat+1, rate)
 		sc := StepConfig{
 			Name: name, Rate: rate, Warmup: r.cfg.Warmup, Duration: r.cfg.Duration,
-			Timeout: r.cfg.Timeout, MaxWorkers: r.cfg.MaxWorkers, Control: r.ctl, Load: r.cfg.Load,
+			Timeout: r.cfg.Timeout, MaxWorkers: r.cfg.MaxWorkers, Control: r.ctl, Load: r.cfg.Load, Cost: r.cfg.Cost,
 		}
 		if r.cfg.VegetaDir != "" {
 			sc.VegetaFile = filepath.Join(r.cfg.VegetaDir, name+".bin")

@@ -11,11 +11,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"imgcache/app/s3store/versitygw"
+	"imgcache/loadgen/cost"
 	"imgcache/loadgen/proxy"
 	"imgcache/memcache/pool"
 )
@@ -390,6 +392,23 @@ func (s *Services) PIDs() []int {
 		pids = append(pids, c.cmd.Process.Pid)
 	}
 	return pids
+}
+
+// Tiers returns the services' process ids by cost tier: cost.TierBackend, cost.TierMemcache
+// and, with S3 storage, cost.TierStorage (the S3 server).
+func (s *Services) Tiers() map[string][]int {
+	out := map[string][]int{}
+	for _, c := range s.procs {
+		tier := cost.TierBackend
+		switch {
+		case strings.HasPrefix(c.name, "memcache"):
+			tier = cost.TierMemcache
+		case c.name == "versitygw":
+			tier = cost.TierStorage
+		}
+		out[tier] = append(out[tier], c.cmd.Process.Pid)
+	}
+	return out
 }
 
 // Dir returns the folder of the database, images and logs.

@@ -15,6 +15,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"imgcache/loadgen/cost"
 	"imgcache/loadgen/cpuload"
 	"imgcache/memcache/wire"
 	"imgcache/reports/results"
@@ -42,6 +43,8 @@ type StepConfig struct {
 	VegetaFile string
 	// Load, when set, measures the machine's CPU use over the measured window.
 	Load LoadSampler
+	// Cost, when set, measures what the measured window cost, by tier.
+	Cost *cost.Meter
 }
 
 // LoadSampler reads the CPU time counters of the machine and of loadgen's own processes;
@@ -110,6 +113,7 @@ func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (results.S
 		case <-t.C:
 			r := readStats(ctx, cfg.Control)
 			r.load = snapshot(cfg.Load)
+			r.cost = costSnapshot(ctx, cfg.Cost)
 			before <- r
 		case <-ctx.Done():
 			before <- statsResult{err: ctx.Err()}
@@ -141,12 +145,16 @@ func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (results.S
 			encErr = enc.Encode(r)
 		}
 	}
-	loadAfter := snapshot(cfg.Load)
+	loadAfter, costAfter := snapshot(cfg.Load), costSnapshot(ctx, cfg.Cost)
 	b := <-before
 	if err := ctx.Err(); err != nil {
 		return results.Step{}, err
 	}
 	after := readStats(ctx, cfg.Control)
+	if cfg.Cost != nil {
+		c := cost.Between(b.cost, costAfter)
+		step.CPUNs, step.StorageGets, step.DBQueries = c.CPUNs, c.StorageGets, c.DBQueries
+	}
 	if u := cpuload.Between(b.load, loadAfter); u.OK {
 		step.Load = results.Load{OK: true, CPUs: u.CPUs, Busy: u.Busy, Own: u.Own, Outside: u.Outside}
 	}
@@ -186,6 +194,14 @@ type statsResult struct {
 	st   wire.Stats
 	err  error
 	load cpuload.Snapshot
+	cost cost.Snapshot
+}
+
+func costSnapshot(ctx context.Context, m *cost.Meter) cost.Snapshot {
+	if m == nil {
+		return cost.Snapshot{}
+	}
+	return m.Snapshot(ctx)
 }
 
 func snapshot(s LoadSampler) cpuload.Snapshot {

@@ -78,6 +78,9 @@ func Graphs(res *results.Results) []Graph {
 		if m, ok := res.MRCOf(mix); ok && len(m.Curves) > 0 {
 			out = append(out, mrcGraph(res, m))
 		}
+		if g, ok := costGraph(res, mix); ok {
+			out = append(out, g)
+		}
 	}
 	return out
 }

@@ -141,6 +141,7 @@ type page struct {
 	Runs      int
 	Bounds    []string // what the miss-ratio curves say of the highest hit rate, a mix each
 	Interval  string   // what the brackets hold: interval.Caption of Runs
+	Costs     []Cost   // what the requests cost, cell by cell; none when the run did not measure it
 }
 
 // row is a cell of the summary table with its simulated hit rates at the live size.
@@ -159,6 +160,7 @@ type mixSection struct {
 func newPage(res *results.Results, graphs []Graph) *page {
 	p := &page{Res: res, Checks: Checks(res), Runs: res.Params.Repeats(), Command: Command(res)}
 	p.Interval = interval.Caption(p.Runs)
+	p.Costs = Costs(res)
 	for _, c := range Cells(res) {
 		r := row{Cell: c, Sim: "–"}
 		for _, l := range LivePoints(res, c.Mix) {
@@ -318,6 +320,8 @@ func funcs() map[string]any {
 		"pctE":    PctEstimate,
 		"rateE":   RateEstimate,
 		"msE":     MsEstimate,
+		"usE":     UsEstimate,
+		"ratioE":  RatioEstimate,
 		"cpus":    func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) },
 		"mb":      func(n int64) string { return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) },
 		"hit":     stepHit,

@@ -50,14 +50,19 @@ type Step struct {
 	CacheHits  int64 `json:"cache_hits"`
 	// CacheFills and CacheRefusedFills count the misses' fills that the cache stored and those
 	// it refused (a write invalidated the key after the miss, or the value did not fit).
-	CacheFills        int64    `json:"cache_fills"`
-	CacheRefusedFills int64    `json:"cache_refused_fills"`
-	CacheBytes        int64    `json:"cache_bytes"` // bytes held at the end of the step
-	CacheItems        int64    `json:"cache_items"` // items held at the end of the step
-	Load              Load     `json:"load"`        // over the warm-up and the measured window
-	Saturated         bool     `json:"saturated"`
-	Reasons           []string `json:"reasons,omitempty"` // why the step counts as saturated
-	VegetaFile        string   `json:"vegeta_file,omitempty"`
+	CacheFills        int64 `json:"cache_fills"`
+	CacheRefusedFills int64 `json:"cache_refused_fills"`
+	CacheBytes        int64 `json:"cache_bytes"` // bytes held at the end of the step
+	CacheItems        int64 `json:"cache_items"` // items held at the end of the step
+	Load              Load  `json:"load"`        // over the warm-up and the measured window
+	// What the measured window cost (see Step.CostPerRequest): CPU time by tier (TierBackend, ...),
+	// objects read from the image store and queries the backends issued; nil when not measured.
+	CPUNs       map[string]int64 `json:"cpu_ns,omitempty"`
+	StorageGets *int64           `json:"storage_gets,omitempty"`
+	DBQueries   *int64           `json:"db_queries,omitempty"`
+	Saturated   bool             `json:"saturated"`
+	Reasons     []string         `json:"reasons,omitempty"` // why the step counts as saturated
+	VegetaFile  string           `json:"vegeta_file,omitempty"`
 }
 
 // InSweep reports whether the step belongs to the rising sweep.

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"imgcache/loadgen"
+	"imgcache/loadgen/cost"
 	"imgcache/loadgen/cpuload"
 	"imgcache/memcache/cmd/cli"
 	"imgcache/reports/bench"
@@ -232,6 +233,7 @@ func benchCmd(ctx context.Context, argv, args []string, stdout, stderr io.Writer
 			cfg.StorageModel = svc.S3Model.String()
 		}
 		cfg.Load = cpuload.New("", s.PIDs()...)
+		cfg.Cost = cost.New("", s.Tiers(), s.BackendURLs())
 		database = managedDatabase(svc)
 	}
 	cfg.Machine = loadgen.CollectMachine(ctx, ".", database)
