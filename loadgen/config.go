@@ -17,17 +17,18 @@ import (
 	"imgcache/reports/results"
 )
 
-// Defaults of Config. A make bench run is 3 mixes × 3 policies × 3 repeats = 27 series of
-// about ten steps of 2.5 s: about 10 minutes on 2 cores.
+// Defaults of Config. A make bench run is 3 mixes × 3 policies × 3 repeats = 27 series of steps
+// of 5.5 s: about seven in a cell's first run, five in the later ones (which start near the rate
+// the previous one sustained), and a confirmation of 15.5 s in the last: about 18 minutes.
 const (
 	DefaultStartRate         = 200
 	DefaultRateFactor        = 2
 	DefaultMaxRate           = 12800
 	DefaultWarmup            = 500 * time.Millisecond
-	DefaultDuration          = 2 * time.Second
+	DefaultDuration          = 5 * time.Second
 	DefaultRepeat            = 3
 	DefaultResolution        = 0.05
-	DefaultSearchSteps       = 4
+	DefaultSearchSteps       = 3
 	DefaultCacheFraction     = 0.25
 	DefaultUploadConcurrency = 4
 	// DefaultTraceRecord is how many requests of each series are kept for the miss-ratio
@@ -76,9 +77,11 @@ type Config struct {
 	// active nodes; 0 means len(MemcacheURLs)) describe the services; recorded only.
 	Storage string
 	Nodes   int
-	// StorageModel describes the network model between the backends and the store ("" none).
+	Quick   bool // recorded in the results; see ApplyQuick
+	// StorageModel describes the network model between the backends and the store ("" none);
+	// Pinned where loadgen and the services ran ("" unpinned). Recorded only.
 	StorageModel string
-	Quick        bool // recorded in the results; see ApplyQuick
+	Pinned       string
 	// Command is the command line of the run, recorded so that the report can say how to
 	// reproduce it.
 	Command []string

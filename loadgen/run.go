@@ -96,7 +96,7 @@ func Run(ctx context.Context, cfg Config) (*results.Results, error) {
 	}
 	res.Params = results.Params{
 		Quick: cfg.Quick, Target: strings.Join(cfg.BackendURLs, ","), Memcache: strings.Join(cfg.MemcacheURLs, ","), Managed: cfg.Managed,
-		Storage: cfg.Storage, StorageModel: cfg.StorageModel, Backends: len(cfg.BackendURLs), Nodes: cfg.Nodes,
+		Storage: cfg.Storage, StorageModel: cfg.StorageModel, Pinned: cfg.Pinned, Backends: len(cfg.BackendURLs), Nodes: cfg.Nodes,
 		Workload: cfg.Workload, Popularity: popName, WriteKeys: writeKeys, Seed: cfg.Dataset.Seed,
 		Mixes: cfg.Mixes, Policies: policies, Repeat: cfg.Repeat,
 		CacheFraction: cfg.CacheFraction, CapacityMB: capMB,
@@ -147,7 +147,7 @@ func Run(ctx context.Context, cfg Config) (*results.Results, error) {
 	}
 	rates := Rates(cfg.StartRate, cfg.RateFactor, cfg.MaxRate)
 	prog := newProgress(cfg.Progress, len(cells)*cfg.Repeat, len(rates)+max(cfg.SearchSteps, 0), cfg.Warmup+cfg.Duration)
-	r := &runner{cfg: cfg, ctl: ctl, w: w, pop: pop, rates: rates, prog: prog, traces: map[results.Mix][][]mrc.Request{}}
+	r := &runner{cfg: cfg, ctl: ctl, w: w, pop: pop, rates: rates, prog: prog, traces: map[results.Mix][][]mrc.Request{}, sustained: map[string][]float64{}}
 	for rep := range cfg.Repeat {
 		order := slices.Clone(cells)
 		if rep%2 == 1 {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -117,6 +118,13 @@ func TestRunSaturation(t *testing.T) {
 		t.Fatalf("%d series, want 2", len(res.Series))
 	}
 	for _, s := range res.Series {
+		// The last run of a full run (not -quick) confirms the sustained rate with a step three
+		// times as long.
+		last := s.Steps[len(s.Steps)-1]
+		s.Steps = s.Steps[:len(s.Steps)-1]
+		if lo := s.Search().Lo; last.Phase != results.PhaseConfirm || last.Offered != lo || last.Duration < time.Second {
+			t.Errorf("%s: last step %s at %g/s for %v, want a confirmation at the sustained %g/s for about 1.5 s", s.Policy, last.Phase, last.Offered, last.Duration, lo)
+		}
 		var offered []float64
 		for _, st := range s.Steps {
 			offered = append(offered, st.Offered)
@@ -270,6 +278,9 @@ func TestRunSearch(t *testing.T) {
 	var lo, hi float64
 	var searched int
 	for _, st := range s.Steps {
+		if st.Phase == results.PhaseConfirm {
+			continue
+		}
 		if st.InSweep() {
 			if st.Saturated {
 				hi = st.Offered
@@ -294,7 +305,7 @@ func TestRunSearch(t *testing.T) {
 	if lo > 0 && searched != 3 {
 		t.Errorf("%d search steps, want the budget's 3 (the resolution is finer than 3 halvings reach)", searched)
 	}
-	if got := s.Search(); got.Lo != lo || got.Hi != hi {
+	if got := s.Search(); (got.Lo != lo || got.Hi != hi) && !(got.Confirmed && got.Confirm.Saturated) {
 		t.Errorf("Search() = [%g, %g], want the search's last interval [%g, %g]", got.Lo, got.Hi, lo, hi)
 	}
 	if !strings.Contains(progress.String(), "rate?") {
@@ -323,7 +334,9 @@ func TestRunSearchDown(t *testing.T) {
 	}
 	var offered []float64
 	for _, st := range res.Series[0].Steps {
-		offered = append(offered, st.Offered)
+		if st.Phase != results.PhaseConfirm {
+			offered = append(offered, st.Offered)
+		}
 	}
 	if want := []float64{1600, 200, 25}; !slices.Equal(offered, want) {
 		t.Errorf("offered %v, want %v (1600 saturates, then down by the factor of 8 until served)\n%s", offered, want, progress.String())
@@ -418,6 +431,10 @@ func TestRunHeavyLoad(t *testing.T) {
 			if !st.Load.OK || st.Load.Outside != 1.5 || st.Load.Own != 0.5 || st.Load.Heavy != tc.want {
 				t.Errorf("load %+v, want 1.5 CPUs outside, 0.5 own, heavy %v", st.Load, tc.want)
 			}
+			// A busy step is run again once, and flagged if the second try was busy too.
+			if st.Retried != tc.want {
+				t.Errorf("retried %v, want %v", st.Retried, tc.want)
+			}
 			if res.Params.HeavyLoad != tc.heavy {
 				t.Errorf("params record heavy load %g, want %g", res.Params.HeavyLoad, tc.heavy)
 			}
@@ -493,5 +510,36 @@ func TestRunTrace(t *testing.T) {
 	m := res.MRC[0]
 	if m.Reads > m.Requests || float64(m.Reads)/float64(m.Requests) < 0.7 {
 		t.Errorf("%d reads of %d requests, want about the trace's 90%%", m.Reads, m.Requests)
+	}
+}
+
+// A cell's later runs start one NearFactor step below the rate its previous run sustained,
+// instead of sweeping from the start rate again.
+func TestRunNearPrevious(t *testing.T) {
+	env := newFakeEnv(t, loadgentest.Config{Concurrency: 2, Delay: 5 * time.Millisecond})
+	var progress bytes.Buffer
+	cfg := loadgen.Config{
+		BackendURL: env.backend.URL, MemcacheURLs: []string{env.memcache.URL},
+		Dataset:   loadgen.DatasetConfig{Images: 8, MinBytes: 1000, MedianBytes: 2000, MaxBytes: 4000},
+		Mixes:     []results.Mix{{Reads: 50, Writes: 50}},
+		Policies:  []string{"LRU"},
+		StartRate: 20, RateFactor: 5, MaxRate: 5000, Repeat: 2, SearchSteps: -1,
+		Warmup: 100 * time.Millisecond, Duration: 500 * time.Millisecond,
+		Progress: &progress, Logger: quiet,
+	}
+	res, err := loadgen.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, progress.String())
+	}
+	first, second := res.Series[0], res.Series[1]
+	lo := first.Search().Lo
+	if lo == 0 {
+		t.Fatalf("the first run served nothing:\n%s", progress.String())
+	}
+	if got, want := second.Steps[0].Offered, math.Round(lo/loadgen.NearFactor); got != want {
+		t.Errorf("second run starts at %g/s, want %g (one step below the first run's %g)\n%s", got, want, lo, progress.String())
+	}
+	if first.Search().Confirmed || !second.Search().Confirmed {
+		t.Errorf("confirmation in the first run %v, the last %v; want only the last", first.Search().Confirmed, second.Search().Confirmed)
 	}
 }

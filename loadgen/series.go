@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"imgcache/loadgen/mrc"
+	"imgcache/reports/interval"
 	"imgcache/reports/results"
 )
 
@@ -22,7 +23,13 @@ type runner struct {
 	prog      *progress
 	traces    map[results.Mix][][]mrc.Request
 	truncated bool
+	sustained map[string][]float64 // each cell's sustained rates so far, by mix and policy
 }
+
+// NearFactor is the ratio of the sweep's steps after a cell's first run: from one step below
+// the rate the previous run sustained, in steps of a quarter, so that the search starts from a
+// narrow interval and a run takes a few steps instead of the whole sweep.
+const NearFactor = 1.25
 
 func (r *runner) series(ctx context.Context, s *results.Series) error {
 	policy := s.Policy
@@ -67,8 +74,11 @@ func (r *runner) series(ctx context.Context, s *results.Series) error {
 	}()
 	step := func(rate float64, phase string) (results.Step, error) {
 		name := fmt.Sprintf("%d-%d-%s-r%d-%g", s.Mix.Reads, s.Mix.Writes, strings.ToLower(s.Policy), s.Repeat+1, rate)
+		if phase == results.PhaseConfirm {
+			name += "-confirm"
+		}
 		sc := StepConfig{
-			Name: name, Rate: rate, Warmup: r.cfg.Warmup, Duration: r.cfg.Duration,
+			Name: name, Rate: rate, Warmup: r.cfg.Warmup, Duration: stepDuration(r.cfg.Duration, phase),
 			Timeout: r.cfg.Timeout, MaxWorkers: r.cfg.MaxWorkers, Control: r.ctl, Load: r.cfg.Load, Cost: r.cfg.Cost,
 		}
 		if r.cfg.VegetaDir != "" {
@@ -76,6 +86,10 @@ func (r *runner) series(ctx context.Context, s *results.Series) error {
 		}
 		t := time.Now()
 		st, err := RunStep(ctx, tr.Targeter(), sc)
+		if err == nil && st.Load.OK && st.Load.Outside > r.cfg.HeavyLoad { // busy: try once more
+			st, err = RunStep(ctx, tr.Targeter(), sc)
+			st.Retried = true
+		}
 		if err != nil {
 			return st, err
 		}
@@ -90,7 +104,12 @@ func (r *runner) series(ctx context.Context, s *results.Series) error {
 		r.prog.step(*s, st, time.Since(t))
 		return st, nil
 	}
-	for _, rate := range r.rates {
+	key := s.Mix.String() + " " + s.Policy
+	rates := r.rates
+	if prev := r.sustained[key]; len(prev) > 0 {
+		rates = Rates(max(r.cfg.StartRate, math.Round(prev[len(prev)-1]/NearFactor)), NearFactor, r.cfg.MaxRate)
+	}
+	for _, rate := range rates {
 		st, err := step(rate, results.PhaseSweep)
 		if err != nil {
 			return err
@@ -114,9 +133,28 @@ func (r *runner) series(ctx context.Context, s *results.Series) error {
 			return err
 		}
 	}
+	if found := s.Search(); found.OK {
+		r.sustained[key] = append(r.sustained[key], found.Lo)
+		if !r.cfg.Quick && s.Repeat == r.cfg.Repeat-1 {
+			if _, err := step(Median(r.sustained[key]), results.PhaseConfirm); err != nil {
+				return err
+			}
+		}
+	}
 	r.prog.seriesEnd(*s)
 	return nil
 }
+
+// stepDuration is the measured time of a step of phase: a confirmation's is three times as long.
+func stepDuration(d time.Duration, phase string) time.Duration {
+	if phase == results.PhaseConfirm {
+		return 3 * d
+	}
+	return d
+}
+
+// Median returns the median of xs (rounded to a whole rate), which must not be empty.
+func Median(xs []float64) float64 { return math.Round(interval.Of(xs).Center) }
 
 // policyMatches reports whether the memcache's policy name is the one asked for.
 func policyMatches(reported, asked string) bool {

@@ -15,6 +15,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"imgcache/loadgen/backlog"
 	"imgcache/loadgen/cost"
 	"imgcache/loadgen/cpuload"
 	"imgcache/memcache/wire"
@@ -120,6 +121,7 @@ func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (results.S
 		}
 	}()
 
+	bl := backlog.New(start, float64(freq))
 	var all, reads, writes vegeta.Metrics
 	step := results.Step{Offered: float64(freq), Errors: map[string]int{}, ErrorSamples: map[string]string{}}
 	var encErr error
@@ -128,6 +130,7 @@ func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (results.S
 			continue
 		}
 		r.Body, r.Headers = nil, nil
+		bl.Add(r.Seq, r.Timestamp, r.Latency)
 		all.Add(r)
 		if OpOf(r) == OpWrite {
 			writes.Add(r)
@@ -162,6 +165,7 @@ func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (results.S
 	all.Close()
 	reads.Close()
 	writes.Close()
+	step.BacklogGrowth = bl.Growth()
 	step.Sent = all.Rate
 	step.Throughput = all.Throughput
 	step.Duration = all.Duration

@@ -216,10 +216,16 @@ func newPage(res *results.Results, graphs []Graph) *page {
 		{"offered rates", fmt.Sprintf("from %g/s, ×%g a step, up to %g/s, until saturation; then bisection between the last rate served and the first saturated, until within %.0f%% or after %d steps",
 			pr.StartRate, pr.RateFactor, pr.MaxRate, 100*pr.Resolution, pr.SearchSteps)},
 		{"step", fmt.Sprintf("%v warm-up (not counted) + %v measured, a new vegeta attacker each; timeout %v; at most %d workers", pr.Warmup, pr.Duration, pr.Timeout, pr.MaxWorkers)},
-		{"saturation", fmt.Sprintf("achieved < %.0f%% of offered, errors > %.1f%%, or p99 > %v", 100*pr.Limits.MinAchieved, 100*pr.Limits.MaxErrorRate, pr.Limits.MaxP99)},
-		{"busy machine", fmt.Sprintf("a step is flagged when other processes used more than %.2f CPUs during it", pr.HeavyLoad)},
+		{"saturation", fmt.Sprintf("achieved < %.0f%% of offered, errors > %.1f%%, p99 > %v, or the backlog grew: requests answered ever later against the schedule, by more than %.0f%% of the window (at least %v); a full run confirms each cell's sustained rate (the median of its runs) with one step three times as long in its last run",
+			100*pr.Limits.MinAchieved, 100*pr.Limits.MaxErrorRate, pr.Limits.MaxP99, 100*results.Limits.WithDefaults(pr.Limits).MaxBacklog, results.MinBacklogGrowth)},
+		{"busy machine", fmt.Sprintf("a step is run again, once, when other processes used more than %.2f CPUs during it, and flagged if the second try was busy too", pr.HeavyLoad)},
 		{"started", res.Started.Format(time.RFC3339)},
 		{"run time", res.Finished.Sub(res.Started).Round(time.Second).String()},
+	}
+	if pr.Pinned != "" {
+		p.Params = append(p.Params, [2]string{"CPU placement", pr.Pinned})
+	} else if pr.Managed {
+		p.Params = append(p.Params, [2]string{"CPU placement", "none: loadgen and the services share every CPU (-pin separates them)"})
 	}
 	if sv, ok := servicesText(pr); ok {
 		p.Params = slices.Insert(p.Params, 2, [2]string{"services", sv})

@@ -105,3 +105,21 @@ func TestCellClamp(t *testing.T) {
 		t.Errorf("a clipped interval formats as %q, without a mark", s)
 	}
 }
+
+func TestConfirmText(t *testing.T) {
+	mix := results.Mix{Reads: 80, Writes: 20}
+	res := synth(mix, map[string][]synthRun{results.PolicyLRU: {{0.5, time.Millisecond, 800}}})
+	if c := Cells(res)[0]; c.ConfirmText() != "" {
+		t.Errorf("no confirmation: %q", c.ConfirmText())
+	}
+	s := &res.Series[0]
+	s.Steps = append(s.Steps, results.Step{Phase: results.PhaseConfirm, Offered: 400, Duration: 15 * time.Second})
+	if got := Cells(res)[0].ConfirmText(); got != "confirmed: 400/s held for 15s" {
+		t.Errorf("held: %q", got)
+	}
+	s.Steps[len(s.Steps)-1].Saturated, s.Steps[len(s.Steps)-1].Reasons = true, []string{"backlog grew 2s"}
+	c := Cells(res)[0]
+	if got := c.ConfirmText(); !strings.Contains(got, "FAILED at 400/s (backlog grew 2s)") || c.Searches[0].Lo != 200 {
+		t.Errorf("failed: %q, sustained at %g; want the failure named and 200/s sustained", got, c.Searches[0].Lo)
+	}
+}

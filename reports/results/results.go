@@ -33,6 +33,8 @@ const (
 const (
 	PhaseSweep  = "sweep"  // the rising sweep: start rate, times the factor, until saturation
 	PhaseSearch = "search" // the bisection between the last unsaturated and the first saturated rate
+	// PhaseConfirm is one step three times as long at the cell's sustained rate, in its last run.
+	PhaseConfirm = "confirm"
 )
 
 // Mix is a read:write ratio, e.g. 80:20.
@@ -80,14 +82,11 @@ type Params struct {
 	// Storage is the backends' image store, "file" or "s3", when known (loadgen started them);
 	// Backends the number of backends the requests were spread over, Nodes the memcache pool's
 	// active nodes. Zero in results written before they were recorded: unknown.
-	Storage string `json:"storage,omitempty"`
-	// StorageModel is the network model loadgen put between the backends and the store, e.g.
-	// "20ms before each response's first byte" (loadgen/proxy); "" none.
-	StorageModel string `json:"storage_model,omitempty"`
-	Backends     int    `json:"backends,omitempty"`
-	Nodes        int    `json:"nodes,omitempty"`
-	Workload     string `json:"workload"`   // "default", a YCSB preset, or "trace"
-	Popularity   string `json:"popularity"` // the read keys' law, e.g. "zipf(s=1.1)", or the trace
+	Storage    string `json:"storage,omitempty"`
+	Backends   int    `json:"backends,omitempty"`
+	Nodes      int    `json:"nodes,omitempty"`
+	Workload   string `json:"workload"`   // "default", a YCSB preset, or "trace"
+	Popularity string `json:"popularity"` // the read keys' law, e.g. "zipf(s=1.1)", or the trace
 	// WriteKeys is where writes go: "same" (the read law), "uniform" or "new" (keys no read asks for).
 	WriteKeys     string   `json:"write_keys,omitempty"`
 	Seed          uint64   `json:"seed"`
@@ -110,6 +109,12 @@ type Params struct {
 	Limits      Limits        `json:"limits"`
 	// HeavyLoad is the outside load, in CPUs, above which a step is flagged.
 	HeavyLoad float64 `json:"heavy_load,omitempty"`
+
+	// StorageModel is the network model loadgen put between the backends and the store, e.g.
+	// "20ms before each response's first byte" (loadgen/proxy); "" none.
+	StorageModel string `json:"storage_model,omitempty"`
+	// Pinned says where loadgen and the services ran when they were on disjoint CPUs ("" not).
+	Pinned string `json:"pinned,omitempty"`
 }
 
 // PoolBytes is the cache the run's pool holds at capacityMB a node: nodes × node size, so that a

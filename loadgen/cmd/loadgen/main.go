@@ -31,6 +31,7 @@ import (
 	"imgcache/loadgen"
 	"imgcache/loadgen/cost"
 	"imgcache/loadgen/cpuload"
+	"imgcache/loadgen/pin"
 	"imgcache/memcache/cmd/cli"
 	"imgcache/reports/bench"
 	"imgcache/reports/results"
@@ -135,6 +136,7 @@ func benchCmd(ctx context.Context, argv, args []string, stdout, stderr io.Writer
 		noVegeta  = fs.Bool("no-vegeta-files", false, "do not keep vegeta's per-step result files")
 		svcArgsB  = fs.String("backend-args", "", "extra arguments for the backend, space-separated")
 		svcArgsM  = fs.String("memcache-args", "", "extra arguments for the memcache, space-separated")
+		pinCPUs   = fs.Bool("pin", false, "run loadgen and the services it starts on disjoint CPUs (Linux; a third of the CPUs for loadgen)")
 	)
 	fs.BoolVar(&cfg.Quick, "quick", false, "short run for CI: 50 images, one run a cell, rates 100 and 400/s, 2 s steps")
 	targets := fs.String("target", env("LOADGEN_TARGET", ""), "backend URLs of a running deployment, comma-separated (requests spread over them in turn); empty starts the services (env LOADGEN_TARGET)")
@@ -159,7 +161,7 @@ func benchCmd(ctx context.Context, argv, args []string, stdout, stderr io.Writer
 	fs.Float64Var(&cfg.Resolution, "resolution", loadgen.DefaultResolution, "the search stops once (hi-lo)/lo of its interval is at most this")
 	fs.IntVar(&cfg.SearchSteps, "search-steps", 0, fmt.Sprintf("step budget of the search (0: %d, or %d with -quick; -1: no search)", loadgen.DefaultSearchSteps, loadgen.QuickSearchSteps))
 	fs.DurationVar(&cfg.Warmup, "warmup", 0, "uncounted warm-up of each step (0: 500ms)")
-	fs.DurationVar(&cfg.Duration, "duration", 0, "measured duration of each step (0: 2s, or 1.5s with -quick)")
+	fs.DurationVar(&cfg.Duration, "duration", 0, "measured duration of each step (0: 5s, or 1.5s with -quick); a full run's confirmation step is three times as long")
 	fs.DurationVar(&cfg.Timeout, "timeout", loadgen.DefaultTimeout, "timeout of a request")
 	fs.Uint64Var(&cfg.MaxWorkers, "workers", loadgen.DefaultMaxWorkers, "most concurrent requests (vegeta workers)")
 	fs.Float64Var(&cfg.Limits.MinAchieved, "min-achieved", results.DefaultMinAchieved, "saturated when achieved/offered falls below this")
@@ -218,8 +220,18 @@ func benchCmd(ctx context.Context, argv, args []string, stdout, stderr io.Writer
 	database := "external (as the deployment is configured)"
 	cfg.Load = cpuload.New("")
 	if len(cfg.BackendURLs) == 0 {
-		s, err := loadgen.StartServices(ctx, svc)
+		plan, err := pinPlan(*pinCPUs)
 		if err != nil {
+			return err
+		}
+		s, err := loadgen.StartServices(ctx, svc)
+		if err == nil && *pinCPUs {
+			cfg.Pinned, err = plan.String(), pin.Process(0, plan.Loadgen) // the services keep the CPUs they were started on
+		}
+		if err != nil {
+			if s != nil {
+				s.Close()
+			}
 			return err
 		}
 		defer func() {
@@ -248,6 +260,23 @@ func benchCmd(ctx context.Context, argv, args []string, stdout, stderr io.Writer
 	}
 	fmt.Fprintf(stdout, "report: %s (run took %v)\n", filepath.Join(*out, bench.IndexHTML), time.Since(start).Round(time.Second))
 	return runErr
+}
+
+// pinPlan, when on, splits the CPUs and confines this process to the services' share, which the
+// services it starts inherit; loadgen moves to its own share once they have started.
+func pinPlan(on bool) (pin.Plan, error) {
+	if !on {
+		return pin.Plan{}, nil
+	}
+	cpus, err := pin.Allowed()
+	if err != nil {
+		return pin.Plan{}, err
+	}
+	plan, err := pin.Split(cpus)
+	if err != nil {
+		return pin.Plan{}, err
+	}
+	return plan, pin.Process(0, plan.Services)
 }
 
 // addServiceFlags adds the flags of the started services' layout: storage, backends, nodes.
