@@ -18,8 +18,8 @@ import (
 )
 
 // Defaults of Config. A make bench run is 3 mixes × 3 policies × 3 repeats = 27 series of steps
-// of 5.5 s: about seven in a cell's first run, five in the later ones (which start near the rate
-// the previous one sustained), and a confirmation of 15.5 s in the last: about 18 minutes.
+// of 5.5 s: about seven in a cell's first run, five in the later ones (which start at the sweep's
+// rate the previous one sustained), and a confirmation of 15.5 s in the last: about 19 minutes.
 const (
 	DefaultStartRate         = 200
 	DefaultRateFactor        = 2

@@ -26,11 +26,6 @@ type runner struct {
 	sustained map[string][]float64 // each cell's sustained rates so far, by mix and policy
 }
 
-// NearFactor is the ratio of the sweep's steps after a cell's first run: from one step below
-// the rate the previous run sustained, in steps of a quarter, so that the search starts from a
-// narrow interval and a run takes a few steps instead of the whole sweep.
-const NearFactor = 1.25
-
 func (r *runner) series(ctx context.Context, s *results.Series) error {
 	policy := s.Policy
 	if policy == results.PolicyOff {
@@ -107,7 +102,16 @@ func (r *runner) series(ctx context.Context, s *results.Series) error {
 	key := s.Mix.String() + " " + s.Policy
 	rates := r.rates
 	if prev := r.sustained[key]; len(prev) > 0 {
-		rates = Rates(max(r.cfg.StartRate, math.Round(prev[len(prev)-1]/NearFactor)), NearFactor, r.cfg.MaxRate)
+		// A later run of the cell starts at the highest rate of the sweep that the previous run
+		// sustained, skipping the rates below: the runs still share the sweep's rates, which the
+		// latency graphs and the comparison at a common rate need.
+		from := 0
+		for i, v := range r.rates {
+			if v <= prev[len(prev)-1] {
+				from = i
+			}
+		}
+		rates = r.rates[from:]
 	}
 	for _, rate := range rates {
 		st, err := step(rate, results.PhaseSweep)
@@ -136,7 +140,7 @@ func (r *runner) series(ctx context.Context, s *results.Series) error {
 	if found := s.Search(); found.OK {
 		r.sustained[key] = append(r.sustained[key], found.Lo)
 		if !r.cfg.Quick && s.Repeat == r.cfg.Repeat-1 {
-			if _, err := step(Median(r.sustained[key]), results.PhaseConfirm); err != nil {
+			if _, err := step(median(r.sustained[key]), results.PhaseConfirm); err != nil {
 				return err
 			}
 		}
@@ -153,8 +157,8 @@ func stepDuration(d time.Duration, phase string) time.Duration {
 	return d
 }
 
-// Median returns the median of xs (rounded to a whole rate), which must not be empty.
-func Median(xs []float64) float64 { return math.Round(interval.Of(xs).Center) }
+// median returns the median of xs (rounded to a whole rate), which must not be empty.
+func median(xs []float64) float64 { return math.Round(interval.Of(xs).Center) }
 
 // policyMatches reports whether the memcache's policy name is the one asked for.
 func policyMatches(reported, asked string) bool {

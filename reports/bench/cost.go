@@ -21,8 +21,8 @@ const KindCost = "cost"
 
 // Cost is what a cell's requests cost: medians over its runs of the CPU time per request by tier
 // (µs), the storage reads per read and the database queries per read (every query the backends
-// issued, writes' too, over the reads), each run over its unsaturated sweep steps (all its steps
-// when none), the load a deployment would run at.
+// issued, writes' too, over the reads), each run over its unsaturated steps (all its steps when
+// none is), the load a deployment would run at.
 type Cost struct {
 	Mix    results.Mix
 	Policy string
@@ -33,7 +33,7 @@ type Cost struct {
 	StoragePerRead, DBPerRead interval.Estimate
 }
 
-// runCost sums a series' unsaturated sweep steps (or all its steps, when none is) and returns the
+// runCost sums a series' unsaturated steps (or all its steps, when none is) and returns the
 // µs per request by tier, storage reads and database queries per read; ok* say what was measured.
 func runCost(s results.Series) (cpu map[string]float64, perRead [2]float64, okCPU, okCounts bool) {
 	for _, all := range []bool{false, true} {
@@ -41,7 +41,7 @@ func runCost(s results.Series) (cpu map[string]float64, perRead [2]float64, okCP
 		ns := map[string]int64{}
 		counted, cpuSteps := true, 0
 		for _, st := range s.Steps {
-			if !all && (st.Saturated || !st.InSweep()) {
+			if !all && st.Saturated {
 				continue
 			}
 			reqs += int64(st.All.Requests)
