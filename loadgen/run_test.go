@@ -340,7 +340,11 @@ func TestRunSearchDown(t *testing.T) {
 	if want := []float64{1600, 200, 25}; !slices.Equal(offered, want) {
 		t.Errorf("offered %v, want %v (1600 saturates, then down by the factor of 8 until served)\n%s", offered, want, progress.String())
 	}
-	if f := res.Series[0].Search(); !f.OK || f.Lo != 25 || f.Hi != 200 {
+	// The confirmation (three times as long) may fail on a busy machine; the search's own
+	// interval is that of the other steps.
+	s := res.Series[0]
+	s.Steps = slices.DeleteFunc(slices.Clone(s.Steps), func(st results.Step) bool { return st.Phase == results.PhaseConfirm })
+	if f := s.Search(); !f.OK || f.Lo != 25 || f.Hi != 200 {
 		t.Errorf("Search() = %+v, want served at 25, saturated at 200\n%s", f, progress.String())
 	}
 }
@@ -515,14 +519,14 @@ func TestRunTrace(t *testing.T) {
 // A cell's later runs start at the highest rate of the sweep that its previous run sustained,
 // instead of sweeping from the start rate again.
 func TestRunNearPrevious(t *testing.T) {
-	env := newFakeEnv(t, loadgentest.Config{Concurrency: 2, Delay: 5 * time.Millisecond})
+	env := newFakeEnv(t, loadgentest.Config{})
 	var progress bytes.Buffer
 	cfg := loadgen.Config{
 		BackendURL: env.backend.URL, MemcacheURLs: []string{env.memcache.URL},
 		Dataset:   loadgen.DatasetConfig{Images: 8, MinBytes: 1000, MedianBytes: 2000, MaxBytes: 4000},
 		Mixes:     []results.Mix{{Reads: 50, Writes: 50}},
 		Policies:  []string{"LRU"},
-		StartRate: 20, RateFactor: 5, MaxRate: 5000, Repeat: 2, SearchSteps: -1,
+		StartRate: 10, RateFactor: 2, MaxRate: 20, Repeat: 2, SearchSteps: -1,
 		Warmup: 100 * time.Millisecond, Duration: 500 * time.Millisecond,
 		Progress: &progress, Logger: quiet,
 	}
@@ -531,12 +535,11 @@ func TestRunNearPrevious(t *testing.T) {
 		t.Fatalf("Run: %v\n%s", err, progress.String())
 	}
 	first, second := res.Series[0], res.Series[1]
-	lo := first.Search().Lo
-	if lo == 0 {
-		t.Fatalf("the first run served nothing:\n%s", progress.String())
+	if lo := first.Search().Lo; lo != 20 {
+		t.Fatalf("the first run sustained %g/s, want 20 (a fast fake at 10 and 20/s):\n%s", lo, progress.String())
 	}
-	if got := second.Steps[0].Offered; got != lo || first.Steps[0].Offered >= lo {
-		t.Errorf("second run starts at %g/s, first at %g/s; want the first run's sustained %g/s, above its start\n%s", got, first.Steps[0].Offered, lo, progress.String())
+	if got := second.Steps[0].Offered; got != 20 || first.Steps[0].Offered != 10 {
+		t.Errorf("first run starts at %g/s, second at %g/s; want 10, then the first run's sustained 20\n%s", first.Steps[0].Offered, got, progress.String())
 	}
 	if first.Search().Confirmed || !second.Search().Confirmed {
 		t.Errorf("confirmation in the first run %v, the last %v; want only the last", first.Search().Confirmed, second.Search().Confirmed)

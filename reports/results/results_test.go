@@ -218,8 +218,8 @@ func TestLimitsBacklog(t *testing.T) {
 	}{
 		{500 * time.Millisecond, 5 * time.Second, true},
 		{200 * time.Millisecond, 5 * time.Second, false}, // under 5% of the window
-		{60 * time.Millisecond, time.Second, true},
-		{40 * time.Millisecond, 500 * time.Millisecond, false}, // under the floor
+		{120 * time.Millisecond, time.Second, true},
+		{90 * time.Millisecond, 500 * time.Millisecond, false}, // under the floor
 	} {
 		st := base
 		st.BacklogGrowth, st.Duration = tc.growth, tc.window

@@ -192,7 +192,7 @@ const (
 	DefaultMaxBacklog   = 0.05
 	// MinBacklogGrowth is the growth below which a backlog never counts: a pause of the machine
 	// (a collection, a neighbour) makes that much without any lasting queue.
-	MinBacklogGrowth = 50 * time.Millisecond
+	MinBacklogGrowth = 100 * time.Millisecond
 )
 
 // WithDefaults fills the zero fields with the defaults.
