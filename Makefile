@@ -37,10 +37,13 @@ bench: build
 bench-quick: build
 	$(BIN)/loadgen -quick -repeat 1
 
-# bench-s3: the 80:20 mix, LRU and the cache off, with the images in S3: loadgen starts a versitygw
-# beside the services (installed first by scripts/versitygw.sh when missing). Report in reports/out/s3/.
+# bench-s3: the 80:20 and 95:5 mixes, LRU and the cache off, with the images in S3: loadgen starts a
+# versitygw beside the services (installed first by scripts/versitygw.sh when missing) behind a proxy
+# that delays each response's first byte by S3_LATENCY, a remote store's (20 ms: AWS puts the median
+# latency of small S3 requests in the tens of milliseconds; see the README). Report in reports/out/s3/.
+S3_LATENCY ?= 20ms
 bench-s3: build
-	vgw="$$(scripts/versitygw.sh)" && $(BIN)/loadgen -storage s3 -versitygw-bin "$$vgw" -mixes 80:20 -policies LRU,off -out reports/out/s3
+	vgw="$$(scripts/versitygw.sh)" && $(BIN)/loadgen -storage s3 -versitygw-bin "$$vgw" -s3-latency $(S3_LATENCY) -mixes 80:20,95:5 -policies LRU,off -out reports/out/s3
 
 # bench-pool: the 80:20 mix with LRU on pools of 1, 2 and 4 memcache nodes, the same capacity a node;
 # each run in reports/out/pool-nodes-N/, the table of all in reports/out/pool-summary.md.

@@ -11,22 +11,24 @@ import (
 	"time"
 
 	"imgcache/loadgen/cachetrace"
+	"imgcache/loadgen/cost"
 	"imgcache/loadgen/cpuload"
 	"imgcache/memcache/wire"
 	"imgcache/reports/results"
 )
 
-// Defaults of Config. A make bench run is 3 mixes × 3 policies × 3 repeats = 27 series of
-// about ten steps of 2.5 s: about 10 minutes on 2 cores.
+// Defaults of Config. A make bench run is 3 mixes × 3 policies × 3 repeats = 27 series of steps
+// of 5.5 s: about seven in a cell's first run, five in the later ones (which start at the sweep's
+// rate the previous one sustained), and a confirmation of 15.5 s in the last: about 19 minutes.
 const (
 	DefaultStartRate         = 200
 	DefaultRateFactor        = 2
 	DefaultMaxRate           = 12800
 	DefaultWarmup            = 500 * time.Millisecond
-	DefaultDuration          = 2 * time.Second
+	DefaultDuration          = 5 * time.Second
 	DefaultRepeat            = 3
 	DefaultResolution        = 0.05
-	DefaultSearchSteps       = 4
+	DefaultSearchSteps       = 3
 	DefaultCacheFraction     = 0.25
 	DefaultUploadConcurrency = 4
 	// DefaultTraceRecord is how many requests of each series are kept for the miss-ratio
@@ -76,6 +78,10 @@ type Config struct {
 	Storage string
 	Nodes   int
 	Quick   bool // recorded in the results; see ApplyQuick
+	// StorageModel describes the network model between the backends and the store ("" none);
+	// Pinned where loadgen and the services ran ("" unpinned). Recorded only.
+	StorageModel string
+	Pinned       string
 	// Command is the command line of the run, recorded so that the report can say how to
 	// reproduce it.
 	Command []string
@@ -117,6 +123,9 @@ type Config struct {
 	// is the outside load, in CPUs, above which a step is flagged; 0 means a quarter of the CPUs.
 	Load      LoadSampler
 	HeavyLoad float64
+	// Cost, when set, measures each step's CPU time by tier and the backends' storage reads and
+	// database queries.
+	Cost *cost.Meter
 	// TraceRecord is how many requests of each series the miss-ratio curves get; 0 means
 	// DefaultTraceRecord, negative none (no curves).
 	TraceRecord int

@@ -96,7 +96,7 @@ func Run(ctx context.Context, cfg Config) (*results.Results, error) {
 	}
 	res.Params = results.Params{
 		Quick: cfg.Quick, Target: strings.Join(cfg.BackendURLs, ","), Memcache: strings.Join(cfg.MemcacheURLs, ","), Managed: cfg.Managed,
-		Storage: cfg.Storage, Backends: len(cfg.BackendURLs), Nodes: cfg.Nodes,
+		Storage: cfg.Storage, StorageModel: cfg.StorageModel, Pinned: cfg.Pinned, Backends: len(cfg.BackendURLs), Nodes: cfg.Nodes,
 		Workload: cfg.Workload, Popularity: popName, WriteKeys: writeKeys, Seed: cfg.Dataset.Seed,
 		Mixes: cfg.Mixes, Policies: policies, Repeat: cfg.Repeat,
 		CacheFraction: cfg.CacheFraction, CapacityMB: capMB,
@@ -147,7 +147,7 @@ func Run(ctx context.Context, cfg Config) (*results.Results, error) {
 	}
 	rates := Rates(cfg.StartRate, cfg.RateFactor, cfg.MaxRate)
 	prog := newProgress(cfg.Progress, len(cells)*cfg.Repeat, len(rates)+max(cfg.SearchSteps, 0), cfg.Warmup+cfg.Duration)
-	r := &runner{cfg: cfg, ctl: ctl, w: w, pop: pop, rates: rates, prog: prog, traces: map[results.Mix][][]mrc.Request{}}
+	r := &runner{cfg: cfg, ctl: ctl, w: w, pop: pop, rates: rates, prog: prog, traces: map[results.Mix][][]mrc.Request{}, sustained: map[string][]float64{}}
 	for rep := range cfg.Repeat {
 		order := slices.Clone(cells)
 		if rep%2 == 1 {
@@ -179,7 +179,7 @@ func Run(ctx context.Context, cfg Config) (*results.Results, error) {
 	if cfg.TraceRecord > 0 {
 		t := time.Now()
 		for _, mix := range cfg.Mixes {
-			in := mrc.Input{Mix: mix, Keys: w.Names(), Traces: r.traces[mix], Truncated: r.truncated, Extra: []int64{int64(capMB) << 20}}
+			in := mrc.Input{Mix: mix, Keys: w.Names(), Traces: r.traces[mix], Truncated: r.truncated, Extra: []int64{res.Params.PoolBytes(capMB)}}
 			m, err := mrc.Compute(ctx, in, mrc.Options{Seed: cfg.Dataset.Seed})
 			if err != nil {
 				return fail(fmt.Errorf("miss-ratio curves of %s: %w", mix, err))

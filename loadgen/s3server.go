@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"imgcache/loadgen/proxy"
 )
 
 // randomKey is a fresh credential for the S3 server: 20 random bytes in hex.
@@ -16,6 +18,21 @@ func randomKey() string {
 	b := make([]byte, 20)
 	rand.Read(b) // never fails: crypto/rand aborts the program instead
 	return hex.EncodeToString(b)
+}
+
+// startS3Proxy starts the proxy of the S3 model in front of the S3 server, when there is a model,
+// and returns the endpoint the backends are to use: the proxy's, or the server's own.
+func (s *Services) startS3Proxy() (string, error) {
+	if s.cfg.S3Model.Zero() {
+		return s.s3Endpoint, nil
+	}
+	px, err := proxy.Start("s3", s.s3Endpoint, s.cfg.S3Model)
+	if err != nil {
+		return "", err
+	}
+	s.s3Proxy = px
+	s.cfg.Logger.Info("S3 behind a network model", "model", px.Model().String(), "proxy", px.Addr())
+	return px.Addr(), nil
 }
 
 // startVersitygw starts the S3 server on s.s3Endpoint over a folder of its own and waits until it

@@ -11,6 +11,7 @@ import (
 
 	"imgcache/loadgen/mrc"
 	"imgcache/loadgen/verify"
+	"imgcache/reports/interval"
 	"imgcache/reports/results"
 )
 
@@ -23,6 +24,7 @@ type runner struct {
 	prog      *progress
 	traces    map[results.Mix][][]mrc.Request
 	truncated bool
+	sustained map[string][]float64 // each cell's sustained rates so far, by mix and policy
 }
 
 func (r *runner) series(ctx context.Context, s *results.Series) error {
@@ -74,15 +76,23 @@ func (r *runner) series(ctx context.Context, s *results.Series) error {
 	}
 	step := func(rate float64, phase string) (results.Step, error) {
 		name := fmt.Sprintf("%d-%d-%s-r%d-%g", s.Mix.Reads, s.Mix.Writes, strings.ToLower(s.Policy), s.Repeat+1, rate)
+		if phase == results.PhaseConfirm {
+			name += "-confirm"
+		}
 		sc := StepConfig{
-			Name: name, Rate: rate, Warmup: r.cfg.Warmup, Duration: r.cfg.Duration,
-			Timeout: r.cfg.Timeout, MaxWorkers: r.cfg.MaxWorkers, Control: r.ctl, Load: r.cfg.Load, Verify: ver,
+			Name: name, Rate: rate, Warmup: r.cfg.Warmup, Duration: stepDuration(r.cfg.Duration, phase),
+			Timeout: r.cfg.Timeout, MaxWorkers: r.cfg.MaxWorkers, Control: r.ctl, Load: r.cfg.Load, Cost: r.cfg.Cost,
+			Verify: ver,
 		}
 		if r.cfg.VegetaDir != "" {
 			sc.VegetaFile = filepath.Join(r.cfg.VegetaDir, name+".bin")
 		}
 		t := time.Now()
 		st, err := RunStep(ctx, tr.Targeter(), sc)
+		if err == nil && st.Load.OK && st.Load.Outside > r.cfg.HeavyLoad { // busy: try once more
+			st, err = RunStep(ctx, tr.Targeter(), sc)
+			st.Retried = true
+		}
 		if err != nil {
 			return st, err
 		}
@@ -97,7 +107,21 @@ func (r *runner) series(ctx context.Context, s *results.Series) error {
 		r.prog.step(*s, st, time.Since(t))
 		return st, nil
 	}
-	for _, rate := range r.rates {
+	key := s.Mix.String() + " " + s.Policy
+	rates := r.rates
+	if prev := r.sustained[key]; len(prev) > 0 {
+		// A later run of the cell starts at the highest rate of the sweep that the previous run
+		// sustained, skipping the rates below: the runs still share the sweep's rates, which the
+		// latency graphs and the comparison at a common rate need.
+		from := 0
+		for i, v := range r.rates {
+			if v <= prev[len(prev)-1] {
+				from = i
+			}
+		}
+		rates = r.rates[from:]
+	}
+	for _, rate := range rates {
 		st, err := step(rate, results.PhaseSweep)
 		if err != nil {
 			return err
@@ -121,9 +145,28 @@ func (r *runner) series(ctx context.Context, s *results.Series) error {
 			return err
 		}
 	}
+	if found := s.Search(); found.OK {
+		r.sustained[key] = append(r.sustained[key], found.Lo)
+		if !r.cfg.Quick && s.Repeat == r.cfg.Repeat-1 {
+			if _, err := step(median(r.sustained[key]), results.PhaseConfirm); err != nil {
+				return err
+			}
+		}
+	}
 	r.prog.seriesEnd(*s)
 	return nil
 }
+
+// stepDuration is the measured time of a step of phase: a confirmation's is three times as long.
+func stepDuration(d time.Duration, phase string) time.Duration {
+	if phase == results.PhaseConfirm {
+		return 3 * d
+	}
+	return d
+}
+
+// median returns the median of xs (rounded to a whole rate), which must not be empty.
+func median(xs []float64) float64 { return math.Round(interval.Of(xs).Center) }
 
 // policyMatches reports whether the memcache's policy name is the one asked for.
 func policyMatches(reported, asked string) bool {

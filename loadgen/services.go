@@ -11,11 +11,14 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"imgcache/app/s3store/versitygw"
+	"imgcache/loadgen/cost"
+	"imgcache/loadgen/proxy"
 	"imgcache/memcache/pool"
 )
 
@@ -66,6 +69,9 @@ type ServicesConfig struct {
 	// "" means versitygw.Find's answer.
 	Storage      string
 	VersitygwBin string
+	// S3Model, when not zero, puts a proxy between the backends and the S3 server that makes it
+	// cost what a remote store would (see loadgen/proxy).
+	S3Model proxy.Model
 	// Backends is how many backends to start (0 means DefaultBackends), all on the one database and
 	// the one image store. Nodes is how many active memcache nodes (0 means DefaultNodes), and
 	// Standby how many more that join the pool as standby nodes, to be activated later.
@@ -103,6 +109,10 @@ func (c ServicesConfig) validate() error {
 	if c.Nodes < 1 || c.Standby < 0 || c.Nodes+c.Standby > MaxNodes {
 		errs = append(errs, fmt.Errorf("%d active and %d standby memcache nodes (want 1 to %d in all, at least one active)", c.Nodes, c.Standby, MaxNodes))
 	}
+	if !c.S3Model.Zero() && c.Storage != StorageS3 {
+		errs = append(errs, fmt.Errorf("an S3 network model (%s) without S3 storage", c.S3Model))
+	}
+	errs = append(errs, c.S3Model.Validate())
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadConfig, err)
 	}
@@ -119,6 +129,7 @@ type Services struct {
 	memcacheURLs []string // the active nodes first, then the standby ones
 	s3Endpoint   string
 	procs        []*child // in start order
+	s3Proxy      *proxy.Proxy
 
 	closeOnce sync.Once
 	closeErr  error
@@ -189,7 +200,11 @@ func StartServices(ctx context.Context, cfg ServicesConfig) (_ *Services, err er
 		if err := s.startVersitygw(ctx, vgw, access, secret); err != nil {
 			return nil, err
 		}
-		storageArgs = []string{"-storage", fmt.Sprintf("s3://%s?endpoint=http://%s&region=%s", S3Bucket, s.s3Endpoint, S3Region)}
+		endpoint, err := s.startS3Proxy()
+		if err != nil {
+			return nil, err
+		}
+		storageArgs = []string{"-storage", fmt.Sprintf("s3://%s?endpoint=http://%s&region=%s", S3Bucket, endpoint, S3Region)}
 		backendEnv = []string{"AWS_ACCESS_KEY_ID=" + access, "AWS_SECRET_ACCESS_KEY=" + secret}
 	}
 
@@ -380,6 +395,23 @@ func (s *Services) PIDs() []int {
 	return pids
 }
 
+// Tiers returns the services' process ids by cost tier: cost.TierBackend, cost.TierMemcache
+// and, with S3 storage, cost.TierStorage (the S3 server).
+func (s *Services) Tiers() map[string][]int {
+	out := map[string][]int{}
+	for _, c := range s.procs {
+		tier := cost.TierBackend
+		switch {
+		case strings.HasPrefix(c.name, "memcache"):
+			tier = cost.TierMemcache
+		case c.name == "versitygw":
+			tier = cost.TierStorage
+		}
+		out[tier] = append(out[tier], c.cmd.Process.Pid)
+	}
+	return out
+}
+
 // Dir returns the folder of the database, images and logs.
 func (s *Services) Dir() string { return s.dir }
 
@@ -390,6 +422,9 @@ func (s *Services) Close() error {
 	s.closeOnce.Do(func() {
 		var errs []error
 		for i := len(s.procs) - 1; i >= 0; i-- {
+			if s.procs[i].name == "versitygw" && s.s3Proxy != nil {
+				errs = append(errs, s.s3Proxy.Close()) // its clients are gone, its upstream not yet
+			}
 			errs = append(errs, s.procs[i].stop(s.cfg.StopTimeout))
 		}
 		if s.tempDir && !s.cfg.Keep {

@@ -17,6 +17,7 @@ import (
 	"imgcache/loadgen"
 	"imgcache/loadgen/cpuload"
 	"imgcache/loadgen/loadgentest"
+	"imgcache/loadgen/proxy"
 )
 
 func TestMain(m *testing.M) {
@@ -147,6 +148,7 @@ func TestStartServicesModes(t *testing.T) {
 	}{
 		{"two backends and two nodes and a standby", loadgen.ServicesConfig{Backends: 2, Nodes: 2, Standby: 1}, 2, 2, 1, false},
 		{"s3 storage", loadgen.ServicesConfig{Storage: loadgen.StorageS3}, 1, 1, 0, true},
+		{"s3 behind the remote-store model", loadgen.ServicesConfig{Storage: loadgen.StorageS3, S3Model: proxy.Model{Latency: 5 * time.Millisecond, Bandwidth: 50e6}}, 1, 1, 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.s3 {
@@ -285,6 +287,8 @@ func TestStartServicesBadConfig(t *testing.T) {
 		{"eight and a standby", loadgen.ServicesConfig{Nodes: 8, Standby: 1}},
 		{"negative backends", loadgen.ServicesConfig{Backends: -1}},
 		{"missing versitygw", loadgen.ServicesConfig{Storage: loadgen.StorageS3, VersitygwBin: "/nonexistent/versitygw"}},
+		{"s3 model without s3", loadgen.ServicesConfig{S3Model: proxy.Model{Latency: time.Millisecond}}},
+		{"s3 model in microseconds", loadgen.ServicesConfig{Storage: loadgen.StorageS3, S3Model: proxy.Model{Latency: time.Microsecond}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tc.cfg

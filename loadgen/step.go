@@ -15,6 +15,8 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"imgcache/loadgen/backlog"
+	"imgcache/loadgen/cost"
 	"imgcache/loadgen/cpuload"
 	"imgcache/loadgen/verify"
 	"imgcache/memcache/wire"
@@ -48,6 +50,8 @@ type StepConfig struct {
 	Stop <-chan struct{}
 	// Verify, when set, checks every read's answer (the warm-up's too) against the uploads.
 	Verify *verify.Verifier
+	// Cost, when set, measures what the measured window cost, by tier.
+	Cost *cost.Meter
 }
 
 // LoadSampler reads the CPU time counters of the machine and of loadgen's own processes;
@@ -132,12 +136,14 @@ func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (results.S
 		case <-t.C:
 			r := readStats(ctx, cfg.Control)
 			r.load = snapshot(cfg.Load)
+			r.cost = costSnapshot(ctx, cfg.Cost)
 			before <- r
 		case <-ctx.Done():
 			before <- statsResult{err: ctx.Err()}
 		}
 	}()
 
+	bl := backlog.New(start, float64(freq))
 	var all, reads, writes vegeta.Metrics
 	step := results.Step{Offered: float64(freq), Errors: map[string]int{}, ErrorSamples: map[string]string{}}
 	var encErr error
@@ -149,6 +155,7 @@ func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (results.S
 			continue
 		}
 		r.Body, r.Headers = nil, nil
+		bl.Add(r.Seq, r.Timestamp, r.Latency)
 		all.Add(r)
 		if OpOf(r) == OpWrite {
 			writes.Add(r)
@@ -166,7 +173,7 @@ func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (results.S
 			encErr = enc.Encode(r)
 		}
 	}
-	loadAfter := snapshot(cfg.Load)
+	loadAfter, costAfter := snapshot(cfg.Load), costSnapshot(ctx, cfg.Cost)
 	if cfg.Verify != nil {
 		step.Verification = cfg.Verify.EndStep()
 	}
@@ -175,6 +182,10 @@ func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (results.S
 		return results.Step{}, err
 	}
 	after := readStats(ctx, cfg.Control)
+	if cfg.Cost != nil {
+		c := cost.Between(b.cost, costAfter)
+		step.CPUNs, step.StorageGets, step.DBQueries = c.CPUNs, c.StorageGets, c.DBQueries
+	}
 	if u := cpuload.Between(b.load, loadAfter); u.OK {
 		step.Load = results.Load{OK: true, CPUs: u.CPUs, Busy: u.Busy, Own: u.Own, Outside: u.Outside}
 	}
@@ -182,6 +193,7 @@ func RunStep(ctx context.Context, tr vegeta.Targeter, cfg StepConfig) (results.S
 	all.Close()
 	reads.Close()
 	writes.Close()
+	step.BacklogGrowth = bl.Growth()
 	step.Sent = all.Rate
 	step.Throughput = all.Throughput
 	step.Duration = all.Duration
@@ -215,6 +227,14 @@ type statsResult struct {
 	st   wire.Stats
 	err  error
 	load cpuload.Snapshot
+	cost cost.Snapshot
+}
+
+func costSnapshot(ctx context.Context, m *cost.Meter) cost.Snapshot {
+	if m == nil {
+		return cost.Snapshot{}
+	}
+	return m.Snapshot(ctx)
 }
 
 func snapshot(s LoadSampler) cpuload.Snapshot {

@@ -13,6 +13,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"imgcache/loadgen"
+	"imgcache/loadgen/cost"
 	"imgcache/loadgen/loadgentest"
 	"imgcache/reports/results"
 )
@@ -95,6 +96,7 @@ func TestRunStep(t *testing.T) {
 	vf := filepath.Join(t.TempDir(), "step.bin")
 	st, err := loadgen.RunStep(context.Background(), tr.Targeter(), loadgen.StepConfig{
 		Name: "t", Rate: 200, Warmup: 250 * time.Millisecond, Duration: time.Second, Control: env.ctl, VegetaFile: vf,
+		Cost: cost.New("", nil, []string{env.backend.URL}),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -126,6 +128,17 @@ func TestRunStep(t *testing.T) {
 	if !ok || st.CacheGets < int64(st.Reads.Requests)-5 || st.CacheGets > int64(st.Reads.Requests)+5 || h < 0.5 {
 		t.Errorf("cache gets %d for %d measured reads, hit rate %.2f (%v); want about one lookup a read, mostly hits",
 			st.CacheGets, st.Reads.Requests, h, ok)
+	}
+	// The cost: loadgen's own CPU, and the backend's counters over the measured window (requests
+	// still in flight at either end may fall on either side).
+	if _, ok := st.CPUNs[cost.TierLoadgen]; !ok {
+		t.Errorf("cpu_ns %v, want loadgen's", st.CPUNs)
+	}
+	if st.DBQueries == nil || st.StorageGets == nil {
+		t.Fatalf("db queries %v, storage gets %v: want both read", st.DBQueries, st.StorageGets)
+	}
+	if q, g := *st.DBQueries, *st.StorageGets; q <= 0 || q > int64(st.All.Requests)+50 || g < 0 || g > int64(st.Reads.Requests)+50 {
+		t.Errorf("db queries %d, storage gets %d for %d requests, %d reads", q, g, st.All.Requests, st.Reads.Requests)
 	}
 	// Server-side: warm-up and measured requests together, so more than were measured.
 	if n := env.fake.Counts().API - 10; n <= int(st.All.Requests) || n > 270 {

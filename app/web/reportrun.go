@@ -182,7 +182,7 @@ func runFacts(res *results.Results) []figure {
 	}
 }
 
-// runCellOf writes a cell's figures: medians of its runs with their 95% intervals.
+// runCellOf writes a cell's figures: medians of its runs with their intervals.
 func runCellOf(c bench.Cell) runCell {
 	rc := runCell{Mix: c.Mix.String(), Policy: bench.PolicyLabel(c.Policy),
 		Sustained: splitEstimate(bench.RateEstimate(c.Sustained)), Saturated: strings.Split(c.SearchText(), ", "),

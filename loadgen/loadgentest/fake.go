@@ -82,6 +82,14 @@ func (f *Fake) Backend() http.Handler {
 	mux.HandleFunc("POST /api/upload", f.limited(f.upload))
 	mux.HandleFunc("POST /api/key/{key}", f.limited(f.read))
 	mux.HandleFunc("POST /cache_properties", f.setProps)
+	// The backend's cost counters: an image-store read for each read the cache did not answer, a
+	// database query for each API request.
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		fmt.Fprintf(w, "# TYPE imgcache_storage_gets_total counter\nimgcache_storage_gets_total %d\n", int64(f.reads)-f.hits)
+		fmt.Fprintf(w, "# TYPE imgcache_db_queries_total counter\nimgcache_db_queries_total{op=\"lookup\"} %d\n", f.api)
+	})
 	mux.HandleFunc("POST /cache_properties/clear", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.cached = map[string]bool{}

@@ -1,5 +1,6 @@
 // Package mrc computes miss-ratio curves, told as hit rate against cache size, by replaying key
-// traces through the memcache's own store and through Belady's offline MIN.
+// traces through the memcache's own store and through Belady's offline MIN (a reference), with
+// the infinite cache's hit rate as their bound.
 package mrc
 
 import (
@@ -104,7 +105,8 @@ type Input struct {
 }
 
 // Compute replays every trace of in through each policy and Belady's MIN at each size and
-// returns the hit rates: hits over reads, summed over the traces. Simulations run in parallel.
+// returns the hit rates: hits over reads, summed over the traces, and the infinite cache's hit
+// rate, which bounds them all. Simulations run in parallel.
 func Compute(ctx context.Context, in Input, opt Options) (results.MRC, error) {
 	if opt.Points == 0 {
 		opt.Points = DefaultPoints
@@ -227,9 +229,13 @@ func Compute(ctx context.Context, in Input, opt Options) (results.MRC, error) {
 	if err := g.Wait(); err != nil {
 		return results.MRC{}, err
 	}
-	var allReads int64
-	for _, n := range reads {
+	var allReads, ceilHits int64
+	for t, n := range reads {
 		allReads += n
+		ceilHits += ceiling(traces[t], len(in.Keys))
+	}
+	if allReads > 0 {
+		out.Ceiling = float64(ceilHits) / float64(allReads)
 	}
 	for c, name := range names {
 		curve := results.Curve{Policy: name, HitRates: make([]float64, len(out.Sizes))}

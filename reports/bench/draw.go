@@ -281,6 +281,9 @@ func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 
 // WriteGraph draws g as an 800×500 PNG.
 func WriteGraph(w io.Writer, g Graph) error {
+	if g.Kind == KindCost {
+		return drawCost(w, g)
+	}
 	p, err := newPlot(g)
 	if err != nil {
 		return err

@@ -20,7 +20,11 @@ func withInterval(e interval.Estimate, f func(float64) string, unit string) stri
 	if !e.OK() {
 		return f(e.Center) + unit
 	}
-	return fmt.Sprintf("%s%s [%s, %s]", f(e.Center), unit, f(e.Lo), f(e.Hi))
+	s := fmt.Sprintf("%s%s [%s, %s]", f(e.Center), unit, f(e.Lo), f(e.Hi))
+	if e.Clipped {
+		s += " (clipped)" // an end moved to the quantity's range: the interval reached past it
+	}
+	return s
 }
 
 // PctEstimate formats an estimate of a share: "57.0% [55.1, 58.2]".

@@ -12,6 +12,7 @@ import (
 
 	"gonum.org/v1/plot/vg"
 
+	"imgcache/reports/interval"
 	"imgcache/reports/results"
 )
 
@@ -39,8 +40,8 @@ const (
 )
 
 // GraphPoint is a point of a line: x is the offered rate (requests/s) or a cache size (% of the
-// data); y a latency (ms), a throughput (/s) or a hit rate (%). Lo and Hi bound its 95% interval
-// when HasErr; Saturated marks a step that saturated in at least one run.
+// data); y a latency (ms), a throughput (/s) or a hit rate (%). Lo and Hi bound its interval
+// (interval.Of's, whose coverage the subtitle states) when HasErr; Saturated marks a step that saturated in at least one run.
 type GraphPoint struct {
 	X, Y      float64
 	Lo, Hi    float64
@@ -77,6 +78,9 @@ func Graphs(res *results.Results) []Graph {
 		if m, ok := res.MRCOf(mix); ok && len(m.Curves) > 0 {
 			out = append(out, mrcGraph(res, m))
 		}
+		if g, ok := costGraph(res, mix); ok {
+			out = append(out, g)
+		}
 	}
 	return out
 }
@@ -93,7 +97,8 @@ func subtitle(res *results.Results) string {
 	d := res.Dataset
 	runs := "1 run"
 	if n := res.Params.Repeats(); n > 1 {
-		runs = fmt.Sprintf("median of %d runs, bars: 95%% interval", n)
+		_, c := interval.For(n)
+		runs = fmt.Sprintf("median of %d runs, bars: %s", n, intervalShort(n, c))
 	}
 	return fmt.Sprintf("%d images (%s), %s keys; cache %d MB (%.0f%%); %s",
 		d.Images, benchBytes(d.Bytes), res.Params.Popularity, res.Params.CapacityMB, 100*cacheShare(res), runs)
@@ -220,12 +225,16 @@ func mrcGraph(res *results.Results, m results.MRC) Graph {
 	for _, c := range m.Curves {
 		l := Line{Name: c.Policy + " (simulated)", Policy: c.Policy, Kind: LineCurve}
 		if c.Policy == results.CurveBelady {
-			l.Name, l.Kind = "Belady's MIN (offline bound)", LineBelady
+			l.Name, l.Kind = "Belady's MIN (offline reference)", LineBelady
 		}
 		for i, f := range m.Fractions {
 			l.Points = append(l.Points, GraphPoint{X: 100 * f, Y: 100 * c.HitRates[i]})
 		}
 		g.Lines = append(g.Lines, l)
+	}
+	if m.Ceiling > 0 && len(m.Fractions) > 0 {
+		g.Lines = append(g.Lines, Line{Name: "infinite cache (bound)", Kind: LineIdeal, Points: []GraphPoint{
+			{X: 100 * m.Fractions[0], Y: 100 * m.Ceiling}, {X: 100 * m.Fractions[len(m.Fractions)-1], Y: 100 * m.Ceiling}}})
 	}
 	for _, lp := range LivePoints(res, m.Mix) {
 		p := GraphPoint{X: 100 * lp.Fraction, Y: 100 * lp.HitRate.Center}
@@ -274,4 +283,13 @@ func writeFile(path string, write func(io.Writer) error) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// intervalShort names the interval of n runs of coverage c for a graph: "min–max, 75% coverage".
+func intervalShort(n int, c float64) string {
+	m, _ := interval.For(n)
+	if m == interval.MethodRange {
+		m = "min–max"
+	}
+	return fmt.Sprintf("%s, %s coverage", m, interval.Estimate{Coverage: c}.CoverageText())
 }

@@ -59,7 +59,7 @@ func TestGraphs(t *testing.T) {
 				}
 			}
 		case KindMRC:
-			for _, w := range []string{"LRU (simulated)", "Random (simulated)", "Belady's MIN (offline bound)", "LRU (measured)", "Random (measured)"} {
+			for _, w := range []string{"LRU (simulated)", "Random (simulated)", "Belady's MIN (offline reference)", "LRU (measured)", "Random (measured)"} {
 				if !slices.Contains(names, w) {
 					t.Errorf("%s: lines %q lack %q", g.File, names, w)
 				}

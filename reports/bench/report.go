@@ -142,6 +142,8 @@ type page struct {
 	Bounds    []string // what the miss-ratio curves say of the highest hit rate, a mix each
 	Verify    []VerifyRow
 	BadReads  []string // the first offending reads
+	Interval  string   // what the brackets hold: interval.Caption of Runs
+	Costs     []Cost   // what the requests cost, cell by cell; none when the run did not measure it
 }
 
 // row is a cell of the summary table with its simulated hit rates at the live size.
@@ -162,6 +164,8 @@ func newPage(res *results.Results, graphs []Graph) *page {
 	for _, b := range res.Verification().BadReads {
 		p.BadReads = append(p.BadReads, BadReadText(b))
 	}
+	p.Interval = interval.Caption(p.Runs)
+	p.Costs = Costs(res)
 	for _, c := range Cells(res) {
 		r := row{Cell: c, Sim: "–"}
 		for _, l := range LivePoints(res, c.Mix) {
@@ -217,10 +221,16 @@ func newPage(res *results.Results, graphs []Graph) *page {
 		{"offered rates", fmt.Sprintf("from %g/s, ×%g a step, up to %g/s, until saturation; then bisection between the last rate served and the first saturated, until within %.0f%% or after %d steps",
 			pr.StartRate, pr.RateFactor, pr.MaxRate, 100*pr.Resolution, pr.SearchSteps)},
 		{"step", fmt.Sprintf("%v warm-up (not counted) + %v measured, a new vegeta attacker each; timeout %v; at most %d workers", pr.Warmup, pr.Duration, pr.Timeout, pr.MaxWorkers)},
-		{"saturation", fmt.Sprintf("achieved < %.0f%% of offered, errors > %.1f%%, or p99 > %v", 100*pr.Limits.MinAchieved, 100*pr.Limits.MaxErrorRate, pr.Limits.MaxP99)},
-		{"busy machine", fmt.Sprintf("a step is flagged when other processes used more than %.2f CPUs during it", pr.HeavyLoad)},
+		{"saturation", fmt.Sprintf("achieved < %.0f%% of offered, errors > %.1f%%, p99 > %v, or the backlog grew: requests answered ever later against the schedule, by more than %.0f%% of the window (at least %v); a full run confirms each cell's sustained rate (the median of its runs) with one step three times as long in its last run",
+			100*pr.Limits.MinAchieved, 100*pr.Limits.MaxErrorRate, pr.Limits.MaxP99, 100*results.Limits.WithDefaults(pr.Limits).MaxBacklog, results.MinBacklogGrowth)},
+		{"busy machine", fmt.Sprintf("a step is run again, once, when other processes used more than %.2f CPUs during it, and flagged if the second try was busy too", pr.HeavyLoad)},
 		{"started", res.Started.Format(time.RFC3339)},
 		{"run time", res.Finished.Sub(res.Started).Round(time.Second).String()},
+	}
+	if pr.Pinned != "" {
+		p.Params = append(p.Params, [2]string{"CPU placement", pr.Pinned})
+	} else if pr.Managed {
+		p.Params = append(p.Params, [2]string{"CPU placement", "none: loadgen and the services share every CPU (-pin separates them)"})
 	}
 	if sv, ok := servicesText(pr); ok {
 		p.Params = slices.Insert(p.Params, 2, [2]string{"services", sv})
@@ -249,20 +259,20 @@ func boundSentence(res *results.Results, sec mixSection) (string, bool) {
 		return "", false
 	}
 	m := sec.MRC
-	b, ok := m.Curve(results.CurveBelady)
-	if !ok || len(b.HitRates) == 0 {
+	top, ok := Ceiling(*m)
+	if !ok {
 		return "", false
 	}
-	s := fmt.Sprintf("At %s, no cache replaying the keys sent in order can hit more than %s of reads however large it is (Belady's MIN with the whole data set cached)", m.Mix, Pct(b.HitRates[len(b.HitRates)-1]))
+	s := fmt.Sprintf("At %s, no cache replaying the keys sent in order can hit more than %s of reads however large it is (an infinite cache: every read but a key's first and its first after each write)", m.Mix, Pct(top))
 	for _, l := range sec.Live {
 		if l.OK {
-			s += fmt.Sprintf("; at the live size (%.0f%%), MIN reaches %s", 100*l.Fraction, Pct(l.Belady))
+			s += fmt.Sprintf("; at the live size (%.0f%%), Belady's MIN, a reference rather than a bound with images of different sizes, reaches %s", 100*l.Fraction, Pct(l.Belady))
 			break
 		}
 	}
 	var above []string
 	for _, l := range sec.Live {
-		if l.OK && l.HitRate.Center > l.Belady {
+		if l.OK && l.HitRate.Center > top {
 			above = append(above, fmt.Sprintf("%s measured %s", PolicyLabel(l.Policy), PctEstimate(l.HitRate)))
 		}
 	}
@@ -276,7 +286,7 @@ func boundSentence(res *results.Results, sec mixSection) (string, bool) {
 	return s, true
 }
 
-// aboveBound explains a measured hit rate above Belady's on the trace sent.
+// aboveBound explains a measured hit rate above the ceiling of the trace sent.
 const aboveBound = "the bound counts every read of the run in the order loadgen handed them out, the first cold misses included, " +
 	"while the live counters skip the warm-ups and see requests served concurrently, where a read can reach the cache before an earlier upload's invalidation and hit"
 
@@ -321,6 +331,8 @@ func funcs() map[string]any {
 		"pctE":    PctEstimate,
 		"rateE":   RateEstimate,
 		"msE":     MsEstimate,
+		"usE":     UsEstimate,
+		"ratioE":  RatioEstimate,
 		"cpus":    func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) },
 		"mb":      func(n int64) string { return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) },
 		"hit":     stepHit,
@@ -382,6 +394,9 @@ func servicesText(pr results.Params) (string, bool) {
 		s := "images in S3"
 		if pr.Managed {
 			s += " (versitygw on loopback, started by loadgen)"
+		}
+		if pr.StorageModel != "" {
+			s += ", behind a proxy that models a remote store: " + pr.StorageModel
 		}
 		parts = append(parts, s)
 	case "file":

@@ -101,7 +101,7 @@ func TestWriteReport(t *testing.T) {
 	for _, s := range []string{
 		`<meta name="viewport" content="width=device-width, initial-scale=1">`,
 		"height: auto", // graphs keep their aspect when the page is narrower than they are
-		"Reproduce this run", "bin/loadgen", "95% confidence interval", "Belady",
+		"Reproduce this run", "bin/loadgen", "holds the median with 75% coverage", "Belady",
 	} {
 		if !bytes.Contains(html, []byte(s)) {
 			t.Errorf("index.html lacks %q", s)

@@ -11,7 +11,7 @@ import (
 	"imgcache/reports/results"
 )
 
-// Cell summarises a cell's runs: medians over the repeats with their 95% intervals.
+// Cell summarises a cell's runs: medians over the repeats with their intervals (interval.Of).
 type Cell struct {
 	Mix        results.Mix
 	Policy     string
@@ -38,6 +38,11 @@ type Cell struct {
 	LoadOK     bool
 	Reasons    []string // why the first run's first saturated step saturated
 	Errors     []string // why runs stopped early
+
+	// Confirms are the cell's confirmation steps (three times as long, at the cell's sustained
+	// rate); Retried counts the steps run again because the first try was beside heavy load.
+	Confirms []results.Step
+	Retried  int
 }
 
 // Cells summarises every cell of res, mixes in run order and the policies of each in run order.
@@ -77,6 +82,9 @@ func summarise(res *results.Results, c results.Cell) Cell {
 		} else if f.OK && (f.Hi-f.Lo)/f.Lo <= res.Params.Resolution*(1+1e-9) {
 			cell.Resolved++
 		}
+		if f.Confirmed {
+			cell.Confirms = append(cell.Confirms, f.Confirm)
+		}
 		if h, _, ok := s.HitRate(); ok {
 			hits = append(hits, h)
 		}
@@ -88,6 +96,9 @@ func summarise(res *results.Results, c results.Cell) Cell {
 			}
 			if st.Load.Heavy {
 				cell.HeavySteps++
+			}
+			if st.Retried {
+				cell.Retried++
 			}
 			if i == 0 && st.Saturated && cell.Reasons == nil {
 				cell.Reasons = st.Reasons
@@ -116,6 +127,20 @@ func (c Cell) SearchText() string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// ConfirmText says how the cell's confirmation went: "held 1131/s for 15s" or "FAILED at
+// 1131/s (backlog grew ...): the sustained rate is the next below"; "" without one.
+func (c Cell) ConfirmText() string {
+	var parts []string
+	for _, st := range c.Confirms {
+		if st.Saturated {
+			parts = append(parts, fmt.Sprintf("confirmation FAILED at %.0f/s (%s): the sustained rate is the next rate served", st.Offered, strings.Join(st.Reasons, "; ")))
+		} else {
+			parts = append(parts, fmt.Sprintf("confirmed: %.0f/s held for %v", st.Offered, st.Duration.Round(time.Second)))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // PerRun returns value of each run of the cell by its repeat index, for the runs it reports.
@@ -263,7 +288,7 @@ func LivePoints(res *results.Results, mix results.Mix) []Live {
 		}
 		l := Live{Policy: c.Policy, HitRate: c.HitRate}
 		if ok && m.DataBytes > 0 {
-			size := int64(c.CapacityMB) << 20
+			size := res.Params.PoolBytes(c.CapacityMB)
 			l.Fraction = float64(size) / float64(m.DataBytes)
 			if i := slices.Index(m.Sizes, size); i >= 0 {
 				pc, okp := m.Curve(c.Policy)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"imgcache/reports/interval"
 	"imgcache/reports/results"
 )
 
@@ -88,15 +89,37 @@ func TestSweepPointsAndCommonRate(t *testing.T) {
 	}
 }
 
-// An interval of a few runs reaching past what the quantity can be is cut there: a hit rate
-// never below 0 nor above 1, a throughput never below 0.
+// An interval of a few runs never reaches past what the runs measured, so never past what the
+// quantity can be (a hit rate below 0, a throughput below 0), and needs no clipping: it is the
+// runs' min–max, of 75% coverage for 3 runs.
 func TestCellClamp(t *testing.T) {
 	mix := results.Mix{Reads: 80, Writes: 20}
 	res := synth(mix, map[string][]synthRun{
 		results.PolicyLRU: {{0.01, time.Millisecond, 200}, {0.02, time.Millisecond, 200}, {0.6, time.Millisecond, 1600}},
 	})
 	c := Cells(res)[0]
-	if c.HitRate.Lo != 0 || c.Sustained.Lo != 0 || !c.HitRate.OK() {
-		t.Errorf("hit rate %+v, sustained %+v: want both intervals cut at 0", c.HitRate, c.Sustained)
+	if c.HitRate.Lo != 0.01 || c.Sustained.Lo <= 0 || !c.HitRate.OK() || c.HitRate.Clipped || c.Sustained.Clipped || c.HitRate.Coverage != 0.75 {
+		t.Errorf("hit rate %+v, sustained %+v: want the runs' min–max, 75%%, unclipped", c.HitRate, c.Sustained)
+	}
+	if s := PctEstimate(interval.Estimate{N: 3, Center: 0.1, Lo: -0.1, Hi: 0.3, Method: interval.MethodDiff}.Clamp(0, 1)); !strings.Contains(s, "clipped") {
+		t.Errorf("a clipped interval formats as %q, without a mark", s)
+	}
+}
+
+func TestConfirmText(t *testing.T) {
+	mix := results.Mix{Reads: 80, Writes: 20}
+	res := synth(mix, map[string][]synthRun{results.PolicyLRU: {{0.5, time.Millisecond, 800}}})
+	if c := Cells(res)[0]; c.ConfirmText() != "" {
+		t.Errorf("no confirmation: %q", c.ConfirmText())
+	}
+	s := &res.Series[0]
+	s.Steps = append(s.Steps, results.Step{Phase: results.PhaseConfirm, Offered: 400, Duration: 15 * time.Second})
+	if got := Cells(res)[0].ConfirmText(); got != "confirmed: 400/s held for 15s" {
+		t.Errorf("held: %q", got)
+	}
+	s.Steps[len(s.Steps)-1].Saturated, s.Steps[len(s.Steps)-1].Reasons = true, []string{"backlog grew 2s"}
+	c := Cells(res)[0]
+	if got := c.ConfirmText(); !strings.Contains(got, "FAILED at 400/s (backlog grew 2s)") || c.Searches[0].Lo != 200 {
+		t.Errorf("failed: %q, sustained at %g; want the failure named and 200/s sustained", got, c.Searches[0].Lo)
 	}
 }

@@ -1,32 +1,36 @@
-// Package interval estimates a median and its 95% confidence interval from a few repeated runs.
+// Package interval estimates a median from a few repeated runs, with a distribution-free
+// interval whose coverage it states.
 package interval
 
 import (
+	"fmt"
 	"math"
 	"slices"
 
-	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
-// Confidence is the level of every interval this package gives.
+// Confidence is the coverage the order-statistics interval aims at: from 6 runs on, the
+// narrowest interval between order statistics that holds the median at least this often.
 const Confidence = 0.95
 
 // Methods of an Estimate's interval.
 const (
 	// MethodNone: fewer than two values, so no interval.
 	MethodNone = "none"
-	// MethodOrder: the distribution-free interval between two order statistics, whose coverage
-	// follows from the binomial law of how many values fall below the median. It needs at least
-	// 6 values to reach 95%.
+	// MethodRange: with 2 to 5 values no interval between order statistics reaches 95%, so the
+	// interval is the runs' minimum to maximum, and its coverage is what it is: the median lies
+	// outside only if every run falls on one side of it, so 1 - 2^(1-n) (50% for 2 runs, 75% for
+	// 3, 87.5% for 4, 93.75% for 5). No assumption on the noise's shape.
+	MethodRange = "min–max"
+	// MethodOrder: the interval between two order statistics, whose coverage follows from the
+	// binomial law of how many values fall below the median: at least 95%, from 6 values on.
 	MethodOrder = "order statistics"
-	// MethodT: with 2 to 5 values no distribution-free interval reaches 95%, so the interval is
-	// Student's t around the mean, which assumes roughly normal run-to-run noise (symmetric, so
-	// that mean and median coincide).
-	MethodT = "Student's t"
+	// MethodDiff: every difference that two intervals allow (see Diff).
+	MethodDiff = "difference of intervals"
 )
 
-// Estimate is the median of some runs' values with its confidence interval.
+// Estimate is the median of some runs' values with its interval and the interval's coverage.
 type Estimate struct {
 	N      int     `json:"n"`
 	Center float64 `json:"center"` // the median
@@ -34,10 +38,16 @@ type Estimate struct {
 	Lo     float64 `json:"lo"`
 	Hi     float64 `json:"hi"`
 	Method string  `json:"method"`
+	// Coverage is the probability that an interval so made holds the true median (for Diff, a
+	// lower bound of it); 0 without an interval.
+	Coverage float64 `json:"coverage,omitempty"`
+	// Clipped is set when Clamp moved an end of the interval to the quantity's range.
+	Clipped bool `json:"clipped,omitempty"`
 }
 
-// Of estimates the median of xs and its 95% interval. NaN values are left out; with no value at
-// all the estimate has N = 0 and a NaN center.
+// Of estimates the median of xs and its interval: min–max below 6 values, order statistics
+// from 6 on. NaN values are left out; with no value at all the estimate has N = 0 and a NaN
+// center.
 func Of(xs []float64) Estimate {
 	v := make([]float64, 0, len(xs))
 	for _, x := range xs {
@@ -62,16 +72,27 @@ func Of(xs []float64) Estimate {
 		return e
 	}
 	if j, ok := orderRank(n); ok {
-		e.Lo, e.Hi, e.Method = v[j], v[n-1-j], MethodOrder
+		e.Lo, e.Hi, e.Method, e.Coverage = v[j], v[n-1-j], MethodOrder, orderCoverage(n, j)
 		return e
 	}
-	mean, sd := stat.MeanStdDev(v, nil)
-	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(n - 1)}.Quantile(1 - (1-Confidence)/2)
-	half := t * sd / math.Sqrt(float64(n))
-	// The interval is about the mean; it always holds the median for n <= 4, and is widened to
-	// hold it otherwise, so that a reader never sees a center outside its own interval.
-	e.Lo, e.Hi, e.Method = min(mean-half, e.Center), max(mean+half, e.Center), MethodT
+	e.Lo, e.Hi, e.Method, e.Coverage = v[0], v[n-1], MethodRange, orderCoverage(n, 0)
 	return e
+}
+
+// orderCoverage is the probability that the (j+1)-th smallest to the (j+1)-th largest of n
+// values hold the median of their distribution.
+func orderCoverage(n, j int) float64 {
+	return 1 - 2*distuv.Binomial{N: float64(n), P: 0.5}.CDF(float64(j))
+}
+
+// CoverageText formats the coverage as a whole percentage ("75%"), or with one decimal where
+// that is not exact ("87.5%").
+func (e Estimate) CoverageText() string {
+	p := 100 * e.Coverage
+	if math.Abs(p-math.Round(p)) < 0.05 {
+		return fmt.Sprintf("%.0f%%", p)
+	}
+	return fmt.Sprintf("%.1f%%", p)
 }
 
 // orderRank returns the largest 0-based rank j such that the interval between the (j+1)-th
@@ -91,18 +112,23 @@ func orderRank(n int) (int, bool) {
 }
 
 // Clamp limits the interval to the values the quantity can take (a throughput is never below
-// 0, a hit rate never above 1): the t interval of a few runs is symmetric and can reach past
-// them.
+// 0, a hit rate never above 1), and marks the estimate Clipped when that moved an end. Intervals
+// between order statistics never need it; a Diff or a hand-made estimate may.
 func (e Estimate) Clamp(lo, hi float64) Estimate {
 	if e.N > 0 {
-		e.Lo, e.Hi = min(max(e.Lo, lo), hi), min(max(e.Hi, lo), hi)
+		l, h := min(max(e.Lo, lo), hi), min(max(e.Hi, lo), hi)
+		if l != e.Lo || h != e.Hi {
+			e.Clipped = true
+		}
+		e.Lo, e.Hi = l, h
 	}
 	return e
 }
 
 // Paired estimates the difference b - a from runs that come in pairs (a[i] and b[i] were
 // measured together: the same keys, next to each other in time), as the median of the
-// differences of the pairs with its interval. Pairing takes out what both runs of a pair share,
+// differences of the pairs with its interval, of the coverage Of gives for that many
+// differences (75% for 3 pairs). Pairing takes out what both runs of a pair share,
 // so it calls smaller differences than comparing the two intervals would. Pairs with a NaN
 // are left out; the extra runs of the longer slice too.
 func Paired(a, b []float64) Estimate {
@@ -131,8 +157,9 @@ func Sign(d Estimate) int {
 func (e Estimate) OK() bool { return e.Method != MethodNone && e.N >= 2 }
 
 // Order tells whether a and b differ beyond doubt: 1 when a's interval lies wholly above b's, -1
-// when wholly below, and 0 when they overlap or either has no interval. Disjoint 95% intervals
-// are a conservative test: a difference called this way is rarely the luck of the draw.
+// when wholly below, and 0 when they overlap or either has no interval. Two disjoint intervals
+// of coverage ca and cb both hold their medians with probability at least ca + cb - 1, so the
+// call is wrong with at most 1 - that (50% for two min–max intervals of 3 runs: weak).
 func Order(a, b Estimate) int {
 	if !a.OK() || !b.OK() {
 		return 0
@@ -148,17 +175,44 @@ func Order(a, b Estimate) int {
 
 // Diff estimates b - a: the difference of the medians, and an interval holding every difference
 // that both intervals allow (from b's low end minus a's high end to b's high end minus a's low
-// end). When both intervals cover their medians, so does this one; it has no interval unless
-// both have.
+// end). It holds the true difference whenever both intervals hold their medians, which happens
+// with probability at least a's coverage plus b's minus 1 (Bonferroni: no assumption that the
+// two are independent), the coverage it states. It has no interval unless both have.
 func Diff(a, b Estimate) Estimate {
 	d := Estimate{N: min(a.N, b.N), Center: b.Center - a.Center, Method: MethodNone}
 	d.Lo, d.Hi = d.Center, d.Center
 	if a.OK() && b.OK() {
 		d.Lo, d.Hi = b.Lo-a.Hi, b.Hi-a.Lo
-		d.Method = a.Method
-		if b.Method != a.Method {
-			d.Method = a.Method + " and " + b.Method
-		}
+		d.Method = MethodDiff
+		d.Coverage = max(0, a.Coverage+b.Coverage-1)
+		d.Clipped = a.Clipped || b.Clipped
 	}
 	return d
+}
+
+// For returns the method and coverage Of gives n values, for captions written before the
+// values are at hand.
+func For(n int) (method string, coverage float64) {
+	switch {
+	case n < 2:
+		return MethodNone, 0
+	case n < 6:
+		return MethodRange, orderCoverage(n, 0)
+	}
+	j, _ := orderRank(n)
+	return MethodOrder, orderCoverage(n, j)
+}
+
+// Caption describes the interval of n runs for people: "min–max of the 3 runs, which holds the
+// median with 75% coverage".
+func Caption(n int) string {
+	m, c := For(n)
+	e := Estimate{Coverage: c}
+	switch m {
+	case MethodNone:
+		return "no interval (one run)"
+	case MethodRange:
+		return fmt.Sprintf("min–max of the %d runs, which holds the median with %s coverage", n, e.CoverageText())
+	}
+	return fmt.Sprintf("order statistics of the %d runs, which hold the median with %s coverage", n, e.CoverageText())
 }

@@ -13,18 +13,22 @@ func TestOf(t *testing.T) {
 		xs             []float64
 		center, lo, hi float64
 		method         string
+		coverage       float64
 	}{
-		{"none", nil, math.NaN(), math.NaN(), math.NaN(), MethodNone},
-		{"one run", []float64{7}, 7, 7, 7, MethodNone},
-		{"NaN left out", []float64{math.NaN(), 7}, 7, 7, 7, MethodNone},
-		// Three runs: mean 2, sd 1, t(0.975, 2) = 4.302653: 2 ± 2.484137.
-		{"three runs: t", []float64{3, 1, 2}, 2, 2 - 2.4841377118, 2 + 2.4841377118, MethodT},
-		{"even count: middle pair", []float64{1, 2, 4, 5}, 3, 3 - 3.182446305*math.Sqrt(10.0/3)/2, 3 + 3.182446305*math.Sqrt(10.0/3)/2, MethodT},
+		{"none", nil, math.NaN(), math.NaN(), math.NaN(), MethodNone, 0},
+		{"one run", []float64{7}, 7, 7, 7, MethodNone, 0},
+		{"NaN left out", []float64{math.NaN(), 7}, 7, 7, 7, MethodNone, 0},
+		{"two runs: 50%", []float64{7, 9}, 8, 7, 9, MethodRange, 0.5},
+		// Never below the runs: a throughput's interval cannot reach under 0.
+		{"five runs", []float64{0.1, 0.2, 50, 51, 52}, 50, 0.1, 52, MethodRange, 0.9375},
+		// Three runs: min to max, 75%.
+		{"three runs: min–max", []float64{3, 1, 2}, 2, 1, 3, MethodRange, 0.75},
+		{"even count: middle pair", []float64{1, 2, 4, 5}, 3, 1, 5, MethodRange, 0.875},
 		// Six runs: min..max covers the median with 1 - 2/64 = 96.9%.
-		{"six runs: min to max", []float64{6, 1, 5, 2, 4, 3}, 3.5, 1, 6, MethodOrder},
+		{"six runs: min to max", []float64{6, 1, 5, 2, 4, 3}, 3.5, 1, 6, MethodOrder, 1 - 2.0/64},
 		// Nine runs: the 2nd smallest to the 2nd largest covers it with 1 - 2*10/512 = 96.1%;
 		// the 3rd to the 3rd would be 82%.
-		{"nine runs", []float64{1, 2, 3, 4, 5, 6, 7, 8, 9}, 5, 2, 8, MethodOrder},
+		{"nine runs", []float64{1, 2, 3, 4, 5, 6, 7, 8, 9}, 5, 2, 8, MethodOrder, 1 - 20.0/512},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := Of(tc.xs)
@@ -34,19 +38,18 @@ func TestOf(t *testing.T) {
 				}
 				return
 			}
-			if !near(e.Center, tc.center) || !near(e.Lo, tc.lo) || !near(e.Hi, tc.hi) || e.Method != tc.method {
-				t.Errorf("Of(%v) = %+v; want center %g in [%g, %g] by %s", tc.xs, e, tc.center, tc.lo, tc.hi, tc.method)
+			if !near(e.Center, tc.center) || !near(e.Lo, tc.lo) || !near(e.Hi, tc.hi) || e.Method != tc.method || !near(e.Coverage, tc.coverage) {
+				t.Errorf("Of(%v) = %+v; want center %g in [%g, %g] by %s, coverage %g", tc.xs, e, tc.center, tc.lo, tc.hi, tc.method, tc.coverage)
 			}
 		})
 	}
 }
 
-// The interval always holds its own center, even where the t interval around a skewed
-// sample's mean would miss the median.
+// The interval always holds its own center, and never reaches past the runs.
 func TestOfHoldsCenter(t *testing.T) {
 	e := Of([]float64{0, 0, 0, 0, 100})
-	if e.Lo > e.Center || e.Hi < e.Center {
-		t.Errorf("Of = %+v: center outside the interval", e)
+	if e.Lo > e.Center || e.Hi < e.Center || e.Lo < 0 || e.Hi > 100 {
+		t.Errorf("Of = %+v: center outside the interval, or the interval past the runs", e)
 	}
 }
 
@@ -89,11 +92,11 @@ func TestOrder(t *testing.T) {
 }
 
 func TestDiff(t *testing.T) {
-	a := Estimate{N: 3, Center: 10, Lo: 9, Hi: 12, Method: MethodT}
-	b := Estimate{N: 3, Center: 15, Lo: 14, Hi: 17, Method: MethodT}
+	a := Estimate{N: 3, Center: 10, Lo: 9, Hi: 12, Method: MethodRange, Coverage: 0.75}
+	b := Estimate{N: 3, Center: 15, Lo: 14, Hi: 17, Method: MethodRange, Coverage: 0.75}
 	d := Diff(a, b)
-	if d.Center != 5 || d.Lo != 2 || d.Hi != 8 || !d.OK() {
-		t.Errorf("Diff = %+v, want 5 in [2, 8]", d)
+	if d.Center != 5 || d.Lo != 2 || d.Hi != 8 || !d.OK() || !near(d.Coverage, 0.5) {
+		t.Errorf("Diff = %+v, want 5 in [2, 8], coverage 50%%", d)
 	}
 	if d := Diff(Of([]float64{10}), b); d.OK() || d.Center != 5 {
 		t.Errorf("Diff with one run = %+v, want 5 without an interval", d)
@@ -101,9 +104,12 @@ func TestDiff(t *testing.T) {
 }
 
 func TestClamp(t *testing.T) {
-	e := Estimate{N: 2, Center: 0.1, Lo: -0.3, Hi: 0.5, Method: MethodT}.Clamp(0, 0.4)
-	if e.Lo != 0 || e.Hi != 0.4 || e.Center != 0.1 {
-		t.Errorf("Clamp = %+v, want [0, 0.4] around 0.1", e)
+	e := Estimate{N: 2, Center: 0.1, Lo: -0.3, Hi: 0.5, Method: MethodDiff}.Clamp(0, 0.4)
+	if e.Lo != 0 || e.Hi != 0.4 || e.Center != 0.1 || !e.Clipped {
+		t.Errorf("Clamp = %+v, want [0, 0.4] around 0.1, marked clipped", e)
+	}
+	if e := Of([]float64{1, 2, 3}).Clamp(0, 10); e.Clipped {
+		t.Errorf("Clamp inside the range = %+v, marked clipped", e)
 	}
 }
 
@@ -116,7 +122,7 @@ func TestPaired(t *testing.T) {
 		t.Fatalf("Order of the unpaired intervals = %d, want an overlap (0)", got)
 	}
 	d := Paired(a, b)
-	if d.N != 3 || Sign(d) != 1 || math.Abs(d.Center-1) > 1e-9 {
+	if d.N != 3 || Sign(d) != 1 || math.Abs(d.Center-1) > 1e-9 || d.CoverageText() != "75%" {
 		t.Errorf("Paired = %+v, sign %d; want a difference of 1 above 0", d, Sign(d))
 	}
 	if Sign(Paired(a, []float64{9, 21, 30})) != 0 {
@@ -124,5 +130,21 @@ func TestPaired(t *testing.T) {
 	}
 	if Sign(Paired([]float64{1}, []float64{5})) != 0 {
 		t.Error("one pair: no interval, so no call")
+	}
+}
+
+func TestFor(t *testing.T) {
+	for n := 1; n <= 12; n++ {
+		xs := make([]float64, n)
+		for i := range xs {
+			xs[i] = float64(i)
+		}
+		e := Of(xs)
+		if m, c := For(n); m != e.Method || !near(c, e.Coverage) {
+			t.Errorf("For(%d) = %s, %g; Of gives %s, %g", n, m, c, e.Method, e.Coverage)
+		}
+	}
+	if got, want := Caption(3), "min–max of the 3 runs, which holds the median with 75% coverage"; got != want {
+		t.Errorf("Caption(3) = %q, want %q", got, want)
 	}
 }

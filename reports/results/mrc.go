@@ -7,7 +7,8 @@ type Curve struct {
 	HitRates []float64 `json:"hit_rates"`
 }
 
-// CurveBelady names the curve of Belady's offline MIN.
+// CurveBelady names the curve of Belady's offline MIN. With objects of different sizes MIN is
+// a reference, not a bound: an online policy can beat it on some traces. Ceiling is the bound.
 const CurveBelady = "belady"
 
 // MRC is the miss-ratio curves of one mix, simulated over the key trace the run sent for it.
@@ -19,6 +20,10 @@ type MRC struct {
 	Fractions []float64 `json:"fractions"`
 	DataBytes int64     `json:"data_bytes"` // what the cache holds for every key of the trace
 	Curves    []Curve   `json:"curves"`
+	// Ceiling is the hit rate of an infinite cache on the same traces (every read but a key's
+	// first and its first after each write): the true bound of every curve at every size. Zero in
+	// results written before it was recorded.
+	Ceiling float64 `json:"ceiling,omitempty"`
 	// Traces, Requests and Reads count what was simulated: the mix's series, each replayed from
 	// an empty cache as the run cleared it before each series.
 	Traces   int   `json:"traces"`

@@ -33,6 +33,8 @@ const (
 const (
 	PhaseSweep  = "sweep"  // the rising sweep: start rate, times the factor, until saturation
 	PhaseSearch = "search" // the bisection between the last unsaturated and the first saturated rate
+	// PhaseConfirm is one step three times as long at the cell's sustained rate, in its last run.
+	PhaseConfirm = "confirm"
 )
 
 // Mix is a read:write ratio, e.g. 80:20.
@@ -107,6 +109,18 @@ type Params struct {
 	Limits      Limits        `json:"limits"`
 	// HeavyLoad is the outside load, in CPUs, above which a step is flagged.
 	HeavyLoad float64 `json:"heavy_load,omitempty"`
+
+	// StorageModel is the network model loadgen put between the backends and the store, e.g.
+	// "20ms before each response's first byte" (loadgen/proxy); "" none.
+	StorageModel string `json:"storage_model,omitempty"`
+	// Pinned says where loadgen and the services ran when they were on disjoint CPUs ("" not).
+	Pinned string `json:"pinned,omitempty"`
+}
+
+// PoolBytes is the cache the run's pool holds at capacityMB a node: nodes × node size, so that a
+// pool's hit rate sits on the miss-ratio curves where a single cache of the pool's size would.
+func (p Params) PoolBytes(capacityMB int) int64 {
+	return int64(capacityMB) << 20 * int64(max(p.Nodes, 1))
 }
 
 // Repeats returns the runs of each cell, at least 1.

@@ -207,3 +207,40 @@ func TestSeriesHitRate(t *testing.T) {
 		})
 	}
 }
+
+// A step whose backlog grew is saturated even when it achieved nearly all it was offered: at
+// 1.1× capacity for 5 s, 97% achieved but half a second of work left queued.
+func TestLimitsBacklog(t *testing.T) {
+	base := Step{Offered: 1000, Throughput: 970, Duration: 5 * time.Second, All: Latency{Requests: 5000, Successes: 5000, P99: 300 * time.Millisecond}}
+	for _, tc := range []struct {
+		growth, window time.Duration
+		saturated      bool
+	}{
+		{500 * time.Millisecond, 5 * time.Second, true},
+		{200 * time.Millisecond, 5 * time.Second, false}, // under 5% of the window
+		{120 * time.Millisecond, time.Second, true},
+		{90 * time.Millisecond, 500 * time.Millisecond, false}, // under the floor
+	} {
+		st := base
+		st.BacklogGrowth, st.Duration = tc.growth, tc.window
+		why := Limits{}.Check(st)
+		if (len(why) > 0) != tc.saturated || tc.saturated && !strings.Contains(why[0], "backlog") {
+			t.Errorf("growth %v over %v: %q, want saturated %v", tc.growth, tc.window, why, tc.saturated)
+		}
+	}
+}
+
+// The confirmation step is found, and a failed one moves the sustained rate below it.
+func TestSearchConfirm(t *testing.T) {
+	s := Series{Steps: []Step{
+		{Phase: PhaseSweep, Offered: 400}, {Phase: PhaseSweep, Offered: 800}, {Phase: PhaseSweep, Offered: 1600, Saturated: true},
+		{Phase: PhaseSearch, Offered: 1131},
+	}}
+	if f := s.Search(); f.Lo != 1131 || f.Confirmed {
+		t.Fatalf("Search = %+v", f)
+	}
+	s.Steps = append(s.Steps, Step{Phase: PhaseConfirm, Offered: 1131, Saturated: true})
+	if f := s.Search(); !f.Confirmed || f.Lo != 800 || f.Hi != 1131 || !f.Confirm.Saturated {
+		t.Errorf("after a failed confirmation, Search = %+v; want 800 sustained, 1131 saturated", f)
+	}
+}

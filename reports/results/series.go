@@ -59,6 +59,17 @@ type Step struct {
 	Reasons           []string `json:"reasons,omitempty"` // why the step counts as saturated
 	VegetaFile        string   `json:"vegeta_file,omitempty"`
 	Verification
+
+	// What the measured window cost (loadgen/cost): CPU time by tier ("backend", "memcache",
+	// "storage", "database", "loadgen"), objects read from the image store and queries the
+	// backends issued; nil when not measured.
+	CPUNs       map[string]int64 `json:"cpu_ns,omitempty"`
+	StorageGets *int64           `json:"storage_gets,omitempty"`
+	DBQueries   *int64           `json:"db_queries,omitempty"`
+	// BacklogGrowth is how much later the window's last request was answered than its first,
+	// against the schedule (loadgen/backlog): the work the window left queued, in time.
+	BacklogGrowth time.Duration `json:"backlog_growth_ns,omitempty"`
+	Retried       bool          `json:"retried,omitempty"` // a first try beside heavy outside load was discarded
 }
 
 // InSweep reports whether the step belongs to the rising sweep.
@@ -116,6 +127,11 @@ type Search struct {
 	// when no step was served unsaturated.
 	Sustained Step
 	OK        bool
+	// Confirm is the series' confirmation step, three times as long, when it has one (Confirmed
+	// set): at the cell's sustained rate, in its last run. A saturated one has already moved Lo
+	// below its rate.
+	Confirm   Step
+	Confirmed bool
 }
 
 // Search returns the interval in which the series saturated. It is derived from the steps, so
@@ -130,6 +146,9 @@ func (s Series) Search() Search {
 	for _, st := range s.Steps {
 		if !st.Saturated && (out.Hi == 0 || st.Offered < out.Hi) && st.Offered > out.Lo {
 			out.Lo, out.Sustained, out.OK = st.Offered, st, true
+		}
+		if st.Phase == PhaseConfirm {
+			out.Confirm, out.Confirmed = st, true
 		}
 	}
 	return out
@@ -160,6 +179,10 @@ type Limits struct {
 	MinAchieved  float64       `json:"min_achieved"`   // achieved under this share of offered
 	MaxErrorRate float64       `json:"max_error_rate"` // errors over this share of requests
 	MaxP99       time.Duration `json:"max_p99_ns"`     // p99 of all requests over this
+
+	// MaxBacklog: the backlog grew by more than this share of the window (and by more than
+	// MinBacklogGrowth): requests were answered ever later, however high the achieved share.
+	MaxBacklog float64 `json:"max_backlog,omitempty"`
 }
 
 // Defaults of Limits.
@@ -167,6 +190,10 @@ const (
 	DefaultMinAchieved  = 0.9
 	DefaultMaxErrorRate = 0.01
 	DefaultMaxP99       = time.Second
+	DefaultMaxBacklog   = 0.05
+	// MinBacklogGrowth is the growth below which a backlog never counts: a pause of the machine
+	// (a collection, a neighbour) makes that much without any lasting queue.
+	MinBacklogGrowth = 100 * time.Millisecond
 )
 
 // WithDefaults fills the zero fields with the defaults.
@@ -180,6 +207,9 @@ func (l Limits) WithDefaults() Limits {
 	if l.MaxP99 == 0 {
 		l.MaxP99 = DefaultMaxP99
 	}
+	if l.MaxBacklog == 0 {
+		l.MaxBacklog = DefaultMaxBacklog
+	}
 	return l
 }
 
@@ -192,6 +222,9 @@ func (l Limits) Check(s Step) []string {
 	}
 	if e := s.ErrorRate(); e > l.MaxErrorRate {
 		why = append(why, fmt.Sprintf("errors %.1f%% > %.1f%%", 100*e, 100*l.MaxErrorRate))
+	}
+	if limit := max(time.Duration(l.MaxBacklog*float64(s.Duration)), MinBacklogGrowth); s.Duration > 0 && s.BacklogGrowth > limit {
+		why = append(why, fmt.Sprintf("backlog grew %v over the %v window (> %.0f%%)", s.BacklogGrowth.Round(time.Millisecond), s.Duration.Round(time.Millisecond), 100*l.MaxBacklog))
 	}
 	if s.All.P99 > l.MaxP99 {
 		why = append(why, fmt.Sprintf("p99 %v > %v", s.All.P99.Round(time.Millisecond), l.MaxP99))

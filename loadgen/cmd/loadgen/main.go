@@ -30,7 +30,9 @@ import (
 	"time"
 
 	"imgcache/loadgen"
+	"imgcache/loadgen/cost"
 	"imgcache/loadgen/cpuload"
+	"imgcache/loadgen/pin"
 	"imgcache/memcache/cmd/cli"
 	"imgcache/reports/bench"
 	"imgcache/reports/results"
@@ -138,6 +140,7 @@ func benchCmd(ctx context.Context, argv, args []string, stdout, stderr io.Writer
 		noVegeta  = fs.Bool("no-vegeta-files", false, "do not keep vegeta's per-step result files")
 		svcArgsB  = fs.String("backend-args", "", "extra arguments for the backend, space-separated")
 		svcArgsM  = fs.String("memcache-args", "", "extra arguments for the memcache, space-separated")
+		pinCPUs   = fs.Bool("pin", false, "run loadgen and the services it starts on disjoint CPUs (Linux; a third of the CPUs for loadgen)")
 	)
 	fs.BoolVar(&cfg.NoVerify, "no-verify", false, "do not check each read's answer against the uploads (wrong or stale reads fail the run)")
 	fs.BoolVar(&cfg.Quick, "quick", false, "short run for CI: 50 images, one run a cell, rates 100 and 400/s, 2 s steps")
@@ -154,7 +157,7 @@ func benchCmd(ctx context.Context, argv, args []string, stdout, stderr io.Writer
 	fs.StringVar(&cfg.Popularity, "popularity", "", "read key popularity: zipf or uniform (default zipf)")
 	fs.Float64Var(&cfg.ZipfS, "zipf-s", 0, fmt.Sprintf("Zipf exponent (0: %g)", loadgen.DefaultZipfS))
 	fs.StringVar(&cfg.WriteKeys, "write-keys", "", "where writes go: same (the read law), uniform, or new (keys no read asks for) (default same)")
-	fs.IntVar(&cfg.Repeat, "repeat", 0, fmt.Sprintf("runs of each cell, interleaved, for medians with 95%% intervals (0: %d, or %d with -quick)", loadgen.DefaultRepeat, loadgen.QuickRepeat))
+	fs.IntVar(&cfg.Repeat, "repeat", 0, fmt.Sprintf("runs of each cell, interleaved, for medians with intervals (min–max below 6 runs) (0: %d, or %d with -quick)", loadgen.DefaultRepeat, loadgen.QuickRepeat))
 	fs.Float64Var(&cfg.CacheFraction, "cache-fraction", loadgen.DefaultCacheFraction, "cache capacity as a share of the data set's cached size")
 	fs.IntVar(&cfg.CapacityMB, "cache-mb", 0, "cache capacity in MB (0: from -cache-fraction)")
 	fs.Float64Var(&cfg.StartRate, "start-rate", 0, fmt.Sprintf("first offered rate, requests/s (0: %d, or %d with -quick)", loadgen.DefaultStartRate, loadgen.QuickStartRate))
@@ -163,7 +166,7 @@ func benchCmd(ctx context.Context, argv, args []string, stdout, stderr io.Writer
 	fs.Float64Var(&cfg.Resolution, "resolution", loadgen.DefaultResolution, "the search stops once (hi-lo)/lo of its interval is at most this")
 	fs.IntVar(&cfg.SearchSteps, "search-steps", 0, fmt.Sprintf("step budget of the search (0: %d, or %d with -quick; -1: no search)", loadgen.DefaultSearchSteps, loadgen.QuickSearchSteps))
 	fs.DurationVar(&cfg.Warmup, "warmup", 0, "uncounted warm-up of each step (0: 500ms)")
-	fs.DurationVar(&cfg.Duration, "duration", 0, "measured duration of each step (0: 2s, or 1.5s with -quick)")
+	fs.DurationVar(&cfg.Duration, "duration", 0, "measured duration of each step (0: 5s, or 1.5s with -quick); a full run's confirmation step is three times as long")
 	fs.DurationVar(&cfg.Timeout, "timeout", loadgen.DefaultTimeout, "timeout of a request")
 	fs.Uint64Var(&cfg.MaxWorkers, "workers", loadgen.DefaultMaxWorkers, "most concurrent requests (vegeta workers)")
 	fs.Float64Var(&cfg.Limits.MinAchieved, "min-achieved", results.DefaultMinAchieved, "saturated when achieved/offered falls below this")
@@ -222,8 +225,18 @@ func benchCmd(ctx context.Context, argv, args []string, stdout, stderr io.Writer
 	database := "external (as the deployment is configured)"
 	cfg.Load = cpuload.New("")
 	if len(cfg.BackendURLs) == 0 {
-		s, err := loadgen.StartServices(ctx, svc)
+		plan, err := pinPlan(*pinCPUs)
 		if err != nil {
+			return err
+		}
+		s, err := loadgen.StartServices(ctx, svc)
+		if err == nil && *pinCPUs {
+			cfg.Pinned, err = plan.String(), pin.Process(0, plan.Loadgen) // the services keep the CPUs they were started on
+		}
+		if err != nil {
+			if s != nil {
+				s.Close()
+			}
 			return err
 		}
 		defer func() {
@@ -233,7 +246,11 @@ func benchCmd(ctx context.Context, argv, args []string, stdout, stderr io.Writer
 		}()
 		cfg.BackendURLs, cfg.MemcacheURLs, cfg.Managed = s.BackendURLs(), s.MemcacheURLs(), true
 		cfg.Storage, cfg.Nodes = s.Storage(), svc.Nodes
+		if !svc.S3Model.Zero() {
+			cfg.StorageModel = svc.S3Model.String()
+		}
 		cfg.Load = cpuload.New("", s.PIDs()...)
+		cfg.Cost = cost.New("", s.Tiers(), s.BackendURLs())
 		database = managedDatabase(svc)
 	}
 	cfg.Machine = loadgen.CollectMachine(ctx, ".", database)
@@ -267,10 +284,29 @@ func verified(stdout io.Writer, res *results.Results, off bool) error {
 	return nil
 }
 
+// pinPlan, when on, splits the CPUs and confines this process to the services' share, which the
+// services it starts inherit; loadgen moves to its own share once they have started.
+func pinPlan(on bool) (pin.Plan, error) {
+	if !on {
+		return pin.Plan{}, nil
+	}
+	cpus, err := pin.Allowed()
+	if err != nil {
+		return pin.Plan{}, err
+	}
+	plan, err := pin.Split(cpus)
+	if err != nil {
+		return pin.Plan{}, err
+	}
+	return plan, pin.Process(0, plan.Services)
+}
+
 // addServiceFlags adds the flags of the started services' layout: storage, backends, nodes.
 func addServiceFlags(fs *flag.FlagSet, svc *loadgen.ServicesConfig) {
 	fs.StringVar(&svc.Storage, "storage", loadgen.StorageFile, "image store of the started backends: file (a folder) or s3 (a versitygw started beside them)")
 	fs.StringVar(&svc.VersitygwBin, "versitygw-bin", "", "versitygw binary for -storage s3 (default: on PATH, else in $(go env GOPATH)/bin)")
+	fs.DurationVar(&svc.S3Model.Latency, "s3-latency", 0, "with -storage s3: a proxy between the backends and the S3 server delays each response's first byte by this much, as a remote store would (whole ms; 0: none)")
+	fs.Int64Var(&svc.S3Model.Bandwidth, "s3-bandwidth", 0, "with -storage s3: the proxy caps each connection's responses at this many bytes a second (0: no cap)")
 	fs.IntVar(&svc.Backends, "backends", loadgen.DefaultBackends, fmt.Sprintf("backends to start, on one database and image store (1 to %d)", loadgen.MaxBackends))
 	fs.IntVar(&svc.Nodes, "nodes", loadgen.DefaultNodes, fmt.Sprintf("memcache nodes to start, a consistent-hash pool, each with the cache capacity (1 to %d)", loadgen.MaxNodes))
 }

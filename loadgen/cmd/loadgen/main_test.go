@@ -35,7 +35,7 @@ func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
 // tiny keeps a bench run to a few seconds.
 func tiny() []string {
 	return []string{"-images", "6", "-mixes", "20:80,80:20", "-start-rate", "20", "-rate-factor", "2", "-max-rate", "40",
-		"-warmup", "100ms", "-duration", "300ms", "-log-level", "warn", "-repeat", "1"}
+		"-warmup", "100ms", "-duration", "300ms", "-log-level", "warn", "-repeat", "1", "-heavy-load", "64"}
 }
 
 // checkReport checks the report's files: graphs a mix (latency, throughput and, with curves,
@@ -141,10 +141,17 @@ func TestBenchManaged(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	checkReport(t, out, 1, 3)
+	// Latency, throughput, miss-ratio curves and, since loadgen measured its services' CPU, cost.
+	checkReport(t, out, 1, 4)
+	if _, err := os.Stat(filepath.Join(out, "cost-50-50.png")); err != nil {
+		t.Error(err)
+	}
 	res, err := results.ReadFile(filepath.Join(out, "results.json"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if st := res.Series[0].Steps[0]; runtime.GOOS == "linux" && (st.CPUNs["backend"] < 0 || st.CPUNs["memcache"] < 0 || len(st.CPUNs) < 3) {
+		t.Errorf("cpu_ns %v, want the backend's, the memcache's and loadgen's", st.CPUNs)
 	}
 	if !res.Params.Managed || !strings.HasPrefix(res.Machine.Database, "SQLite") {
 		t.Errorf("managed %v, database %q; want a managed run on SQLite", res.Params.Managed, res.Machine.Database)
@@ -241,7 +248,7 @@ func TestWorkloadFlags(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			out := t.TempDir()
 			args := append([]string{"-target", be.URL, "-memcache", mc.URL, "-out", out, "-policies", "LRU"}, tc.args...)
-			args = append(args, "-start-rate", "20", "-max-rate", "20", "-warmup", "50ms", "-duration", "200ms", "-log-level", "warn", "-repeat", "1")
+			args = append(args, "-start-rate", "20", "-max-rate", "20", "-warmup", "50ms", "-duration", "200ms", "-log-level", "warn", "-repeat", "1", "-heavy-load", "64")
 			code, stdout, stderr := runCmd(t, args...)
 			if code != 0 {
 				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
@@ -278,6 +285,7 @@ func TestUsageErrors(t *testing.T) {
 		{"missing binaries", []string{"-backend-bin", "/nonexistent/backend", "-out", "OUT"}, 1, "make bench"},
 		{"nine nodes", []string{"-nodes", "9", "-out", "OUT"}, 1, "memcache nodes"},
 		{"unknown storage", []string{"-storage", "tape", "-out", "OUT"}, 1, "storage"},
+		{"s3 latency without s3", []string{"-s3-latency", "20ms", "-out", "OUT"}, 1, "without S3 storage"},
 		{"missing versitygw", []string{"-storage", "s3", "-versitygw-bin", "/nonexistent/versitygw", "-backend-bin", os.Args[0], "-memcache-bin", os.Args[0], "-out", "OUT"}, 1, "install it with go install"},
 		{"resize: bad time", []string{"resize", "-at", "soon", "-out", "OUT"}, 2, "-at"},
 		{"resize: time past the run", []string{"resize", "-at", "50s", "-duration", "40s", "-out", "OUT"}, 1, "within the 40s run"},
