@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net/http"
 	"time"
 
 	"imgcache/app/api"
@@ -302,7 +303,10 @@ func Resize(ctx context.Context, cfg ResizeConfig) (*ResizeResult, error) {
 	if err != nil {
 		return fail(err)
 	}
-	ctl := &Control{BackendURL: cfg.BackendURLs[0], MemcacheURLs: cfg.MemcacheURLs, Secret: cfg.MemcacheSecret}
+	ctl := &Control{BackendURL: cfg.BackendURLs[0], MemcacheURLs: cfg.MemcacheURLs, Secret: cfg.MemcacheSecret,
+		// The pool form's posts wait as long as any request may: a slow answer is not a failed resize.
+		HTTP: &http.Client{Timeout: max(30*time.Second, cfg.Timeout),
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	if err := ctl.SetCache(ctx, res.CapacityMB, res.Policy); err != nil {
 		return fail(err)
 	}
