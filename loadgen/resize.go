@@ -388,7 +388,8 @@ func (c ResizeConfig) lateBound() time.Duration { return max(c.Duration, 30*time
 // gives longer windows, never a skipped resize. It gives up lateBound past cfg.Duration.
 func resizeLoop(ctx context.Context, cfg ResizeConfig, ctl *Control, start time.Time, res *ResizeResult) error {
 	read := func() (uint64, uint64, error) {
-		sctx, cancel := context.WithTimeout(ctx, cfg.Sample)
+		// A late sample only makes a longer window: it waits as long as a request may.
+		sctx, cancel := context.WithTimeout(ctx, max(cfg.Sample, cfg.Timeout))
 		defer cancel()
 		st, err := ctl.Stats(sctx)
 		return st.Gets, st.Hits, err
