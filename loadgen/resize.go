@@ -378,8 +378,11 @@ func Resize(ctx context.Context, cfg ResizeConfig) (*ResizeResult, error) {
 }
 
 // lateBound is how much longer than planned a resize run may last when its resizes come late (the
-// machine is busy): the attack goes on until every resize has been done and sampled after.
-func (c ResizeConfig) lateBound() time.Duration { return max(c.Duration, 30*time.Second) }
+// machine is busy): the attack goes on until every resize has been done and sampled after, each
+// resize's calls taking up to a request's timeout.
+func (c ResizeConfig) lateBound() time.Duration {
+	return max(c.Duration, 30*time.Second) + time.Duration(len(c.At))*c.Timeout
+}
 
 // resizeLoop samples the pool's statistics every cfg.Sample and performs each resize right after
 // the first sample at or past its time, so that every window lies wholly before or after a resize.
