@@ -517,8 +517,8 @@ func checkLabPhase(t *testing.T, name string, got labLoad, hits int64, routed bo
 	if got.stale > 0 {
 		t.Errorf("%s: %d stale reads", name, got.stale)
 	}
-	if hits < 20 {
-		t.Errorf("%s: only %d reads hit the cache: the phase proves nothing about it", name, hits)
+	if hits == 0 || hits*50 < int64(len(got.lat)) {
+		t.Errorf("%s: only %d of %d reads hit the cache: the phase proves nothing about it", name, hits, len(got.lat))
 	}
 	if len(got.lat) < 50 {
 		t.Errorf("%s: only %d reads", name, len(got.lat))

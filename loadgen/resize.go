@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net/http"
 	"time"
 
 	"imgcache/app/api"
@@ -304,7 +305,10 @@ func Resize(ctx context.Context, cfg ResizeConfig) (*ResizeResult, error) {
 	if err != nil {
 		return fail(err)
 	}
-	ctl := &Control{BackendURL: cfg.BackendURLs[0], MemcacheURLs: cfg.MemcacheURLs, Secret: cfg.MemcacheSecret}
+	ctl := &Control{BackendURL: cfg.BackendURLs[0], MemcacheURLs: cfg.MemcacheURLs, Secret: cfg.MemcacheSecret,
+		// The pool form's posts wait as long as any request may: a slow answer is not a failed resize.
+		HTTP: &http.Client{Timeout: max(30*time.Second, cfg.Timeout),
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	if err := ctl.SetCache(ctx, res.CapacityMB, res.Policy); err != nil {
 		return fail(err)
 	}
@@ -387,8 +391,11 @@ func Resize(ctx context.Context, cfg ResizeConfig) (*ResizeResult, error) {
 }
 
 // lateBound is how much longer than planned a resize run may last when its resizes come late (the
-// machine is busy): the attack goes on until every resize has been done and sampled after.
-func (c ResizeConfig) lateBound() time.Duration { return max(c.Duration, 30*time.Second) }
+// machine is busy): the attack goes on until every resize has been done and sampled after, each
+// resize's calls taking up to a request's timeout.
+func (c ResizeConfig) lateBound() time.Duration {
+	return max(c.Duration, 30*time.Second) + time.Duration(len(c.At))*c.Timeout
+}
 
 // resizeLoop samples the pool's statistics every cfg.Sample and performs each resize right after
 // the first sample at or past its time, so that every window lies wholly before or after a resize.
@@ -397,7 +404,8 @@ func (c ResizeConfig) lateBound() time.Duration { return max(c.Duration, 30*time
 // gives longer windows, never a skipped resize. It gives up lateBound past cfg.Duration.
 func resizeLoop(ctx context.Context, cfg ResizeConfig, ctl *Control, start time.Time, res *ResizeResult) error {
 	read := func() (uint64, uint64, error) {
-		sctx, cancel := context.WithTimeout(ctx, cfg.Sample)
+		// A late sample only makes a longer window: it waits as long as a request may.
+		sctx, cancel := context.WithTimeout(ctx, max(cfg.Sample, cfg.Timeout))
 		defer cancel()
 		st, err := ctl.Stats(sctx)
 		return st.Gets, st.Hits, err

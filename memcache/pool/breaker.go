@@ -52,6 +52,8 @@ type breaker struct {
 	ejectAfter int
 	probeEvery time.Duration
 	now        func() time.Time
+	onChange   func(Member, BreakerState) // nil: none
+	member     Member
 
 	mu       sync.Mutex
 	state    BreakerState
@@ -86,10 +88,19 @@ const (
 	unknown                // the caller gave up first: it says nothing of the node
 )
 
-// record takes an admitted call's outcome.
+// record takes an admitted call's outcome, and tells onChange of an ejection or a return.
 func (b *breaker) record(probe bool, o outcome) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
+	was := b.state
+	b.update(probe, o)
+	now := b.state
+	b.mu.Unlock()
+	if b.onChange != nil && now != BreakerProbing && (now == BreakerClosed) != (was == BreakerClosed) {
+		b.onChange(b.member, now)
+	}
+}
+
+func (b *breaker) update(probe bool, o outcome) {
 	switch {
 	case o == unknown:
 		if probe { // the next call probes again

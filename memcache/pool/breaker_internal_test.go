@@ -1,6 +1,7 @@
 package pool
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -11,7 +12,9 @@ import (
 // nothing.
 func TestBreakerStates(t *testing.T) {
 	now := time.Unix(0, 0)
-	b := &breaker{ejectAfter: 3, probeEvery: time.Second, now: func() time.Time { return now }}
+	var changes []BreakerState
+	b := &breaker{ejectAfter: 3, probeEvery: time.Second, now: func() time.Time { return now },
+		onChange: func(_ Member, s BreakerState) { changes = append(changes, s) }}
 	call := func(o outcome) (admitted bool) {
 		ok, probe := b.admit()
 		if ok {
@@ -58,5 +61,9 @@ func TestBreakerStates(t *testing.T) {
 	state(BreakerClosed)
 	if _, ejected := b.snapshot(); ejected != 1 {
 		t.Errorf("ejections %d, want 1", ejected)
+	}
+	// One ejection and one return, whatever the probes in between.
+	if want := []BreakerState{BreakerOpen, BreakerClosed}; !slices.Equal(changes, want) {
+		t.Errorf("changes told %v, want %v", changes, want)
 	}
 }

@@ -47,6 +47,10 @@ type Options struct {
 	// (DefaultProbeEvery when 0).
 	EjectAfter int
 	ProbeEvery time.Duration
+	// OnBreaker, when set, is called when a member's breaker ejects it (BreakerOpen) or brings it
+	// back (BreakerClosed), outside any lock of the pool: for a log line per change rather than
+	// one per failed call.
+	OnBreaker func(m Member, state BreakerState)
 }
 
 // NodeError is the failure of a call on one member. Every error of the pool that a member caused
@@ -185,7 +189,8 @@ func (p *Pool) SetMembers(members []Member) error {
 		if ejectAfter < 0 {
 			ejectAfter = math.MaxInt // never
 		}
-		n := &node{Member: m, c: c, breaker: &breaker{ejectAfter: ejectAfter, probeEvery: p.opts.ProbeEvery, now: time.Now}}
+		n := &node{Member: m, c: c, breaker: &breaker{ejectAfter: ejectAfter, probeEvery: p.opts.ProbeEvery, now: time.Now,
+			onChange: p.opts.OnBreaker, member: m}}
 		n.refs.Store(1) // the membership
 		nodes[i], fresh = n, append(fresh, n)
 	}

@@ -313,9 +313,10 @@ func TestResizeCommand(t *testing.T) {
 	t.Setenv(loadgentest.RealEnv, "1")
 	out := t.TempDir()
 	// A request may take long on a busy machine under the race detector; it must not fail for it:
-	// the test is about the resizes, and no answer of a healthy deployment is a failure.
+	// the test is about the resizes, and no answer of a healthy deployment is a failure. The rate is
+	// low for the same reason: at 100/s a machine at load 30 saturates and requests wait a minute.
 	code, stdout, stderr := runCmd(t, "resize", "-backend-bin", os.Args[0], "-memcache-bin", os.Args[0], "-out", out,
-		"-images", "20", "-rate", "100", "-duration", "8s", "-at", "3s,6s", "-window", "3s", "-timeout", "60s", "-log-level", "warn")
+		"-images", "20", "-rate", "50", "-duration", "8s", "-at", "3s,6s", "-window", "3s", "-timeout", "60s", "-log-level", "warn")
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
@@ -365,8 +366,8 @@ func TestResizeCommand(t *testing.T) {
 	if want := []int{2, 3, 2}; !slices.Equal(actives, want) {
 		t.Errorf("active nodes by stretch of windows %v, want %v", actives, want)
 	}
-	if res.Step.All.Requests < 700 || res.Failed() != 0 {
-		t.Errorf("%d requests, %d failed; want about 800, none failed", res.Step.All.Requests, res.Failed())
+	if res.Step.All.Requests < 350 || res.Failed() != 0 {
+		t.Errorf("%d requests, %d failed; want at least about 400, none failed", res.Step.All.Requests, res.Failed())
 	}
 	md, err := os.ReadFile(filepath.Join(out, loadgen.ResizeMarkdown))
 	if err != nil || !strings.Contains(string(md), "| activate node ") || !strings.Contains(stdout, "| standby node ") {
