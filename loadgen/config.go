@@ -172,7 +172,7 @@ func (c Config) withDefaults() Config {
 		c.BackendURL = c.BackendURLs[0]
 	}
 	setIf(&c.Nodes, len(c.MemcacheURLs))
-	c.Dataset = c.Dataset.withDefaults()
+	c.Dataset = c.Dataset.WithDefaults()
 	setIf(&c.Workload, WorkloadDefault)
 	setIf(&c.Popularity, PopularityZipf)
 	setIf(&c.ZipfS, DefaultZipfS)

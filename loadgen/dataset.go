@@ -51,7 +51,8 @@ type DatasetConfig struct {
 	Sizes []int
 }
 
-func (c DatasetConfig) withDefaults() DatasetConfig {
+// WithDefaults is the configuration with every zero field set to its default.
+func (c DatasetConfig) WithDefaults() DatasetConfig {
 	if c.Images == 0 && len(c.Sizes) > 0 {
 		c.Images = len(c.Sizes)
 	}
@@ -111,7 +112,7 @@ type Dataset struct {
 // NewDataset generates the images of cfg. Each image depends only on the seed and its index,
 // so the work is spread over the CPUs without changing the result.
 func NewDataset(cfg DatasetConfig) (*Dataset, error) {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	switch {
 	case cfg.Images < 0:
 		return nil, fmt.Errorf("dataset: %d images: %w", cfg.Images, ErrBadConfig)

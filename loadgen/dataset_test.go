@@ -77,7 +77,7 @@ func TestNewDatasetDeterministic(t *testing.T) {
 
 // The size distribution: log-normal around the median, within the bounds.
 func TestDatasetSizes(t *testing.T) {
-	cfg := DatasetConfig{Images: 2000}.withDefaults()
+	cfg := DatasetConfig{Images: 2000}.WithDefaults()
 	sizes := datasetSizes(cfg)
 	slices.Sort(sizes)
 	if sizes[0] < cfg.MinBytes || sizes[len(sizes)-1] > cfg.MaxBytes {

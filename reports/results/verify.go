@@ -40,17 +40,22 @@ func (r *Results) Verification() Verification {
 	var sum Verification
 	for _, s := range r.Series {
 		for _, st := range s.Steps {
-			sum.Verified += st.Verified
-			sum.Wrong += st.Wrong
-			sum.Stale += st.Stale
-			for _, b := range st.BadReads {
-				if len(sum.BadReads) < maxBadReads {
-					sum.BadReads = append(sum.BadReads, b)
-				}
-			}
+			sum.Add(st.Verification)
 		}
 	}
 	return sum
+}
+
+// Add counts o's reads into v, and its offending reads while v lists fewer than a summary's few.
+func (v *Verification) Add(o Verification) {
+	v.Verified += o.Verified
+	v.Wrong += o.Wrong
+	v.Stale += o.Stale
+	for _, b := range o.BadReads {
+		if len(v.BadReads) < maxBadReads {
+			v.BadReads = append(v.BadReads, b)
+		}
+	}
 }
 
 // maxBadReads is how many offending reads a summary lists.

@@ -32,6 +32,7 @@ import (
 	"imgcache/loadgen"
 	"imgcache/loadgen/cost"
 	"imgcache/loadgen/cpuload"
+	"imgcache/loadgen/maxrate"
 	"imgcache/loadgen/pin"
 	"imgcache/memcache/cmd/cli"
 	"imgcache/reports/bench"
@@ -396,10 +397,10 @@ func compareCmd(args []string, stdout, stderr io.Writer) error {
 func maxrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("loadgen maxrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var cfg loadgen.MaxRateConfig
+	var cfg maxrate.Config
 	rates := fs.String("rates", "10000,20000,40000,60000,80000", "offered rates to try, comma-separated")
-	fs.DurationVar(&cfg.Duration, "duration", loadgen.DefaultMaxRateDuration, "measured duration of each step")
-	fs.Uint64Var(&cfg.MaxWorkers, "workers", loadgen.DefaultMaxRateWorkers, "most concurrent requests")
+	fs.DurationVar(&cfg.Duration, "duration", maxrate.DefaultDuration, "measured duration of each step")
+	fs.Uint64Var(&cfg.MaxWorkers, "workers", maxrate.DefaultWorkers, "most concurrent requests")
 	fs.BoolVar(&cfg.NoVerify, "no-verify", false, "do not check the answers, to measure what checking costs")
 	if err := parse(fs, args, 0); err != nil {
 		return err
@@ -413,13 +414,13 @@ func maxrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		cfg.Rates = append(cfg.Rates, v)
 	}
 	cfg.Progress = stdout
-	_, best, err := loadgen.MaxRate(ctx, cfg)
+	_, best, err := maxrate.Run(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	verdict := "ok"
-	if best < loadgen.MaxRateGoal {
-		verdict = fmt.Sprintf("BELOW the %d/s goal", loadgen.MaxRateGoal)
+	if best < maxrate.Goal {
+		verdict = fmt.Sprintf("BELOW the %d/s goal", maxrate.Goal)
 	}
 	fmt.Fprintf(stdout, "maxrate: loadgen offered up to %.0f requests/s to a trivial local server (%s)\n", best, verdict)
 	return nil

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"imgcache/loadgen"
 	"imgcache/loadgen/loadgentest"
+	"imgcache/loadgen/resize"
 	"imgcache/reports/results"
 )
 
@@ -320,11 +320,11 @@ func TestResizeCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	b, err := os.ReadFile(filepath.Join(out, loadgen.ResizeJSON))
+	b, err := os.ReadFile(filepath.Join(out, resize.JSON))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var res loadgen.ResizeResult
+	var res resize.Result
 	if err := json.Unmarshal(b, &res); err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +339,7 @@ func TestResizeCommand(t *testing.T) {
 		}
 		got = append(got, step{ev.Action, ev.From, ev.To})
 	}
-	if want := []step{{loadgen.ActionActivate, 2, 3}, {loadgen.ActionStandby, 3, 2}}; !slices.Equal(got, want) {
+	if want := []step{{resize.ActionActivate, 2, 3}, {resize.ActionStandby, 3, 2}}; !slices.Equal(got, want) {
 		t.Errorf("resizes %+v, want %+v", got, want)
 	}
 	if len(res.Effects) != 2 || res.Effects[0].BeforeN == 0 {
@@ -369,7 +369,7 @@ func TestResizeCommand(t *testing.T) {
 	if res.Step.All.Requests < 350 || res.Failed() != 0 {
 		t.Errorf("%d requests, %d failed; want at least about 400, none failed", res.Step.All.Requests, res.Failed())
 	}
-	md, err := os.ReadFile(filepath.Join(out, loadgen.ResizeMarkdown))
+	md, err := os.ReadFile(filepath.Join(out, resize.Markdown))
 	if err != nil || !strings.Contains(string(md), "| activate node ") || !strings.Contains(stdout, "| standby node ") {
 		t.Errorf("resize.md (%v) or stdout lacks the resizes:\n%s\n%s", err, md, stdout)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"imgcache/loadgen"
+	"imgcache/loadgen/resize"
 	"imgcache/memcache/cmd/cli"
 	"imgcache/reports/results"
 )
@@ -26,11 +27,11 @@ func resizeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.PrintDefaults()
 	}
 	var (
-		cfg      loadgen.ResizeConfig
+		cfg      resize.Config
 		svc      loadgen.ServicesConfig
-		mix      = fs.String("mix", loadgen.DefaultResizeMix().String(), "read:write mix")
-		at       = fs.String("at", joinDurations(loadgen.DefaultResizeAt()), "times of the resizes from the start of the attack, comma-separated; they activate a standby node and stand one by in turn")
-		points   = fs.Float64("tolerance", 100*loadgen.DefaultResizeTolerance, "recovered once the hit rate is back within this many points of its mean before the resize")
+		mix      = fs.String("mix", resize.DefaultMix().String(), "read:write mix")
+		at       = fs.String("at", joinDurations(resize.DefaultAt()), "times of the resizes from the start of the attack, comma-separated; they activate a standby node and stand one by in turn")
+		points   = fs.Float64("tolerance", 100*resize.DefaultTolerance, "recovered once the hit rate is back within this many points of its mean before the resize")
 		out      = fs.String("out", env("LOADGEN_RESIZE_OUT", "reports/resize"), "folder for resize.md and resize.json (env LOADGEN_RESIZE_OUT)")
 		logLevel = fs.String("log-level", env("LOADGEN_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
 	)
@@ -39,11 +40,11 @@ func resizeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&svc.LogLevel, "service-log-level", loadgen.DefaultServiceLogLevel, "log level of the started services")
 	fs.BoolVar(&svc.Keep, "keep", false, "keep the started services' temporary folder (database, images, logs)")
 	addServiceFlags(fs, &svc)
-	fs.IntVar(&svc.Standby, "standby", loadgen.DefaultResizeStandby, "standby memcache nodes to start beside the -nodes active ones")
+	fs.IntVar(&svc.Standby, "standby", resize.DefaultStandby, "standby memcache nodes to start beside the -nodes active ones")
 	fs.StringVar(&cfg.Policy, "policy", results.PolicyLRU, "cache policy: LRU, Random, SIEVE or S3-FIFO")
-	fs.Float64Var(&cfg.Rate, "rate", loadgen.DefaultResizeRate, "offered rate, requests/s")
-	fs.DurationVar(&cfg.Duration, "duration", loadgen.DefaultResizeDuration, "length of the attack")
-	fs.DurationVar(&cfg.Window, "window", loadgen.DefaultResizeWindow, "the hit rate before a resize is the mean over this long")
+	fs.Float64Var(&cfg.Rate, "rate", resize.DefaultRate, "offered rate, requests/s")
+	fs.DurationVar(&cfg.Duration, "duration", resize.DefaultDuration, "length of the attack")
+	fs.DurationVar(&cfg.Window, "window", resize.DefaultWindow, "the hit rate before a resize is the mean over this long")
 	fs.IntVar(&cfg.Dataset.Images, "images", 0, "images in the data set (0: 200)")
 	fs.Uint64Var(&cfg.Dataset.Seed, "seed", loadgen.DefaultSeed, "seed of the data set and of the key draws")
 	fs.BoolVar(&cfg.NoVerify, "no-verify", false, "do not check each read's answer against the uploads (wrong or stale reads fail the run)")
@@ -52,10 +53,10 @@ func resizeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.DurationVar(&cfg.Timeout, "timeout", loadgen.DefaultTimeout, "timeout of a request")
 	fs.Uint64Var(&cfg.MaxWorkers, "workers", loadgen.DefaultMaxWorkers, "most concurrent requests (vegeta workers)")
 	// -nodes means the active nodes here, two by default so that a standby one can join a pool.
-	if err := fs.Set("nodes", fmt.Sprint(loadgen.DefaultResizeNodes)); err != nil {
+	if err := fs.Set("nodes", fmt.Sprint(resize.DefaultNodes)); err != nil {
 		return err
 	}
-	fs.Lookup("nodes").DefValue = fmt.Sprint(loadgen.DefaultResizeNodes)
+	fs.Lookup("nodes").DefValue = fmt.Sprint(resize.DefaultNodes)
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -87,18 +88,18 @@ func resizeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}()
 	cfg.BackendURLs, cfg.MemcacheURLs = s.BackendURLs(), s.MemcacheURLs()
-	res, runErr := loadgen.Resize(ctx, cfg)
+	res, runErr := resize.Run(ctx, cfg)
 	if res == nil || len(res.Windows) == 0 {
 		return runErr
 	}
-	if err := loadgen.WriteResizeFiles(*out, res); err != nil {
+	if err := resize.WriteFiles(*out, res); err != nil {
 		return errors.Join(runErr, err)
 	}
 	fmt.Fprintln(stdout)
-	if err := loadgen.WriteResizeMarkdown(stdout, res); err != nil {
+	if err := resize.WriteMarkdown(stdout, res); err != nil {
 		return errors.Join(runErr, err)
 	}
-	fmt.Fprintf(stdout, "\nresize report: %s\n", filepath.Join(*out, loadgen.ResizeMarkdown))
+	fmt.Fprintf(stdout, "\nresize report: %s\n", filepath.Join(*out, resize.Markdown))
 	return runErr
 }
 

@@ -1,6 +1,6 @@
 //go:build unix
 
-package loadgen_test
+package maxrate_test
 
 import (
 	"context"
@@ -8,13 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"imgcache/loadgen"
+	"imgcache/loadgen/maxrate"
 )
 
 // BenchmarkMaxRateCPU measures the CPU time of the whole process (loadgen and the trivial server in
 // it) per request at a rate under saturation, with verification on and off: what verification
 // costs, in a measure that other work on a shared machine disturbs far less than the top rate.
-// Run: go test -run X -bench MaxRateCPU -benchtime 1x -count 5 ./loadgen/
+// Run: go test -run X -bench MaxRateCPU -benchtime 1x -count 5 ./loadgen/maxrate/
 func BenchmarkMaxRateCPU(b *testing.B) {
 	cpu := func() time.Duration {
 		var ru syscall.Rusage
@@ -30,7 +30,7 @@ func BenchmarkMaxRateCPU(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			for b.Loop() {
 				before := cpu()
-				steps, _, err := loadgen.MaxRate(context.Background(), loadgen.MaxRateConfig{
+				steps, _, err := maxrate.Run(context.Background(), maxrate.Config{
 					Rates: []float64{1000}, Duration: 3 * time.Second, NoVerify: tc.off,
 				})
 				if err != nil {

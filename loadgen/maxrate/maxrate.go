@@ -1,6 +1,9 @@
-package loadgen
+// Package maxrate measures the highest rate loadgen can offer, against a trivial in-process server,
+// so that the harness is never what limits a measurement (loadgen maxrate).
+package maxrate
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -12,35 +15,36 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"imgcache/app/api"
+	"imgcache/loadgen"
 	"imgcache/loadgen/verify"
 )
 
-// Defaults of MaxRateConfig.
+// Defaults of Config.
 const (
-	DefaultMaxRateDuration = 2 * time.Second
-	// DefaultMaxRateWorkers caps vegeta's workers: a trivial server answers in well under a
+	DefaultDuration = 2 * time.Second
+	// DefaultWorkers caps vegeta's workers: a trivial server answers in well under a
 	// millisecond, so a few dozen suffice, and the hundreds vegeta spawns at the first hiccup
 	// cost more CPU in switching than they add.
-	DefaultMaxRateWorkers = 64
-	// MaxRateGoal is the rate the harness must be able to offer, so that it is never what
+	DefaultWorkers = 64
+	// Goal is the rate the harness must be able to offer, so that it is never what
 	// limits a measurement.
-	MaxRateGoal = 20000
+	Goal = 20000
 )
 
-// DefaultMaxRates are the rates MaxRate tries.
-var DefaultMaxRates = []float64{10000, 20000, 40000, 60000, 80000}
+// DefaultRates are the rates MaxRate tries.
+var DefaultRates = []float64{10000, 20000, 40000, 60000, 80000}
 
-// MaxRateConfig describes a measurement of the highest rate loadgen can offer.
-type MaxRateConfig struct {
-	Rates      []float64     // tried in order; nil means DefaultMaxRates
-	Duration   time.Duration // a step; 0 means DefaultMaxRateDuration
-	MaxWorkers uint64        // 0 means DefaultMaxRateWorkers
+// Config describes a measurement of the highest rate loadgen can offer.
+type Config struct {
+	Rates      []float64     // tried in order; nil means DefaultRates
+	Duration   time.Duration // a step; 0 means DefaultDuration
+	MaxWorkers uint64        // 0 means DefaultWorkers
 	Progress   io.Writer     // a line a step; nil means none
 	NoVerify   bool          // do not check the answers, to measure what checking costs
 }
 
-// MaxRateStep is one attack of MaxRate.
-type MaxRateStep struct {
+// Step is one attack of MaxRate.
+type Step struct {
 	Offered    float64       `json:"offered_rps"`
 	Sent       float64       `json:"sent_rps"`
 	Throughput float64       `json:"throughput_rps"`
@@ -55,14 +59,14 @@ type MaxRateStep struct {
 // its key's image (1 to 4 KB, in the API's JSON), which loadgen verifies unless told not to. It stops
 // after the first step that sends less than 90% of what it offered. The server shares the CPUs
 // with the harness, so the figure is a lower bound of what loadgen can offer a remote target.
-func MaxRate(ctx context.Context, cfg MaxRateConfig) ([]MaxRateStep, float64, error) {
+func Run(ctx context.Context, cfg Config) ([]Step, float64, error) {
 	if cfg.Rates == nil {
-		cfg.Rates = DefaultMaxRates
+		cfg.Rates = DefaultRates
 	}
-	setIf(&cfg.Duration, DefaultMaxRateDuration)
-	setIf(&cfg.MaxWorkers, DefaultMaxRateWorkers)
+	cfg.Duration = cmp.Or(cfg.Duration, DefaultDuration)
+	cfg.MaxWorkers = cmp.Or(cfg.MaxWorkers, DefaultWorkers)
 
-	ds, err := NewDataset(DatasetConfig{Images: 20, MinBytes: 1000, MedianBytes: 2000, MaxBytes: 4000})
+	ds, err := loadgen.NewDataset(loadgen.DatasetConfig{Images: 20, MinBytes: 1000, MedianBytes: 2000, MaxBytes: 4000})
 	if err != nil {
 		return nil, 0, err
 	}
@@ -88,15 +92,15 @@ func MaxRate(ctx context.Context, cfg MaxRateConfig) ([]MaxRateStep, float64, er
 		_ = srv.Shutdown()
 		<-served
 	}()
-	w, err := NewWorkload("http://"+ln.Addr().String(), ds, 1, false)
+	w, err := loadgen.NewWorkload("http://"+ln.Addr().String(), ds, 1, false)
 	if err != nil {
 		return nil, 0, err
 	}
-	pop, err := NewZipf(len(ds.Images), DefaultZipfS, 1)
+	pop, err := loadgen.NewZipf(len(ds.Images), loadgen.DefaultZipfS, 1)
 	if err != nil {
 		return nil, 0, err
 	}
-	tr, err := NewTargeter(w, TargeterConfig{ReadFraction: 1, Reads: pop, Seed: 1})
+	tr, err := loadgen.NewTargeter(w, loadgen.TargeterConfig{ReadFraction: 1, Reads: pop, Seed: 1})
 	if err != nil {
 		return nil, 0, err
 	}
@@ -106,23 +110,23 @@ func MaxRate(ctx context.Context, cfg MaxRateConfig) ([]MaxRateStep, float64, er
 			return nil, 0, err
 		}
 	}
-	var steps []MaxRateStep
+	var steps []Step
 	var best float64
 	for _, rate := range cfg.Rates {
-		st, err := RunStep(ctx, tr.Targeter(), StepConfig{
+		st, err := loadgen.RunStep(ctx, tr.Targeter(), loadgen.StepConfig{
 			Name: fmt.Sprintf("maxrate-%g", rate), Rate: rate, Warmup: 200 * time.Millisecond,
 			Duration: cfg.Duration, MaxWorkers: cfg.MaxWorkers, Verify: ver,
 		})
 		if err != nil {
 			return steps, best, err
 		}
-		ms := MaxRateStep{Offered: st.Offered, Sent: st.Sent, Throughput: st.Throughput, P99: st.All.P99,
+		ms := Step{Offered: st.Offered, Sent: st.Sent, Throughput: st.Throughput, P99: st.All.P99,
 			Errors: int(st.All.Requests - st.All.Successes), Verified: st.Verified, Unverified: st.Unverified()}
 		steps = append(steps, ms)
 		best = max(best, ms.Sent)
 		if cfg.Progress != nil {
-			fmt.Fprintf(cfg.Progress, "maxrate: offered %6.0f/s  sent %8.1f/s  throughput %8.1f/s  p99 %8s  errors %d  verified %d  unverified %d\n",
-				ms.Offered, ms.Sent, ms.Throughput, fmtMillis(ms.P99), ms.Errors, ms.Verified, ms.Unverified)
+			fmt.Fprintf(cfg.Progress, "maxrate: offered %6.0f/s  sent %8.1f/s  throughput %8.1f/s  p99 %6.1fms  errors %d  verified %d  unverified %d\n",
+				ms.Offered, ms.Sent, ms.Throughput, float64(ms.P99)/float64(time.Millisecond), ms.Errors, ms.Verified, ms.Unverified)
 		}
 		if ms.Unverified > 0 {
 			return steps, best, fmt.Errorf("maxrate at %g/s: %d of %d answers of the trivial server failed verification (%+v)", rate, ms.Unverified, ms.Verified, st.BadReads)

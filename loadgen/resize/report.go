@@ -1,4 +1,4 @@
-package loadgen
+package resize
 
 import (
 	"bytes"
@@ -13,13 +13,13 @@ import (
 
 // Files a resize run writes into its folder.
 const (
-	ResizeJSON     = "resize.json"
-	ResizeMarkdown = "resize.md"
+	JSON     = "resize.json"
+	Markdown = "resize.md"
 )
 
-// WriteResizeMarkdown writes the run's parameters, a row for each resize's effect, the requests and
+// WriteMarkdown writes the run's parameters, a row for each resize's effect, the requests and
 // their failures, and the hit rate of every window.
-func WriteResizeMarkdown(w io.Writer, r *ResizeResult) error {
+func WriteMarkdown(w io.Writer, r *Result) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# imgcache pool resize\n\n%s · %s reads:writes · %s · %d MB a node · %g requests/s for %v · %d backend(s) · %d memcache nodes registered · %d images\n\n",
 		r.Started.Format("2006-01-02 15:04 MST"), r.Mix, r.Policy, r.CapacityMB, r.Rate, r.Duration, r.Backends, r.Nodes, r.Dataset.Images)
@@ -77,8 +77,8 @@ func WriteResizeMarkdown(w io.Writer, r *ResizeResult) error {
 // secs writes a time from the start of the attack in seconds.
 func secs(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
 
-// WriteResizeFiles writes resize.json and resize.md into dir, creating it.
-func WriteResizeFiles(dir string, r *ResizeResult) error {
+// WriteFiles writes resize.json and resize.md into dir, creating it.
+func WriteFiles(dir string, r *Result) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -86,12 +86,12 @@ func WriteResizeFiles(dir string, r *ResizeResult) error {
 	if err != nil {
 		return fmt.Errorf("resize results: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, ResizeJSON), append(j, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, JSON), append(j, '\n'), 0o644); err != nil {
 		return err
 	}
 	var md bytes.Buffer
-	if err := WriteResizeMarkdown(&md, r); err != nil {
+	if err := WriteMarkdown(&md, r); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, ResizeMarkdown), md.Bytes(), 0o644)
+	return os.WriteFile(filepath.Join(dir, Markdown), md.Bytes(), 0o644)
 }

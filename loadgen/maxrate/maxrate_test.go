@@ -1,4 +1,4 @@
-package loadgen_test
+package maxrate_test
 
 import (
 	"bytes"
@@ -7,13 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"imgcache/loadgen"
+	"imgcache/loadgen/maxrate"
 )
 
 func TestMaxRate(t *testing.T) {
 	var progress bytes.Buffer
 	// The second rate is far beyond what one worker can send: the sweep stops there.
-	steps, best, err := loadgen.MaxRate(context.Background(), loadgen.MaxRateConfig{
+	steps, best, err := maxrate.Run(context.Background(), maxrate.Config{
 		Rates: []float64{200, 1e6, 300}, Duration: 300 * time.Millisecond, MaxWorkers: 1, Progress: &progress,
 	})
 	if err != nil {
@@ -35,11 +35,11 @@ func TestMaxRate(t *testing.T) {
 }
 
 // BenchmarkMaxRate measures the highest rate loadgen offers to a trivial server in the same
-// process (which shares the CPUs); it must reach loadgen.MaxRateGoal so that the harness is never
-// what limits a measurement. Run: go test -run X -bench MaxRate -benchtime 1x ./loadgen/
+// process (which shares the CPUs); it must reach maxrate.Goal so that the harness is never
+// what limits a measurement. Run: go test -run X -bench MaxRate -benchtime 1x ./loadgen/maxrate/
 func BenchmarkMaxRate(b *testing.B) {
 	for b.Loop() {
-		_, best, err := loadgen.MaxRate(context.Background(), loadgen.MaxRateConfig{
+		_, best, err := maxrate.Run(context.Background(), maxrate.Config{
 			Rates: []float64{20000, 30000, 40000, 50000}, Duration: 2 * time.Second,
 		})
 		if err != nil {

@@ -1,9 +1,13 @@
-package loadgen
+// Package resize measures what resizing the memcache pool costs: the hit rate around each resize of a
+// fixed-rate attack, the dip and the time to recover (loadgen resize).
+package resize
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"imgcache/loadgen"
 	"io"
 	"log/slog"
 	"math"
@@ -15,27 +19,27 @@ import (
 	"imgcache/reports/results"
 )
 
-// Defaults of ResizeConfig: a pool of two active nodes and a standby one, a third node activated
+// Defaults of Config: a pool of two active nodes and a standby one, a third node activated
 // mid-run and one stood by later, at a rate well under what one machine saturates at.
 const (
-	DefaultResizeNodes    = 2
-	DefaultResizeStandby  = 1
-	DefaultResizeRate     = 300
-	DefaultResizeDuration = 40 * time.Second
-	// DefaultResizeWindow is how long before a resize the hit rate is averaged over.
-	DefaultResizeWindow = 10 * time.Second
-	// DefaultResizeTolerance is how close, in hit rate (0.05 is 5 points), the rate must come back
+	DefaultNodes    = 2
+	DefaultStandby  = 1
+	DefaultRate     = 300
+	DefaultDuration = 40 * time.Second
+	// DefaultWindow is how long before a resize the hit rate is averaged over.
+	DefaultWindow = 10 * time.Second
+	// DefaultTolerance is how close, in hit rate (0.05 is 5 points), the rate must come back
 	// to its mean before the resize to count as recovered.
-	DefaultResizeTolerance = 0.05
-	// DefaultResizeSample is the length of a window of the per-second hit rate.
-	DefaultResizeSample = time.Second
+	DefaultTolerance = 0.05
+	// DefaultSample is the length of a window of the per-second hit rate.
+	DefaultSample = time.Second
 )
 
-// DefaultResizeAt are the times of the resizes: a node activated at 15 s, one stood by at 30 s.
-func DefaultResizeAt() []time.Duration { return []time.Duration{15 * time.Second, 30 * time.Second} }
+// DefaultAt are the times of the resizes: a node activated at 15 s, one stood by at 30 s.
+func DefaultAt() []time.Duration { return []time.Duration{15 * time.Second, 30 * time.Second} }
 
-// DefaultResizeMix is the resize run's mix: read-heavy, where a cache matters most.
-func DefaultResizeMix() results.Mix { return results.Mix{Reads: 80, Writes: 20} }
+// DefaultMix is the resize run's mix: read-heavy, where a cache matters most.
+func DefaultMix() results.Mix { return results.Mix{Reads: 80, Writes: 20} }
 
 // Resize actions: the first resize activates a standby node, the next stands an active one by,
 // and so on in turn, so a run of two resizes goes from N to N+1 nodes and back.
@@ -44,8 +48,8 @@ const (
 	ActionStandby  = "standby"
 )
 
-// ResizeConfig describes a resize run. The zero value of each field means its default.
-type ResizeConfig struct {
+// Config describes a resize run. The zero value of each field means its default.
+type Config struct {
 	// BackendURLs are the backends the attack spreads over; the cache and the pool are changed
 	// through the first. MemcacheURLs are every node of the pool, standby ones too: their
 	// statistics are summed. MemcacheSecret is sent with their /stats.
@@ -53,44 +57,44 @@ type ResizeConfig struct {
 	MemcacheURLs   []string
 	MemcacheSecret string
 
-	Dataset    DatasetConfig
-	Mix        results.Mix // zero means DefaultResizeMix
+	Dataset    loadgen.DatasetConfig
+	Mix        results.Mix // zero means DefaultMix
 	Policy     string      // "" means LRU
 	CapacityMB int         // of each node; 0 means CacheFraction of the data set as cached
-	// CacheFraction is the share of the data set each node holds; 0 means DefaultCacheFraction.
+	// CacheFraction is the share of the data set each node holds; 0 means loadgen.DefaultCacheFraction.
 	CacheFraction float64
 
-	Rate       float64         // offered requests a second; 0 means DefaultResizeRate
-	Duration   time.Duration   // of the attack, longer when resizes come late; 0 means DefaultResizeDuration
-	At         []time.Duration // times of the resizes from the start of the attack; nil means DefaultResizeAt
-	Window     time.Duration   // 0 means DefaultResizeWindow
-	Tolerance  float64         // 0 means DefaultResizeTolerance
-	Sample     time.Duration   // 0 means DefaultResizeSample
-	Timeout    time.Duration   // of a request; 0 means DefaultTimeout
-	MaxWorkers uint64          // 0 means DefaultMaxWorkers
+	Rate       float64         // offered requests a second; 0 means DefaultRate
+	Duration   time.Duration   // of the attack, longer when resizes come late; 0 means DefaultDuration
+	At         []time.Duration // times of the resizes from the start of the attack; nil means DefaultAt
+	Window     time.Duration   // 0 means DefaultWindow
+	Tolerance  float64         // 0 means DefaultTolerance
+	Sample     time.Duration   // 0 means DefaultSample
+	Timeout    time.Duration   // of a request; 0 means loadgen.DefaultTimeout
+	MaxWorkers uint64          // 0 means loadgen.DefaultMaxWorkers
 
 	Logger   *slog.Logger // nil means slog.Default()
 	Progress io.Writer    // a line a sample; nil means none
 	NoVerify bool         // do not check the reads' answers against the uploads
 }
 
-func (c ResizeConfig) withDefaults() ResizeConfig {
-	c.Dataset = c.Dataset.withDefaults()
+func (c Config) withDefaults() Config {
+	c.Dataset = c.Dataset.WithDefaults()
 	if c.Mix == (results.Mix{}) {
-		c.Mix = DefaultResizeMix()
+		c.Mix = DefaultMix()
 	}
-	setIf(&c.Policy, results.PolicyLRU)
-	setIf(&c.CacheFraction, DefaultCacheFraction)
-	setIf(&c.Rate, DefaultResizeRate)
-	setIf(&c.Duration, DefaultResizeDuration)
+	c.Policy = cmp.Or(c.Policy, results.PolicyLRU)
+	c.CacheFraction = cmp.Or(c.CacheFraction, loadgen.DefaultCacheFraction)
+	c.Rate = cmp.Or(c.Rate, DefaultRate)
+	c.Duration = cmp.Or(c.Duration, DefaultDuration)
 	if c.At == nil {
-		c.At = DefaultResizeAt()
+		c.At = DefaultAt()
 	}
-	setIf(&c.Window, DefaultResizeWindow)
-	setIf(&c.Tolerance, DefaultResizeTolerance)
-	setIf(&c.Sample, DefaultResizeSample)
-	setIf(&c.Timeout, DefaultTimeout)
-	setIf(&c.MaxWorkers, DefaultMaxWorkers)
+	c.Window = cmp.Or(c.Window, DefaultWindow)
+	c.Tolerance = cmp.Or(c.Tolerance, DefaultTolerance)
+	c.Sample = cmp.Or(c.Sample, DefaultSample)
+	c.Timeout = cmp.Or(c.Timeout, loadgen.DefaultTimeout)
+	c.MaxWorkers = cmp.Or(c.MaxWorkers, loadgen.DefaultMaxWorkers)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -99,9 +103,9 @@ func (c ResizeConfig) withDefaults() ResizeConfig {
 
 // Validate checks the settings but the URLs, with the defaults applied, so that a command can refuse
 // them before it starts any service.
-func (c ResizeConfig) Validate() error { return c.withDefaults().validate(false) }
+func (c Config) Validate() error { return c.withDefaults().validate(false) }
 
-func (c ResizeConfig) validate(urls bool) error {
+func (c Config) validate(urls bool) error {
 	var errs []error
 	if urls && (len(c.BackendURLs) == 0 || len(c.MemcacheURLs) == 0) {
 		errs = append(errs, errors.New("a resize run needs the backends and every memcache node"))
@@ -112,7 +116,7 @@ func (c ResizeConfig) validate(urls bool) error {
 	if c.CapacityMB < 0 || c.CacheFraction <= 0 {
 		errs = append(errs, fmt.Errorf("capacity %d MB, fraction %g", c.CapacityMB, c.CacheFraction))
 	}
-	if p, err := NormalizePolicy(c.Policy); err != nil || p == results.PolicyOff {
+	if p, err := loadgen.NormalizePolicy(c.Policy); err != nil || p == results.PolicyOff {
 		errs = append(errs, fmt.Errorf("policy %q: a resize run needs a cache", c.Policy))
 	}
 	for i, at := range c.At {
@@ -122,7 +126,7 @@ func (c ResizeConfig) validate(urls bool) error {
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("%w: %w", ErrBadConfig, err)
+		return fmt.Errorf("%w: %w", loadgen.ErrBadConfig, err)
 	}
 	return nil
 }
@@ -144,8 +148,8 @@ func (w Window) HitRate() (float64, bool) {
 	return float64(w.Hits) / float64(w.Gets), true
 }
 
-// ResizeEvent is one resize as performed.
-type ResizeEvent struct {
+// Event is one resize as performed.
+type Event struct {
 	At     time.Duration `json:"at_ns"` // when it was performed, from the start of the attack
 	Action string        `json:"action"`
 	Node   int64         `json:"node,omitempty"`
@@ -154,11 +158,11 @@ type ResizeEvent struct {
 	Error  string        `json:"error,omitempty"`
 }
 
-// ResizeEffect is what one resize cost: the hit rate's mean before it, its lowest window after it
+// Effect is what one resize cost: the hit rate's mean before it, its lowest window after it
 // (up to the next resize), the dip between them, and how long until it came back within the
 // tolerance of the mean.
-type ResizeEffect struct {
-	Event    ResizeEvent   `json:"event"`
+type Effect struct {
+	Event    Event         `json:"event"`
 	Before   float64       `json:"before"`         // mean of the window hit rates in the Window before
 	BeforeN  int           `json:"before_windows"` // windows averaged; 0: no mean (and no dip)
 	Lowest   float64       `json:"lowest"`
@@ -177,20 +181,20 @@ type ResizeEffect struct {
 	SettledN int     `json:"settled_windows"` // windows averaged; 0: no level
 }
 
-// AnalyzeResizes computes each resize's effect from the windows, in order of time: the before-mean
+// Analyze computes each resize's effect from the windows, in order of time: the before-mean
 // over the windows that ended within window before the resize; the lowest window that ends after
 // it and no later than the next resize (a window astride a resize counts as after it); and the
 // first window from the lowest on whose rate is within tolerance of the mean; and the mean over the
 // last window's worth of windows after it, up to the next resize. Windows without lookups are left
 // out.
-func AnalyzeResizes(windows []Window, events []ResizeEvent, window time.Duration, tolerance float64) []ResizeEffect {
-	var out []ResizeEffect
+func Analyze(windows []Window, events []Event, window time.Duration, tolerance float64) []Effect {
+	var out []Effect
 	for i, ev := range events {
 		next := time.Duration(math.MaxInt64)
 		if i+1 < len(events) {
 			next = events[i+1].At
 		}
-		e := ResizeEffect{Event: ev, Lowest: math.Inf(1)}
+		e := Effect{Event: ev, Lowest: math.Inf(1)}
 		var sum float64
 		for _, w := range windows {
 			if r, ok := w.HitRate(); ok && w.End <= ev.At && w.End > ev.At-window {
@@ -247,8 +251,8 @@ func AnalyzeResizes(windows []Window, events []ResizeEvent, window time.Duration
 	return out
 }
 
-// ResizeResult is what a resize run measured.
-type ResizeResult struct {
+// Result is what a resize run measured.
+type Result struct {
 	Started    time.Time           `json:"started"`
 	Mix        results.Mix         `json:"mix"`
 	Policy     string              `json:"policy"`
@@ -261,58 +265,58 @@ type ResizeResult struct {
 	Nodes      int                 `json:"nodes"` // registered in the pool at the start, active and standby
 	Dataset    results.DatasetInfo `json:"dataset"`
 	Windows    []Window            `json:"windows"`
-	Events     []ResizeEvent       `json:"events"`
-	Effects    []ResizeEffect      `json:"effects"`
+	Events     []Event             `json:"events"`
+	Effects    []Effect            `json:"effects"`
 	// Step is the attack as a whole: requests, throughput, latencies, errors by kind.
 	Step  results.Step `json:"step"`
 	Error string       `json:"error,omitempty"`
 }
 
 // Failed returns the number of requests that failed: network errors and answers outside 2xx.
-func (r *ResizeResult) Failed() uint64 {
+func (r *Result) Failed() uint64 {
 	return r.Step.All.Requests - r.Step.All.Successes
 }
 
 // Resize runs one constant-rate attack on the pool and resizes it at the set times through the
 // first backend's pool form, sampling the pool's summed statistics every Sample, then computes each
 // resize's effect. It returns what was measured even when it fails, together with the error.
-func Resize(ctx context.Context, cfg ResizeConfig) (*ResizeResult, error) {
+func Run(ctx context.Context, cfg Config) (*Result, error) {
 	cfg = cfg.withDefaults()
-	res := &ResizeResult{Started: time.Now().UTC(), Mix: cfg.Mix, Rate: cfg.Rate, Duration: cfg.Duration,
+	res := &Result{Started: time.Now().UTC(), Mix: cfg.Mix, Rate: cfg.Rate, Duration: cfg.Duration,
 		Window: cfg.Window, Tolerance: cfg.Tolerance, Backends: len(cfg.BackendURLs)}
-	fail := func(err error) (*ResizeResult, error) {
+	fail := func(err error) (*Result, error) {
 		res.Error = err.Error()
 		return res, err
 	}
 	if err := cfg.validate(true); err != nil {
 		return fail(err)
 	}
-	res.Policy, _ = NormalizePolicy(cfg.Policy)
-	ds, err := NewDataset(cfg.Dataset)
+	res.Policy, _ = loadgen.NormalizePolicy(cfg.Policy)
+	ds, err := loadgen.NewDataset(cfg.Dataset)
 	if err != nil {
 		return fail(err)
 	}
 	res.Dataset = ds.Info()
 	res.CapacityMB = cfg.CapacityMB
 	if res.CapacityMB == 0 {
-		res.CapacityMB = CapacityFor(res.Dataset, cfg.CacheFraction)
+		res.CapacityMB = loadgen.CapacityFor(res.Dataset, cfg.CacheFraction)
 	}
-	w, err := NewWorkloadOn(cfg.BackendURLs, ds, 0, false)
+	w, err := loadgen.NewWorkloadOn(cfg.BackendURLs, ds, 0, false)
 	if err != nil {
 		return fail(err)
 	}
-	pop, err := NewPopularity(PopularityZipf, len(ds.Images), DefaultZipfS, cfg.Dataset.Seed)
+	pop, err := loadgen.NewPopularity(loadgen.PopularityZipf, len(ds.Images), loadgen.DefaultZipfS, cfg.Dataset.Seed)
 	if err != nil {
 		return fail(err)
 	}
-	ctl := &Control{BackendURL: cfg.BackendURLs[0], MemcacheURLs: cfg.MemcacheURLs, Secret: cfg.MemcacheSecret,
+	ctl := &loadgen.Control{BackendURL: cfg.BackendURLs[0], MemcacheURLs: cfg.MemcacheURLs, Secret: cfg.MemcacheSecret,
 		// The pool form's posts wait as long as any request may: a slow answer is not a failed resize.
 		HTTP: &http.Client{Timeout: max(30*time.Second, cfg.Timeout),
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	if err := ctl.SetCache(ctx, res.CapacityMB, res.Policy); err != nil {
 		return fail(err)
 	}
-	if err := ctl.UploadAll(ctx, w, DefaultUploadConcurrency); err != nil {
+	if err := ctl.UploadAll(ctx, w, loadgen.DefaultUploadConcurrency); err != nil {
 		return fail(err)
 	}
 	if err := ctl.ClearCache(ctx); err != nil {
@@ -323,7 +327,7 @@ func Resize(ctx context.Context, cfg ResizeConfig) (*ResizeResult, error) {
 		return fail(err)
 	}
 	res.Nodes = len(pv.Nodes)
-	tr, err := NewTargeter(w, TargeterConfig{ReadFraction: cfg.Mix.ReadFraction(), Reads: pop, Seed: cfg.Dataset.Seed})
+	tr, err := loadgen.NewTargeter(w, loadgen.TargeterConfig{ReadFraction: cfg.Mix.ReadFraction(), Reads: pop, Seed: cfg.Dataset.Seed})
 	if err != nil {
 		return fail(err)
 	}
@@ -346,7 +350,7 @@ func Resize(ctx context.Context, cfg ResizeConfig) (*ResizeResult, error) {
 	start := time.Now()
 	go func() { // owned here: every return below waits for it
 		// The loop ends the attack; the step's duration only bounds it.
-		st, err := RunStep(attackCtx, tr.Targeter(), StepConfig{Name: "resize", Rate: cfg.Rate,
+		st, err := loadgen.RunStep(attackCtx, tr.Targeter(), loadgen.StepConfig{Name: "resize", Rate: cfg.Rate,
 			Duration: cfg.Duration + cfg.lateBound() + cfg.Sample, Timeout: cfg.Timeout, MaxWorkers: cfg.MaxWorkers, Stop: loopDone,
 			Verify: ver})
 		done <- stepResult{st, err}
@@ -368,7 +372,7 @@ func Resize(ctx context.Context, cfg ResizeConfig) (*ResizeResult, error) {
 		sr = <-done
 	}
 	res.Step = sr.st
-	res.Effects = AnalyzeResizes(res.Windows, res.Events, cfg.Window, cfg.Tolerance)
+	res.Effects = Analyze(res.Windows, res.Events, cfg.Window, cfg.Tolerance)
 	if err := errors.Join(loopErr, sr.err); err != nil {
 		return fail(err)
 	}
@@ -393,7 +397,7 @@ func Resize(ctx context.Context, cfg ResizeConfig) (*ResizeResult, error) {
 // lateBound is how much longer than planned a resize run may last when its resizes come late (the
 // machine is busy): the attack goes on until every resize has been done and sampled after, each
 // resize's calls taking up to a request's timeout.
-func (c ResizeConfig) lateBound() time.Duration {
+func (c Config) lateBound() time.Duration {
 	return max(c.Duration, 30*time.Second) + time.Duration(len(c.At))*c.Timeout
 }
 
@@ -402,7 +406,7 @@ func (c ResizeConfig) lateBound() time.Duration {
 // It returns after the first sample at or past cfg.Duration that follows the last resize: the run's
 // end waits for the events, not the events for a wall-clock window, so a late loop (a busy machine)
 // gives longer windows, never a skipped resize. It gives up lateBound past cfg.Duration.
-func resizeLoop(ctx context.Context, cfg ResizeConfig, ctl *Control, start time.Time, res *ResizeResult) error {
+func resizeLoop(ctx context.Context, cfg Config, ctl *loadgen.Control, start time.Time, res *Result) error {
 	read := func() (uint64, uint64, error) {
 		// A late sample only makes a longer window: it waits as long as a request may.
 		sctx, cancel := context.WithTimeout(ctx, max(cfg.Sample, cfg.Timeout))
@@ -461,8 +465,8 @@ func resizeLoop(ctx context.Context, cfg ResizeConfig, ctl *Control, start time.
 
 // resizeOnce performs the n-th resize: even ones activate the live standby node of lowest id, odd
 // ones stand by the active node of highest id (the one most likely just activated).
-func resizeOnce(ctx context.Context, ctl *Control, n int, at time.Duration) ResizeEvent {
-	ev := ResizeEvent{At: at, Action: ActionActivate}
+func resizeOnce(ctx context.Context, ctl *loadgen.Control, n int, at time.Duration) Event {
+	ev := Event{At: at, Action: ActionActivate}
 	if n%2 == 1 {
 		ev.Action = ActionStandby
 	}
