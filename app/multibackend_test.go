@@ -87,7 +87,16 @@ func TestStaleReadsAcrossBackends(t *testing.T) {
 			mc.signal(syscall.SIGKILL)
 			mc.wait()
 			time.Sleep(500 * time.Millisecond) // a dead memcache, for a while
+			restarted := cacheReads(t, b.url())
 			mc.restart()
+			// The readers go on until B reads from the restarted memcache again (its breaker's probe
+			// brings the node back): the race covers the refilled cache, and counts its hits.
+			for end := time.Now().Add(30 * time.Second); cacheReads(t, b.url()) < restarted+minCacheReads; time.Sleep(20 * time.Millisecond) {
+				if time.Now().After(end) {
+					t.Errorf("B read %d images from the restarted memcache in 30 s, want %d", cacheReads(t, b.url())-restarted, minCacheReads)
+					return
+				}
+			}
 		})
 	})
 }

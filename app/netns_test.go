@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -183,6 +184,7 @@ type healthRouter struct {
 	healthy []atomic.Bool
 	next    atomic.Uint64
 	changed []atomic.Int64 // unix nanos of the last change of each backend's health
+	resent  atomic.Int64   // requests sent again after a refused connection
 	stop    chan struct{}
 	wg      sync.WaitGroup
 }
@@ -229,6 +231,20 @@ func (r *healthRouter) pick() string {
 		}
 	}
 	return r.urls[int(r.next.Load()%uint64(len(r.urls)))] // none healthy: a request fails
+}
+
+// send sends the request build makes for a backend, as a load balancer does: a request whose
+// connection was refused never reached a server (a backend that closed its listener between two
+// health polls, or a client that picked a backend long before it dialled on a busy machine), so it
+// goes once more to the next healthy backend. Any other failure is the request's.
+func (r *healthRouter) send(hc *http.Client, build func(base string) *http.Request) (*http.Response, error) {
+	resp, err := hc.Do(build(r.pick()))
+	var op *net.OpError
+	if err != nil && errors.As(err, &op) && op.Op == "dial" {
+		r.resent.Add(1)
+		resp, err = hc.Do(build(r.pick()))
+	}
+	return resp, err
 }
 
 func (r *healthRouter) close() {
@@ -278,9 +294,11 @@ func runLabLoad(t *testing.T, r *healthRouter, keys []string, floors []atomic.In
 					fw, _ := mw.CreateFormFile(api.FieldFile, "x.png")
 					fw.Write(images[v])
 					mw.Close()
-					req, _ := http.NewRequest(http.MethodPost, r.pick()+api.PathUpload, &body)
-					req.Header.Set("Content-Type", mw.FormDataContentType())
-					resp, err := hc.Do(req)
+					resp, err := r.send(hc, func(base string) *http.Request {
+						req, _ := http.NewRequest(http.MethodPost, base+api.PathUpload, bytes.NewReader(body.Bytes()))
+						req.Header.Set("Content-Type", mw.FormDataContentType())
+						return req
+					})
 					ok := err == nil && resp.StatusCode == 200
 					if err == nil {
 						io.Copy(io.Discard, resp.Body)
@@ -301,7 +319,10 @@ func runLabLoad(t *testing.T, r *healthRouter, keys []string, floors []atomic.In
 				}
 				floor := floors[i].Load()
 				start := time.Now()
-				resp, err := hc.Post(r.pick()+"/api/key/"+keys[i], "", nil)
+				resp, err := r.send(hc, func(base string) *http.Request {
+					req, _ := http.NewRequest(http.MethodPost, base+"/api/key/"+keys[i], nil)
+					return req
+				})
 				var a apptest.APIAnswer
 				ok := err == nil && resp.StatusCode == 200
 				if err == nil {
@@ -506,6 +527,7 @@ func TestMultiHostFaults(t *testing.T) {
 	t.Logf("%-20s %v; %d writes (%d failed); %d stale; %d cache reads; the router left each backend after %v",
 		"rolling restart", got.readPhase, got.writes, got.writeFailed, got.stale, h, switched)
 	checkLabPhase(t, "rolling restart", got, h, len(switched) == 2 && switched[0] < 10*time.Second && switched[1] < 10*time.Second)
+	t.Logf("requests sent again after a refused connection, as a load balancer does: %d", router.resent.Load())
 	t.Logf("the multi-host test took %v", time.Since(began).Round(time.Millisecond))
 }
 
