@@ -15,7 +15,7 @@ import (
 // TestLiveMRC: every hit and every fill reach the node's live curve, which GET /mrc answers.
 func TestLiveMRC(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
-		s := startServer(t, dsn, nil)
+		s := startServer(t, dsn, func(c *memcache.Config) { c.LiveMRC = true })
 		c := newClient(t, s)
 		ctx := context.Background()
 		value := []byte(b64(string(make([]byte, 750)))) // 1,000 bytes of base64
@@ -61,7 +61,7 @@ func TestLiveMRC(t *testing.T) {
 }
 
 func TestLiveMRCOff(t *testing.T) {
-	s := startServer(t, "sqlite:"+t.TempDir()+"/db.sqlite", func(c *memcache.Config) { c.NoLiveMRC = true })
+	s := startServer(t, "sqlite:"+t.TempDir()+"/db.sqlite", nil) // off by default
 	c := newClient(t, s)
 	if err := c.Put(context.Background(), "k", []byte(b64("v"))); err != nil {
 		t.Fatal(err)

@@ -55,10 +55,12 @@ type Config struct {
 	// is activated on the pool page or by the auto-scaler.
 	Standby   bool
 	Heartbeat time.Duration // how often the node heartbeats in the pool's table
-	// NoLiveMRC turns the live miss-ratio curve off (GET /mrc then answers no curves).
-	NoLiveMRC bool
-	Seed      uint64 // seed of Random Replacement; 0 picks one from the clock
-	Logger    *slog.Logger
+	// LiveMRC turns the live miss-ratio curve on (GET /mrc answers no curves without it). Off by
+	// default until its cost on the GET path is measured: a small key set is sampled whole, and every
+	// sampled access then runs through a simulation of each policy at each size.
+	LiveMRC bool
+	Seed    uint64 // seed of Random Replacement; 0 picks one from the clock
+	Logger  *slog.Logger
 }
 
 func (c Config) withDefaults() Config {
@@ -159,7 +161,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		dbErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "imgcache_database_errors_total",
 			Help: "Failed database operations.", ConstLabels: prometheus.Labels{"service": "memcache"}}),
 	}
-	if !cfg.NoLiveMRC {
+	if cfg.LiveMRC {
 		s.mrc = livemrc.New(wire.DefaultCapacityMB*cache.MB, livemrc.Config{})
 	}
 	if _, err := s.refresh(ctx); err != nil {

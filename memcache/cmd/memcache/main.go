@@ -25,7 +25,7 @@ var env = map[string]string{
 	"max-body":         "IMGCACHE_MEMCACHE_MAX_BODY",
 	"max-conns-per-ip": "IMGCACHE_MEMCACHE_MAX_CONNS_PER_IP",
 	"log-level":        "IMGCACHE_LOG_LEVEL",
-	"no-live-mrc":      "IMGCACHE_MEMCACHE_NO_LIVE_MRC",
+	"live-mrc":         "IMGCACHE_MEMCACHE_LIVE_MRC",
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stderr)) }
@@ -44,7 +44,7 @@ func run(args []string, stderr io.Writer) int {
 	fs.DurationVar(&cfg.StatsRetention, "stats-retention", memcache.DefaultStatsRetention, "cache_stats rows older than this are deleted")
 	fs.IntVar(&cfg.MaxBodySize, "max-body", memcache.DefaultMaxBodySize, "request body limit in bytes")
 	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", memcache.DefaultMaxConnsPerIP, "most connections one client address may hold")
-	fs.BoolVar(&cfg.NoLiveMRC, "no-live-mrc", false, "turn off the live miss-ratio curve (GET /mrc)")
+	fs.BoolVar(&cfg.LiveMRC, "live-mrc", false, "keep a live miss-ratio curve of this node (GET /mrc); off until its cost is measured")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	fs.Usage = cli.Usage(fs, "memcache: the imgcache cache service (LRU and Random Replacement, stats to the database)", env)
 	if err := fs.Parse(args); err != nil {
