@@ -1,12 +1,10 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"imgcache/app/apptest"
@@ -24,29 +22,11 @@ func (panicStore) FindImages(context.Context, database.ImageQuery) (database.Ima
 	panic("boom listing keys")
 }
 
-// syncBuffer is a log sink that the server's goroutines and the test may use at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestPanicIsA500: a handler that panics answers 500 in the API's contract (the JSON envelope; the
 // pages' error page is web's TestPagePanicIsA500), its stack goes to the log, and the server keeps
 // serving.
 func TestPanicIsA500(t *testing.T) {
-	var logs syncBuffer
+	var logs apptest.SyncBuffer
 	s := app.New(app.Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(&logs, nil))},
 		newFakeCache(), panicStore{newFakeStore()}, newFakeFiles())
 	if err := s.Listen(); err != nil {

@@ -76,7 +76,7 @@ type proc struct {
 	role string
 	addr string
 	env  []string
-	out  *syncBuffer
+	out  *apptest.SyncBuffer
 	wrap []string // a command the test binary runs under (ip netns exec NS), or none
 
 	mu  sync.Mutex
@@ -104,7 +104,7 @@ func startProc(t *testing.T, role string, env ...string) *proc {
 // startProcAt is startProc on addr, with the test binary run under wrap (ip netns exec NS) if given.
 func startProcAt(t *testing.T, role, addr string, wrap []string, env ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, role: role, addr: addr, out: &syncBuffer{}, wrap: wrap}
+	p := &proc{t: t, role: role, addr: addr, out: &apptest.SyncBuffer{}, wrap: wrap}
 	addrVar := "IMGCACHE_ADDR"
 	if role == "memcache" {
 		addrVar = "IMGCACHE_MEMCACHE_ADDR"

@@ -70,9 +70,15 @@ func (o *Original) Close() error { return o.db.Close() }
 
 // Images returns every row of the original's images table, in key order.
 func (o *Original) Images(ctx context.Context) ([]OriginalImage, error) {
-	rows, err := o.db.QueryContext(ctx, "SELECT `key`, location FROM images ORDER BY `key`")
+	return originalImages(ctx, o.db, "read the original's images", "SELECT `key`, location FROM images ORDER BY `key`")
+}
+
+// originalImages runs query, which selects a key and a location (NULL in the original's schema
+// allows), and returns its rows; what names the read in errors.
+func originalImages(ctx context.Context, db *sql.DB, what, query string) ([]OriginalImage, error) {
+	rows, err := db.QueryContext(ctx, query)
 	if err != nil {
-		return nil, fmt.Errorf("read the original's images: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []OriginalImage
@@ -80,12 +86,15 @@ func (o *Original) Images(ctx context.Context) ([]OriginalImage, error) {
 		var img OriginalImage
 		var loc sql.NullString
 		if err := rows.Scan(&img.Key, &loc); err != nil {
-			return nil, fmt.Errorf("read the original's images: %w", err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		img.Location = loc.String
 		out = append(out, img)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
 }
 
 // LatestProperties returns the original's newest cache_properties row (its policy from
@@ -241,22 +250,7 @@ func skipRow(ctx context.Context, sdb *sql.DB, d Dialect, img OriginalImage, rea
 // PendingImports returns the rows an in-place import has still to bring in: those without a content
 // type, which every upload records. Location is the original's file name.
 func (db *DB) PendingImports(ctx context.Context) ([]OriginalImage, error) {
-	rows, err := db.db.QueryContext(ctx, "SELECT `key`, location FROM images WHERE content_type = '' ORDER BY `key`")
-	if err != nil {
-		return nil, fmt.Errorf("pending imports: %w", err)
-	}
-	defer rows.Close()
-	var out []OriginalImage
-	for rows.Next() {
-		var img OriginalImage
-		var loc sql.NullString
-		if err := rows.Scan(&img.Key, &loc); err != nil {
-			return nil, fmt.Errorf("pending imports: %w", err)
-		}
-		img.Location = loc.String
-		out = append(out, img)
-	}
-	return out, rows.Err()
+	return originalImages(ctx, db.db, "pending imports", "SELECT `key`, location FROM images WHERE content_type = '' ORDER BY `key`")
 }
 
 // CompleteImport points a pending row at its imported object. It reports false, changing nothing,

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"mime/multipart"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -186,4 +187,24 @@ func CacheStats(t *testing.T, st *Stack) wire.Stats {
 		t.Fatalf("memcache stats: %v", err)
 	}
 	return s
+}
+
+// SyncBuffer is a log sink that a server's goroutines and the test may use at once.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p.
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns what was written so far.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

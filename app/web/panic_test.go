@@ -1,11 +1,9 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"imgcache/app"
@@ -24,28 +22,10 @@ func (panicStore) FindImages(context.Context, database.ImageQuery) (database.Ima
 	panic("boom listing keys")
 }
 
-// syncBuffer is a log sink that the server's goroutines and the test may use at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestPagePanicIsA500: a page handler that panics answers the 500 error page without the cause, its
 // stack goes to the log, and the server keeps serving.
 func TestPagePanicIsA500(t *testing.T) {
-	var logs syncBuffer
+	var logs apptest.SyncBuffer
 	files, err := imagestore.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
