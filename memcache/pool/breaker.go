@@ -151,3 +151,21 @@ func guard(ctx context.Context, n *node, call func() error) error {
 	n.breaker.record(probe, outcomeOf(ctx, err))
 	return n.fail(err)
 }
+
+// NodeBreaker is a member's circuit breaker as it stands.
+type NodeBreaker struct {
+	Member    Member
+	State     BreakerState
+	Ejections uint64
+}
+
+// Breakers returns the state of every member's breaker by id, without calling any node.
+func (p *Pool) Breakers() []NodeBreaker {
+	r := p.ring.Load()
+	out := make([]NodeBreaker, len(r.members))
+	for i, n := range r.members {
+		st, ej := n.breaker.snapshot()
+		out[i] = NodeBreaker{Member: n.Member, State: st, Ejections: ej}
+	}
+	return out
+}

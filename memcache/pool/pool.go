@@ -414,24 +414,6 @@ type NodeStat struct {
 	Ejections uint64
 }
 
-// NodeBreaker is a member's circuit breaker as it stands.
-type NodeBreaker struct {
-	Member    Member
-	State     BreakerState
-	Ejections uint64
-}
-
-// Breakers returns the state of every member's breaker by id, without calling any node.
-func (p *Pool) Breakers() []NodeBreaker {
-	r := p.ring.Load()
-	out := make([]NodeBreaker, len(r.members))
-	for i, n := range r.members {
-		st, ej := n.breaker.snapshot()
-		out[i] = NodeBreaker{Member: n.Member, State: st, Ejections: ej}
-	}
-	return out
-}
-
 // NodeStats asks every member for its statistics at once and returns them by id.
 func (p *Pool) NodeStats(ctx context.Context) ([]NodeStat, error) {
 	r, nodes, err := p.all()
