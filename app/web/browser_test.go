@@ -88,24 +88,13 @@ func browserArtifactsDir(t *testing.T) string {
 }
 
 // chromiumOutput collects Chromium's output, which another goroutine writes.
-type chromiumOutput struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *chromiumOutput) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
+type chromiumOutput struct{ apptest.SyncBuffer }
 
 // tail returns the last n bytes written, where a crash's reason is, without the complaints about the
 // missing D-Bus that a headless Chromium in a container always makes.
 func (l *chromiumOutput) tail(n int) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	var b strings.Builder
-	for line := range strings.Lines(l.b.String()) {
+	for line := range strings.Lines(l.String()) {
 		if !strings.Contains(line, ":ERROR:dbus/") {
 			b.WriteString(line)
 		}
